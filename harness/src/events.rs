@@ -1,0 +1,26 @@
+//! Events the runner emits while grading, in the order things happen. Reporters (a progress
+//! line, a live log) subscribe; the final report is rendered from the collected results.
+
+use crate::result::{ScenarioResult, SubmissionResult};
+
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// Grading begins: how many submissions and scenarios there are.
+    Started {
+        submissions: usize,
+        scenarios: usize,
+    },
+    /// One exercise of one submission is ready to run (or found missing, or failed to build).
+    Prepared {
+        submission: String,
+        exercise: &'static str,
+        outcome: String,
+    },
+    ScenarioFinished {
+        submission: String,
+        result: ScenarioResult,
+    },
+    SubmissionFinished {
+        result: SubmissionResult,
+    },
+}

@@ -1,0 +1,100 @@
+//! `env` (Env/env.cpp, Env/env.py): refuses to run without ENV_STARTUP, prints it otherwise.
+
+use super::Exercise;
+use crate::outcome::Verdict;
+use crate::run::transcript::Source;
+use crate::sandbox::protocol::Exit;
+use crate::scenario::{Ctx, Launch, Scenario};
+use crate::text::quote;
+use crate::{ensure, fail};
+use std::time::Duration;
+
+pub static EXERCISE: Exercise = Exercise {
+    id: "env",
+    lecture: &["Env/env.cpp", "Env/env.py"],
+    aliases: &[],
+    scenarios: &[
+        Scenario {
+            id: "unset",
+            summary: "without ENV_STARTUP: a message naming it, non-zero exit",
+            check: unset,
+            needs: &[],
+        },
+        Scenario {
+            id: "set",
+            summary: "with ENV_STARTUP a path: prints it, exit 0",
+            check: set,
+            needs: &[],
+        },
+        Scenario {
+            id: "spaces_unicode",
+            summary: "a value with spaces and UTF-8 printed verbatim",
+            check: spaces_unicode,
+            needs: &[],
+        },
+        Scenario {
+            id: "empty",
+            summary: "an empty value counts as set: exit 0",
+            check: empty,
+            needs: &[],
+        },
+    ],
+};
+
+const VAR: &str = "ENV_STARTUP";
+const WAIT: Duration = Duration::from_secs(5);
+
+fn unset(ctx: &mut Ctx) -> Verdict {
+    let mut run = ctx.start(Launch::new().unset(VAR))?;
+    let exit = run.wait_exit(WAIT)?;
+    ensure!(
+        exit != Exit::Code(0),
+        "with {VAR} unset it exited with status 0; expected a non-zero status"
+    );
+    let mut lines = run.lines(Source::Stdout);
+    lines.extend(run.lines(Source::Stderr));
+    ensure!(
+        lines.iter().any(|l| l.contains(VAR)),
+        "it {} but printed no message naming {VAR}",
+        crate::run::describe_exit(exit)
+    );
+    Ok(format!(
+        "named {VAR} and {}",
+        crate::run::describe_exit(exit)
+    ))
+}
+
+/// Runs with ENV_STARTUP=`value` and checks the value is printed verbatim and exit is 0.
+fn prints(ctx: &mut Ctx, value: &str) -> Verdict {
+    let mut run = ctx.start(Launch::new().env(VAR, value))?;
+    let exit = run.wait_exit(WAIT)?;
+    let lines = run.lines(Source::Stdout);
+    if !value.is_empty() && !lines.iter().any(|l| l.contains(value)) {
+        let shown: Vec<String> = lines.iter().take(5).map(|l| quote(l)).collect();
+        fail!(
+            "expected the value {} printed verbatim; stdout was {}",
+            quote(value),
+            shown.join(", ")
+        );
+    }
+    ensure!(
+        exit == Exit::Code(0),
+        "with {VAR}={} it {} (expected status 0)",
+        quote(value),
+        crate::run::describe_exit(exit)
+    );
+    Ok(format!("printed {} and exited 0", quote(value)))
+}
+
+fn set(ctx: &mut Ctx) -> Verdict {
+    let value = ctx.workdir().display().to_string();
+    prints(ctx, &value)
+}
+
+fn spaces_unicode(ctx: &mut Ctx) -> Verdict {
+    prints(ctx, "/srv/Grüße aus Köln/日本語 ✓")
+}
+
+fn empty(ctx: &mut Ctx) -> Verdict {
+    prints(ctx, "")
+}

@@ -1,0 +1,63 @@
+//! `environ` (Env/env2.cpp): prints `Program starting` and then exactly its environment.
+
+use super::Exercise;
+use crate::fail;
+use crate::outcome::Verdict;
+use crate::run::transcript::Source;
+use crate::scenario::{Ctx, Launch, Scenario};
+use crate::text::quote;
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+pub static EXERCISE: Exercise = Exercise {
+    id: "environ",
+    lecture: &["Env/env2.cpp"],
+    aliases: &[],
+    scenarios: &[Scenario {
+        id: "exact",
+        summary: "prints exactly the KEY=VALUE pairs of its environment",
+        check: exact,
+        needs: &[],
+    }],
+};
+
+fn exact(ctx: &mut Ctx) -> Verdict {
+    let vars = [
+        ("LANG", "C.UTF-8".to_string()),
+        ("HOME", ctx.home().display().to_string()),
+        ("SYSGRADE_EQUATION", "a=b=c".to_string()),
+        ("SYSGRADE_GREETING", "grüß dich, 世界 ✓".to_string()),
+    ];
+    let mut launch = Launch::new().bare_env();
+    for (k, v) in &vars {
+        launch = launch.env(*k, v.clone());
+    }
+    let mut run = ctx.start(launch)?;
+    run.wait_exit(Duration::from_secs(5))?;
+    let expected: BTreeSet<String> = vars.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let printed: BTreeSet<String> = run
+        .lines(Source::Stdout)
+        .into_iter()
+        .filter(|l| {
+            l.split_once('=')
+                .is_some_and(|(k, _)| !k.is_empty() && !k.contains(' '))
+        })
+        .collect();
+    let missing: Vec<String> = expected.difference(&printed).map(|l| quote(l)).collect();
+    let extra: Vec<String> = printed.difference(&expected).map(|l| quote(l)).collect();
+    if !missing.is_empty() || !extra.is_empty() {
+        let mut why = Vec::new();
+        if !missing.is_empty() {
+            why.push(format!("missing {}", missing.join(", ")));
+        }
+        if !extra.is_empty() {
+            why.push(format!("not in its environment {}", extra.join(", ")));
+        }
+        fail!(
+            "the KEY=VALUE lines differ from its environment ({} variables): {}",
+            expected.len(),
+            why.join("; ")
+        );
+    }
+    Ok(format!("printed exactly its {} variables", expected.len()))
+}

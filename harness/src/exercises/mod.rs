@@ -1,0 +1,66 @@
+//! The exercise catalogue: one file per exercise, one line per exercise in [`ALL`].
+
+mod env;
+mod environ;
+mod process;
+mod procloop;
+mod signal_catcher;
+mod signals;
+
+use crate::scenario::Scenario;
+
+/// One lecture example and its scenarios.
+pub struct Exercise {
+    pub id: &'static str,
+    /// The lecture's file names, with their folder.
+    pub lecture: &'static [&'static str],
+    /// Other conventional file stems (besides the id).
+    pub aliases: &'static [&'static str],
+    pub scenarios: &'static [Scenario],
+}
+
+impl std::fmt::Debug for Exercise {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.id)
+    }
+}
+
+/// The suffix of every exercise's hygiene scenario.
+pub const HYGIENE: &str = "hygiene";
+
+/// Every exercise, in catalogue order.
+pub static ALL: &[&Exercise] = &[
+    &process::EXERCISE,
+    &procloop::EXERCISE,
+    &signals::EXERCISE,
+    &signal_catcher::EXERCISE,
+    &env::EXERCISE,
+    &environ::EXERCISE,
+];
+
+/// Looks an exercise up by id.
+pub fn get(id: &str) -> Option<&'static Exercise> {
+    ALL.iter().copied().find(|e| e.id == id)
+}
+
+/// Whether a lecture base name (like `signal.cpp`) names one exercise only, so it may be
+/// matched in any folder.
+pub fn lecture_name_is_unique(base: &str) -> bool {
+    ALL.iter()
+        .flat_map(|e| e.lecture.iter())
+        .filter(|l| l.rsplit('/').next() == Some(base))
+        .count()
+        == 1
+}
+
+/// Every public scenario id, `exercise.scenario`, hygiene included.
+pub fn scenario_ids() -> Vec<String> {
+    ALL.iter()
+        .flat_map(|e| {
+            e.scenarios
+                .iter()
+                .map(move |s| format!("{}.{}", e.id, s.id))
+                .chain(std::iter::once(format!("{}.{HYGIENE}", e.id)))
+        })
+        .collect()
+}

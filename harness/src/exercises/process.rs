@@ -1,0 +1,69 @@
+//! `process` (Processes/process.cpp): prints its process id, user id and group id, exits 0.
+
+use super::Exercise;
+use crate::outcome::Verdict;
+use crate::run::transcript::Source;
+use crate::scenario::{Ctx, Launch, Scenario};
+use crate::text::re;
+use crate::{ensure, fail};
+use std::time::Duration;
+
+pub static EXERCISE: Exercise = Exercise {
+    id: "process",
+    lecture: &["Processes/process.cpp"],
+    aliases: &[],
+    scenarios: &[
+        Scenario {
+            id: "ids",
+            summary: "prints its real pid, uid and gid",
+            check: ids,
+            needs: &[],
+        },
+        Scenario {
+            id: "exit",
+            summary: "exits with status 0",
+            check: exit,
+            needs: &[],
+        },
+    ],
+};
+
+fn ids(ctx: &mut Ctx) -> Verdict {
+    let mut run = ctx.start(Launch::new())?;
+    let want = [
+        ("process id", run.pid() as i64),
+        ("user id", run.uid() as i64),
+        ("group id", run.gid() as i64),
+    ];
+    let mut seen = Vec::new();
+    for (label, expected) in want {
+        run.rewind(Source::Stdout);
+        let pattern = re(&format!(r"{label}\D*(\d+)"));
+        let line = run.expect_stdout(&pattern, Duration::from_secs(5))?;
+        let got: i64 = pattern
+            .captures(&line.text)
+            .and_then(|c| c[1].parse().ok())
+            .unwrap_or(-1);
+        if got != expected {
+            let hint = if label == "process id" {
+                " (getppid() instead of getpid()?)"
+            } else {
+                " (a hard-coded number?)"
+            };
+            fail!("printed {label} {got}, but it is {expected}{hint}");
+        }
+        seen.push(format!("{label} {got}"));
+    }
+    Ok(format!("{} all true", seen.join(", ")))
+}
+
+fn exit(ctx: &mut Ctx) -> Verdict {
+    let mut run = ctx.start(Launch::new())?;
+    let status = run.wait_exit(Duration::from_secs(5))?;
+    ensure!(
+        status == crate::sandbox::protocol::Exit::Code(0),
+        "expected exit status 0; the program {}",
+        crate::run::describe_exit(status)
+    );
+    Ok("exit status 0".into())
+}

@@ -1,0 +1,96 @@
+//! `procloop` (Processes/procloop.cpp): prints its pid in an endless, sleeping loop until
+//! killed.
+
+use super::Exercise;
+use crate::outcome::{Failure, Status, Verdict};
+use crate::scenario::{Ctx, Launch, Scenario};
+use crate::text::re;
+use crate::{ensure, fail};
+use nix::sys::signal::Signal;
+use std::time::Duration;
+
+pub static EXERCISE: Exercise = Exercise {
+    id: "procloop",
+    lecture: &["Processes/procloop.cpp"],
+    aliases: &[],
+    scenarios: &[
+        Scenario {
+            id: "first_line",
+            summary: "prints its true pid within 2 s",
+            check: first_line,
+            needs: &[],
+        },
+        Scenario {
+            id: "keeps_running",
+            summary: "stays alive without spinning",
+            check: keeps_running,
+            needs: &[],
+        },
+        Scenario {
+            id: "killed",
+            summary: "SIGTERM ends it within 1 s",
+            check: killed,
+            needs: &[],
+        },
+    ],
+};
+
+const PID_LINE: &str = r"process id\D*(\d+)";
+
+/// Waits for the first pid line and checks the number.
+fn first_pid_line(run: &mut crate::run::Run) -> Result<i64, Failure> {
+    let pattern = re(PID_LINE);
+    let line = run.expect_stdout(&pattern, Duration::from_secs(2))?;
+    let got: i64 = pattern
+        .captures(&line.text)
+        .and_then(|c| c[1].parse().ok())
+        .unwrap_or(-1);
+    if got != run.pid() as i64 {
+        return Err(Failure::fail(format!(
+            "printed process id {got}, but it is {}",
+            run.pid()
+        )));
+    }
+    Ok(got)
+}
+
+fn first_line(ctx: &mut Ctx) -> Verdict {
+    let mut run = ctx.start(Launch::new())?;
+    let pid = first_pid_line(&mut run)?;
+    Ok(format!("first line holds the true pid {pid}"))
+}
+
+fn keeps_running(ctx: &mut Ctx) -> Verdict {
+    let mut run = ctx.start(Launch::new())?;
+    first_pid_line(&mut run)?;
+    let share = run.cpu_share(Duration::from_secs(1))?;
+    ensure!(
+        share < 0.5,
+        "used {:.0}% of a core over 1 s after its first line: it spins instead of sleeping",
+        share * 100.0
+    );
+    ensure!(
+        run.alive(),
+        "it stopped running after its first line ({})",
+        run.exit()
+            .map(crate::run::describe_exit)
+            .unwrap_or_default()
+    );
+    Ok(format!("alive, {:.0}% of a core over 1 s", share * 100.0))
+}
+
+fn killed(ctx: &mut Ctx) -> Verdict {
+    let mut run = ctx.start(Launch::new())?;
+    first_pid_line(&mut run)?;
+    run.signal_when_idle(Signal::SIGTERM, Duration::from_secs(2))?;
+    match run.wait_exit(Duration::from_secs(1)) {
+        Ok(exit) => Ok(format!(
+            "SIGTERM ended it: it {}",
+            crate::run::describe_exit(exit)
+        )),
+        Err(f) if f.status == Status::Timeout => {
+            fail!("still running 1 s after SIGTERM: it ignores or mishandles SIGTERM")
+        }
+        Err(f) => Err(f),
+    }
+}

@@ -1,0 +1,90 @@
+//! `signal_catcher` (Processes/signal_test.py): reports SIGHUP and SIGINT by number and
+//! keeps running; SIGTERM ends it.
+
+use super::Exercise;
+use crate::fail;
+use crate::outcome::{Failure, Status, Verdict};
+use crate::run::Run;
+use crate::scenario::{Ctx, Launch, Scenario};
+use crate::text::re;
+use nix::sys::signal::Signal;
+use std::time::Duration;
+
+pub static EXERCISE: Exercise = Exercise {
+    id: "signal_catcher",
+    lecture: &["Processes/signal_test.py"],
+    aliases: &[],
+    scenarios: &[
+        Scenario {
+            id: "sighup",
+            summary: "SIGHUP prints `got signal 1` and it keeps running",
+            check: sighup,
+            needs: &[],
+        },
+        Scenario {
+            id: "sigint",
+            summary: "SIGINT prints `got signal 2` and it keeps running",
+            check: sigint,
+            needs: &[],
+        },
+        Scenario {
+            id: "sigterm",
+            summary: "SIGTERM ends it within 1 s",
+            check: sigterm,
+            needs: &[],
+        },
+    ],
+};
+
+const WAIT: Duration = Duration::from_secs(2);
+
+fn started(ctx: &mut Ctx) -> Result<Run, Failure> {
+    let mut run = ctx.start(Launch::new())?;
+    let pattern = re(r"pid\D*(\d+)");
+    let line = run.expect_stdout(&pattern, WAIT)?;
+    let got: i64 = pattern
+        .captures(&line.text)
+        .and_then(|c| c[1].parse().ok())
+        .unwrap_or(-1);
+    if got != run.pid() as i64 {
+        return Err(Failure::fail(format!(
+            "printed pid {got}, but it is {}",
+            run.pid()
+        )));
+    }
+    Ok(run)
+}
+
+fn caught(ctx: &mut Ctx, sig: Signal) -> Verdict {
+    let mut run = started(ctx)?;
+    run.signal_when_idle(sig, WAIT)?;
+    let n = sig as i32;
+    run.expect_stdout(
+        &re(&format!(r"got signal\D{{0,3}}{n}\b")),
+        Duration::from_secs(1),
+    )?;
+    run.wait_idle(WAIT)
+        .map_err(|f| Failure::fail(format!("after {sig}: {}", f.message)))?;
+    Ok(format!("printed `got signal {n}` and kept running"))
+}
+
+fn sighup(ctx: &mut Ctx) -> Verdict {
+    caught(ctx, Signal::SIGHUP)
+}
+
+fn sigint(ctx: &mut Ctx) -> Verdict {
+    caught(ctx, Signal::SIGINT)
+}
+
+fn sigterm(ctx: &mut Ctx) -> Verdict {
+    let mut run = started(ctx)?;
+    run.signal_when_idle(Signal::SIGTERM, WAIT)?;
+    match run.wait_exit(Duration::from_secs(1)) {
+        Ok(exit) => Ok(format!(
+            "SIGTERM ended it: it {}",
+            crate::run::describe_exit(exit)
+        )),
+        Err(f) if f.status == Status::Timeout => fail!("still running 1 s after SIGTERM"),
+        Err(f) => Err(f),
+    }
+}

@@ -1,0 +1,119 @@
+//! `signals` (Processes/signal.cpp): counts loop iterations; SIGINT is answered and survived,
+//! SIGHUP reports the count and exits 0.
+
+use super::Exercise;
+use crate::outcome::{Failure, Verdict};
+use crate::run::transcript::Source;
+use crate::run::Run;
+use crate::scenario::{Ctx, Launch, Scenario};
+use crate::text::{number, re};
+use crate::{ensure, fail};
+use nix::sys::signal::Signal;
+use std::time::Duration;
+
+pub static EXERCISE: Exercise = Exercise {
+    id: "signals",
+    lecture: &["Processes/signal.cpp"],
+    aliases: &[],
+    scenarios: &[
+        Scenario {
+            id: "sigint_survives",
+            summary: "three SIGINTs answered, still alive",
+            check: sigint_survives,
+            needs: &[],
+        },
+        Scenario {
+            id: "sighup_count",
+            summary: "SIGHUP reports the number of pid lines and exits 0",
+            check: sighup_count,
+            needs: &[],
+        },
+        Scenario {
+            id: "prompt",
+            summary: "each SIGINT is answered before the loop goes on",
+            check: prompt,
+            needs: &[],
+        },
+    ],
+};
+
+const ANSWER: &str = r"interr?upting";
+const WAIT: Duration = Duration::from_secs(2);
+const ANSWER_WITHIN: Duration = Duration::from_secs(1);
+
+/// Starts the program and waits for its first pid line.
+fn started(ctx: &mut Ctx) -> Result<Run, Failure> {
+    let mut run = ctx.start(Launch::new())?;
+    let pid_line = number(run.pid());
+    run.expect_stdout(&pid_line, WAIT)?;
+    Ok(run)
+}
+
+/// Sends SIGINT number `n` once the program sleeps, and waits for its answer.
+fn interrupt(run: &mut Run, n: usize) -> Result<crate::run::Line, Failure> {
+    run.signal_when_idle(Signal::SIGINT, WAIT)?;
+    run.expect_stdout(&re(ANSWER), ANSWER_WITHIN)
+        .map_err(|f| Failure {
+            message: format!("SIGINT #{n}: {}", f.message),
+            ..f
+        })
+}
+
+fn sigint_survives(ctx: &mut Ctx) -> Verdict {
+    let mut run = started(ctx)?;
+    for n in 1..=3 {
+        interrupt(&mut run, n)?;
+    }
+    run.wait_idle(WAIT)
+        .map_err(|f| Failure::fail(format!("after three SIGINTs: {}", f.message)))?;
+    Ok("three SIGINTs answered; still running".into())
+}
+
+fn prompt(ctx: &mut Ctx) -> Verdict {
+    let mut run = started(ctx)?;
+    let pid_line = number(run.pid());
+    for n in 1..=3 {
+        let sent = run.mark();
+        let answer = interrupt(&mut run, n)?;
+        let entries = run.entries();
+        let early = entries[sent..answer.index]
+            .iter()
+            .find(|e| e.source == Source::Stdout && pid_line.is_match(&e.text));
+        if let Some(e) = early {
+            fail!(
+                "SIGINT #{n} was answered only after the loop printed another pid line ({}): the handler should answer while the loop sleeps",
+                crate::text::quote(&e.text)
+            );
+        }
+    }
+    Ok("each SIGINT answered before the loop went on".into())
+}
+
+fn sighup_count(ctx: &mut Ctx) -> Verdict {
+    let mut run = started(ctx)?;
+    run.signal_when_idle(Signal::SIGHUP, WAIT)?;
+    let pattern = re(r"here is my number\s?(\d+)");
+    let answer = run.expect_stdout(&pattern, ANSWER_WITHIN)?;
+    let reported: i64 = pattern
+        .captures(&answer.text)
+        .and_then(|c| c[1].parse().ok())
+        .unwrap_or(-1);
+    let pid_line = number(run.pid());
+    let printed = run.entries()[..answer.index]
+        .iter()
+        .filter(|e| e.source == Source::Stdout && pid_line.is_match(&e.text))
+        .count() as i64;
+    ensure!(
+        reported == printed,
+        "reported number {reported}, but it printed {printed} pid line(s)"
+    );
+    let exit = run.wait_exit(ANSWER_WITHIN)?;
+    ensure!(
+        exit == crate::sandbox::protocol::Exit::Code(0),
+        "reported {reported} correctly, but after SIGHUP it {} (expected status 0)",
+        crate::run::describe_exit(exit)
+    );
+    Ok(format!(
+        "reported {reported} = pid lines printed, exit status 0"
+    ))
+}

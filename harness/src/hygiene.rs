@@ -1,0 +1,35 @@
+//! The `<exercise>.hygiene` verdict, from the leftovers of every run of the exercise.
+
+use crate::outcome::Status;
+use crate::run::RunRecord;
+
+/// Whether all runs were clean, and the findings naming each leftover with its scenario.
+pub fn judge(records: &[(String, Vec<RunRecord>)]) -> (Status, String) {
+    let mut findings = Vec::new();
+    let mut runs = 0;
+    for (scenario, recs) in records {
+        for rec in recs {
+            runs += 1;
+            for finding in rec.leftovers.all() {
+                findings.push(format!("{scenario} ({}): {finding}", rec.label));
+            }
+        }
+    }
+    if findings.is_empty() {
+        (
+            Status::Pass,
+            format!("nothing left behind after {runs} run(s)"),
+        )
+    } else {
+        let shown: Vec<String> = findings.iter().take(12).cloned().collect();
+        let more = findings.len().saturating_sub(12);
+        let mut text = format!(
+            "left behind (and removed by the harness): {}",
+            shown.join("; ")
+        );
+        if more > 0 {
+            text.push_str(&format!("; and {more} more"));
+        }
+        (Status::Fail, text)
+    }
+}

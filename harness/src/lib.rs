@@ -1,0 +1,24 @@
+//! sysgrade's harness: grades systems-programming submissions.
+//!
+//! Data flows one way: [`plan`] (discover and build) → [`runner`] (run scenarios in
+//! sandboxes, emitting [`events`]) → [`result`] → [`report`]. See ARCHITECTURE.md.
+
+pub mod cli;
+pub mod error;
+pub mod events;
+pub mod exercises;
+pub mod hygiene;
+pub mod outcome;
+pub mod plan;
+pub mod report;
+pub mod result;
+pub mod run;
+pub mod runner;
+pub mod sandbox;
+pub mod scenario;
+pub mod settings;
+pub mod submission;
+pub mod text;
+
+pub use error::Error;
+pub use settings::Settings;

@@ -1,0 +1,84 @@
+//! Verdict vocabulary shared by the run steps, the scenarios and the results.
+
+use serde::{Deserialize, Serialize};
+
+/// A scenario's status, as the JSON report spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Pass,
+    Fail,
+    Timeout,
+    Error,
+    Skip,
+    Flaky,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Fail => "fail",
+            Status::Timeout => "timeout",
+            Status::Error => "error",
+            Status::Skip => "skip",
+            Status::Flaky => "flaky",
+        }
+    }
+}
+
+/// Why a step or a scenario did not pass: the status it earns and what was expected versus
+/// what happened, in one or two plain sentences.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    pub status: Status,
+    pub message: String,
+}
+
+impl Failure {
+    pub fn fail(message: impl Into<String>) -> Self {
+        Failure {
+            status: Status::Fail,
+            message: message.into(),
+        }
+    }
+    pub fn timeout(message: impl Into<String>) -> Self {
+        Failure {
+            status: Status::Timeout,
+            message: message.into(),
+        }
+    }
+    pub fn error(message: impl Into<String>) -> Self {
+        Failure {
+            status: Status::Error,
+            message: message.into(),
+        }
+    }
+    pub fn skip(message: impl Into<String>) -> Self {
+        Failure {
+            status: Status::Skip,
+            message: message.into(),
+        }
+    }
+}
+
+/// What a scenario function returns: `Ok` with what was observed, or the failure.
+pub type Verdict = Result<String, Failure>;
+
+/// Returns early from a scenario with a `fail` status.
+#[macro_export]
+macro_rules! fail {
+    ($($arg:tt)*) => {
+        return Err($crate::outcome::Failure::fail(format!($($arg)*)))
+    };
+}
+
+/// Fails the scenario unless the condition holds.
+#[macro_export]
+macro_rules! ensure {
+    ($cond:expr, $($arg:tt)*) => {
+        if !$cond {
+            $crate::fail!($($arg)*);
+        }
+    };
+}

@@ -1,0 +1,79 @@
+//! Results as data: what the renderers read. Field names are the JSON report's, a public
+//! interface (see the catalogue): fields may be added, never renamed.
+
+use crate::outcome::Status;
+use crate::run::RunRecord;
+use crate::sandbox::Guarantees;
+use crate::submission::Language;
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ScenarioResult {
+    /// `exercise.scenario`.
+    pub id: String,
+    pub status: Status,
+    pub points: u32,
+    pub max_points: u32,
+    /// What was expected and what happened (or, on a pass, what was observed).
+    pub feedback: String,
+    pub duration_ms: u64,
+    /// Transcripts of the runs, kept for scenarios that did not pass.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub runs: Vec<RunRecord>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ExerciseResult {
+    pub id: String,
+    /// The program's file, relative to the submission; `null` when not found.
+    pub source: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub language: Option<Language>,
+    pub score: u32,
+    pub max_score: u32,
+    /// Compiler warnings, trimmed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warnings: Option<String>,
+    pub scenarios: Vec<ScenarioResult>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SubmissionResult {
+    /// The folder as given.
+    pub submission: String,
+    pub score: u32,
+    pub max_score: u32,
+    pub exercises: Vec<ExerciseResult>,
+    /// Problems with the submission as a whole (an empty folder, no exercise found).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<String>,
+    /// What the verdicts rest on.
+    pub guarantees: Guarantees,
+    pub time_scale: f64,
+}
+
+impl ExerciseResult {
+    pub fn total(mut self) -> Self {
+        self.score = self.scenarios.iter().map(|s| s.points).sum();
+        self.max_score = self.scenarios.iter().map(|s| s.max_points).sum();
+        self
+    }
+}
+
+impl SubmissionResult {
+    pub fn total(mut self) -> Self {
+        self.score = self.exercises.iter().map(|e| e.score).sum();
+        self.max_score = self.exercises.iter().map(|e| e.max_score).sum();
+        self
+    }
+
+    /// Whether every scenario passed (skips count as not passed: nothing was checked).
+    pub fn all_passed(&self) -> bool {
+        self.problems.is_empty()
+            && self
+                .exercises
+                .iter()
+                .flat_map(|e| &e.scenarios)
+                .all(|s| s.status == Status::Pass)
+    }
+}

@@ -1,0 +1,52 @@
+//! Running a command to its end in the sandbox: for builds (a Makefile is the student's code
+//! too) and other helpers that need no scenario.
+
+use super::transcript::{Entry, Source};
+use super::{Run, RunContext};
+use crate::error::Error;
+use crate::outcome::Failure;
+use crate::sandbox::protocol::{Exit, Spec};
+use crate::settings::Settings;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// How a command run to its end went.
+#[derive(Debug)]
+pub struct Finished {
+    /// `None` when it did not end within its limit (it was killed).
+    pub exit: Option<Exit>,
+    /// Its stdout and stderr lines, in order.
+    pub output: Vec<String>,
+}
+
+/// Runs `spec` until it exits or `limit` (nominal) passes.
+pub fn run_to_end(
+    settings: &Settings,
+    spec: Spec,
+    limit: Duration,
+    own_root: &std::path::Path,
+) -> Result<Result<Finished, Failure>, Error> {
+    let records = Arc::new(Mutex::new(Vec::new()));
+    let ctx = RunContext {
+        time_scale: settings.time_scale,
+        own_root: own_root.to_path_buf(),
+        records: records.clone(),
+        label: "build".into(),
+    };
+    let mut run = match Run::start(&settings.supervisor, spec, settings.output_cap, ctx)? {
+        Ok(run) => run,
+        Err(f) => return Ok(Err(f)),
+    };
+    let exit = run.wait_exit(limit).ok();
+    run.finish();
+    let transcript: Vec<Entry> = records
+        .lock()
+        .map(|r| r.iter().flat_map(|rec| rec.transcript.clone()).collect())
+        .unwrap_or_default();
+    let output = transcript
+        .into_iter()
+        .filter(|e| e.source != Source::Harness)
+        .map(|e| e.text)
+        .collect();
+    Ok(Ok(Finished { exit, output }))
+}

@@ -1,0 +1,120 @@
+//! The state of one live run, shared between the reader threads and the scenario: a mutex
+//! and a condition variable, so every wait is a wait for an event with a deadline.
+
+use super::transcript::{Entry, Source};
+use crate::sandbox::protocol::Exit;
+use std::sync::{Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+/// Longest line kept; longer lines are split.
+pub const MAX_LINE: usize = 4096;
+
+/// Per-stream bookkeeping.
+#[derive(Debug, Default)]
+pub struct StreamState {
+    pub partial: Vec<u8>,
+    pub total_bytes: u64,
+    pub stored_bytes: u64,
+    pub eof: bool,
+}
+
+/// A process reaped by the supervisor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reaped {
+    pub pid: i32,
+    pub exit: Exit,
+    pub at_ms: u64,
+}
+
+#[derive(Debug, Default)]
+pub struct State {
+    pub entries: Vec<Entry>,
+    pub stdout: StreamState,
+    pub stderr: StreamState,
+    /// Set once a stream went over the output cap.
+    pub flooded: Option<Source>,
+    pub supervisor_pid: Option<i32>,
+    pub main_pid: Option<i32>,
+    pub spawn_error: Option<String>,
+    pub main_exit: Option<Reaped>,
+    pub reaped: Vec<Reaped>,
+    /// Nothing of the program's tree is left.
+    pub empty: bool,
+    pub wall_limit: bool,
+    pub killed_all: bool,
+    /// The control socket closed: the supervisor is gone.
+    pub supervisor_gone: bool,
+    pub problems: Vec<String>,
+}
+
+/// The shared state and its condition variable.
+#[derive(Debug)]
+pub struct Shared {
+    pub state: Mutex<State>,
+    pub changed: Condvar,
+    pub started: Instant,
+    pub output_cap: u64,
+}
+
+impl Shared {
+    pub fn new(output_cap: u64) -> Self {
+        Shared {
+            state: Mutex::new(State::default()),
+            changed: Condvar::new(),
+            started: Instant::now(),
+            output_cap,
+        }
+    }
+
+    pub fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn now_ms(&self) -> u64 {
+        self.started.elapsed().as_millis() as u64
+    }
+
+    /// Applies `f` under the lock and wakes every waiter.
+    pub fn update(&self, f: impl FnOnce(&mut State)) {
+        let mut st = self.lock();
+        f(&mut st);
+        drop(st);
+        self.changed.notify_all();
+    }
+
+    /// Adds a harness note to the transcript.
+    pub fn note(&self, text: impl Into<String>) {
+        let at_ms = self.now_ms();
+        let text = text.into();
+        self.update(|st| {
+            st.entries.push(Entry {
+                at_ms,
+                source: Source::Harness,
+                text,
+            })
+        });
+    }
+
+    /// Waits until `done` returns `Some`, or the deadline passes (`None`).
+    pub fn wait_for<T>(
+        &self,
+        deadline: Instant,
+        mut done: impl FnMut(&State) -> Option<T>,
+    ) -> Option<T> {
+        let mut st = self.lock();
+        loop {
+            if let Some(v) = done(&st) {
+                return Some(v);
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return None;
+            }
+            st = self
+                .changed
+                .wait_timeout(st, left.min(Duration::from_millis(250)))
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+    }
+}

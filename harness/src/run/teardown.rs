@@ -1,0 +1,283 @@
+//! Ending a run: what the program left behind is found, recorded and removed.
+//!
+//! Order matters. Zombies are looked for while their parent still runs; then the program, if
+//! it still runs, is killed (only the program: descendants get a grace to finish by
+//! themselves, like a resource tracker or an ffmpeg draining its input); whatever outlives
+//! the grace is a leftover process and is killed through the supervisor; last, files the run's
+//! uid owns outside the run's own folder, and shared memory segments, are listed and removed.
+
+use super::launch::Launched;
+use super::state::Shared;
+use super::transcript::Entry;
+use super::{describe_exit, Run};
+use crate::sandbox::procfs;
+use crate::sandbox::protocol::Command;
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+use serde::Serialize;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+use wait_timeout::ChildExt;
+
+/// What a run left behind. Each entry is a plain description that names the thing.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Leftovers {
+    pub processes: Vec<String>,
+    pub zombies: Vec<String>,
+    pub files: Vec<String>,
+    pub shm: Vec<String>,
+}
+
+impl Leftovers {
+    pub fn is_empty(&self) -> bool {
+        self.processes.is_empty()
+            && self.zombies.is_empty()
+            && self.files.is_empty()
+            && self.shm.is_empty()
+    }
+
+    /// All findings, one description each.
+    pub fn all(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        out.extend(
+            self.processes
+                .iter()
+                .map(|p| format!("process still running: {p}")),
+        );
+        out.extend(
+            self.zombies
+                .iter()
+                .map(|z| format!("zombie never reaped: {z}")),
+        );
+        out.extend(
+            self.files
+                .iter()
+                .map(|f| format!("file left outside its folder: {f}")),
+        );
+        out.extend(
+            self.shm
+                .iter()
+                .map(|s| format!("shared memory segment left: {s}")),
+        );
+        out
+    }
+}
+
+/// The lasting trace of one run.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunRecord {
+    pub label: String,
+    pub transcript: Vec<Entry>,
+    pub leftovers: Leftovers,
+}
+
+/// Grace for descendants to finish by themselves, nominal.
+const GRACE: Duration = Duration::from_millis(1500);
+
+pub(super) fn teardown(run: &mut Run, mut launched: Launched) -> RunRecord {
+    let shared = launched.shared.clone();
+    let scale = run.ctx.time_scale;
+    let grace = GRACE.mul_f64(scale);
+    launched.stdin = None;
+    let mut leftovers = Leftovers::default();
+    let main = run.pid();
+    let sup = run
+        .supervisor_pid()
+        .unwrap_or(launched.supervisor.id() as i32);
+
+    if run.exit().is_none() && main > 0 {
+        leftovers.zombies = lingering_zombies(main, grace / 3);
+        shared
+            .note("the program was still running at the end of the scenario: the harness ended it");
+        let _ = kill(Pid::from_raw(main), Signal::SIGKILL);
+    }
+    let _ = shared.wait_for(Instant::now() + grace, |st| st.empty.then_some(()));
+    if !shared.lock().empty {
+        leftovers.processes = describe_alive(sup);
+        send(&launched, &Command::KillAll);
+        let _ = shared.wait_for(Instant::now() + Duration::from_secs(5), |st| {
+            st.empty.then_some(())
+        });
+    }
+    leftovers.shm = shm_leftovers(run, sup);
+    if let Some((uid, _)) = run.spec.identity {
+        leftovers.files = owned_files(uid, &run.ctx.own_root);
+    }
+    send(&launched, &Command::Quit);
+    finish_supervisor(&mut launched);
+    let _ = shared.wait_for(Instant::now() + Duration::from_secs(2), |st| {
+        (st.stdout.eof && st.stderr.eof).then_some(())
+    });
+    note_exit(&shared);
+    for finding in leftovers.all() {
+        shared.note(finding);
+    }
+    let transcript = shared.lock().entries.clone();
+    RunRecord {
+        label: run.ctx.label.clone(),
+        transcript,
+        leftovers,
+    }
+}
+
+fn note_exit(shared: &Shared) {
+    let exit = shared.lock().main_exit;
+    if let Some(r) = exit {
+        let at_ms = r.at_ms;
+        shared.update(|st| {
+            let pos = st
+                .entries
+                .iter()
+                .position(|e| e.at_ms > at_ms)
+                .unwrap_or(st.entries.len());
+            st.entries.insert(
+                pos,
+                Entry {
+                    at_ms,
+                    source: super::Source::Harness,
+                    text: format!("the program {}", describe_exit(r.exit)),
+                },
+            );
+        });
+    }
+}
+
+fn send(launched: &Launched, cmd: &Command) {
+    if let Ok(line) = serde_json::to_string(cmd) {
+        let _ = writeln!(&launched.control, "{line}");
+    }
+}
+
+fn finish_supervisor(launched: &mut Launched) {
+    let _ = launched.control.shutdown(std::net::Shutdown::Write);
+    match launched.supervisor.wait_timeout(Duration::from_secs(10)) {
+        Ok(Some(_)) => {}
+        _ => {
+            let _ = launched.supervisor.kill();
+            let _ = launched.supervisor.wait();
+        }
+    }
+}
+
+/// Zombie children of the still-running program that stay unreaped through `grace`.
+fn lingering_zombies(main: i32, grace: Duration) -> Vec<String> {
+    let zombies = |pid| -> Vec<procfs::ProcInfo> {
+        procfs::descendants(pid)
+            .into_iter()
+            .filter(|p| p.is_zombie())
+            .collect()
+    };
+    let deadline = Instant::now() + grace;
+    let mut found = zombies(main);
+    while !found.is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+        found = zombies(main);
+    }
+    found
+        .iter()
+        .map(|p| format!("pid {} ({}), child of pid {}", p.pid, p.comm, p.ppid))
+        .collect()
+}
+
+fn describe_alive(sup: i32) -> Vec<String> {
+    procfs::descendants(sup)
+        .into_iter()
+        .filter(|p| !p.is_zombie())
+        .map(|p| {
+            let cmd = procfs::cmdline(p.pid);
+            let ports = procfs::listening_ports(p.pid);
+            let mut text = format!(
+                "pid {} ({})",
+                p.pid,
+                if cmd.is_empty() { p.comm.clone() } else { cmd }
+            );
+            if !ports.is_empty() {
+                let ports: Vec<String> = ports.iter().map(u16::to_string).collect();
+                text.push_str(&format!(", listening on port {}", ports.join(", ")));
+            }
+            text
+        })
+        .collect()
+}
+
+/// Names in the host's /dev/shm.
+pub(super) fn shm_names() -> Vec<String> {
+    list_names(Path::new("/dev/shm"))
+}
+
+fn list_names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map(|d| {
+            d.filter_map(|e| Some(e.ok()?.file_name().to_string_lossy().into_owned()))
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+/// Segments left in the run's /dev/shm (its private one, or new names in the host's), removed.
+fn shm_leftovers(run: &Run, sup: i32) -> Vec<String> {
+    let (dir, before) = if run.spec.private_shm {
+        (
+            PathBuf::from(format!("/proc/{sup}/root/dev/shm")),
+            Vec::new(),
+        )
+    } else if run.spec.identity.is_some() {
+        // Owned files in /dev/shm are found by owner below.
+        return Vec::new();
+    } else {
+        (PathBuf::from("/dev/shm"), run.shm_before.clone())
+    };
+    let mut left = Vec::new();
+    for name in list_names(&dir) {
+        if before.contains(&name) || run.allowed_shm.contains(&name) {
+            continue;
+        }
+        let _ = std::fs::remove_file(dir.join(&name));
+        left.push(name);
+    }
+    left
+}
+
+/// Files and folders owned by `uid` in the world-writable places, outside `own_root`; removed.
+fn owned_files(uid: u32, own_root: &Path) -> Vec<String> {
+    use std::os::unix::fs::MetadataExt;
+    let mut found = Vec::new();
+    let mut budget = 20_000usize;
+    let mut stack: Vec<PathBuf> = ["/tmp", "/var/tmp", "/dev/shm", "/dev/mqueue"]
+        .iter()
+        .map(PathBuf::from)
+        .collect();
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            budget = budget.saturating_sub(1);
+            if budget == 0 {
+                return found;
+            }
+            let path = entry.path();
+            if path.starts_with(own_root) {
+                continue;
+            }
+            let Ok(meta) = std::fs::symlink_metadata(&path) else {
+                continue;
+            };
+            if meta.uid() == uid {
+                found.push(path.display().to_string());
+                let _ = if meta.is_dir() {
+                    std::fs::remove_dir_all(&path)
+                } else {
+                    std::fs::remove_file(&path)
+                };
+            } else if meta.is_dir() {
+                stack.push(path);
+            }
+        }
+    }
+    found.sort();
+    found
+}

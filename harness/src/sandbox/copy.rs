@@ -1,0 +1,64 @@
+//! Copying a submission into a run's folder, modes and symlinks kept, and handing it to the
+//! run's uid.
+
+use std::fs;
+use std::io;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::Path;
+
+/// Folders never copied: build output and version control.
+pub const SKIPPED: &[&str] = &[".git", "target", "__pycache__", "node_modules"];
+
+/// Copies `src` into `dst` (created). Regular files, folders and symlinks are copied; FIFOs,
+/// sockets and devices a submission may hold are left out, since reading one could block.
+pub fn copy_tree(src: &Path, dst: &Path) -> io::Result<u64> {
+    fs::create_dir_all(dst)?;
+    let mut bytes = 0;
+    for entry in fs::read_dir(src)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        if SKIPPED.iter().any(|s| name == *s) {
+            continue;
+        }
+        let from = entry.path();
+        let to = dst.join(&name);
+        let meta = fs::symlink_metadata(&from)?;
+        let kind = meta.file_type();
+        if kind.is_symlink() {
+            std::os::unix::fs::symlink(fs::read_link(&from)?, &to)?;
+        } else if kind.is_dir() {
+            bytes += copy_tree(&from, &to)?;
+            fs::set_permissions(&to, fs::Permissions::from_mode(meta.mode() & 0o7777))?;
+        } else if kind.is_file() {
+            bytes += fs::copy(&from, &to)?;
+        }
+    }
+    Ok(bytes)
+}
+
+/// Gives `path` and everything below it to `uid:gid` (symlinks themselves, not their targets).
+pub fn chown_tree(path: &Path, uid: u32, gid: u32) -> io::Result<()> {
+    std::os::unix::fs::lchown(path, Some(uid), Some(gid))?;
+    if fs::symlink_metadata(path)?.is_dir() {
+        for entry in fs::read_dir(path)? {
+            chown_tree(&entry?.path(), uid, gid)?;
+        }
+    }
+    Ok(())
+}
+
+/// Total size of the regular files below `path`, skipping what `copy_tree` skips.
+pub fn tree_size(path: &Path) -> u64 {
+    let Ok(entries) = fs::read_dir(path) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .filter(|e| !SKIPPED.iter().any(|s| e.file_name() == *s))
+        .map(|e| match fs::symlink_metadata(e.path()) {
+            Ok(m) if m.is_dir() => tree_size(&e.path()),
+            Ok(m) if m.is_file() => m.len(),
+            _ => 0,
+        })
+        .sum()
+}

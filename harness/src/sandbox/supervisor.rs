@@ -1,0 +1,270 @@
+//! The per-run supervisor: a helper process that owns one program's whole process tree.
+//!
+//! The grader re-runs its own binary with [`SUPERVISOR_ARG`]; that process becomes a child
+//! subreaper, optionally enters fresh network and mount namespaces, starts the program in its
+//! own session with limits and an unprivileged identity, and from then on is the only one that
+//! reaps: every descendant, orphaned daemons included, ends up its child. Reaping in one place
+//! per run means parallel runs never steal each other's exit statuses.
+//!
+//! **Architecture Invariant:** the supervisor never outlives its control socket: when the
+//! grader goes away (or says `Quit`), everything the program started is killed and reaped.
+
+use super::protocol::{Command, Exit, Report, Spec, CONTROL_FD, SUPERVISOR_ARG};
+use super::{namespaces, procfs};
+use nix::sys::signal::{kill, Signal};
+use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
+use nix::unistd::Pid;
+use std::io::{BufRead, BufReader, Write};
+use std::os::fd::FromRawFd;
+use std::os::unix::net::UnixStream;
+use std::os::unix::process::CommandExt;
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Call first thing in `main` of every binary that grades: when started as a supervisor this
+/// never returns.
+pub fn dispatch() {
+    if std::env::args().nth(1).as_deref() == Some(SUPERVISOR_ARG) {
+        let code = match run() {
+            Ok(()) => 0,
+            Err(e) => {
+                eprintln!("sysgrade supervisor: {e}");
+                3
+            }
+        };
+        std::process::exit(code);
+    }
+}
+
+type Sender = Arc<Mutex<UnixStream>>;
+
+fn send(out: &Sender, report: &Report) {
+    if let (Ok(mut s), Ok(line)) = (out.lock(), serde_json::to_string(report)) {
+        let _ = writeln!(s, "{line}");
+    }
+}
+
+fn run() -> std::io::Result<()> {
+    // SAFETY: the grader passes the control socket as descriptor 3 and nothing else owns it.
+    let control = unsafe { UnixStream::from_raw_fd(CONTROL_FD) };
+    set_cloexec(CONTROL_FD);
+    let mut reader = BufReader::new(control.try_clone()?);
+    let out: Sender = Arc::new(Mutex::new(control));
+    let mut line = String::new();
+    reader.read_line(&mut line)?;
+    let spec: Spec = serde_json::from_str(&line).map_err(std::io::Error::other)?;
+
+    nix::sys::prctl::set_child_subreaper(true).map_err(std::io::Error::other)?;
+    if let Err(e) = namespaces::enter(&spec) {
+        send(&out, &Report::Problem { error: e });
+    }
+    send(
+        &out,
+        &Report::Ready {
+            pid: std::process::id() as i32,
+        },
+    );
+
+    let started = Instant::now();
+    let main_pid = match spawn(&spec) {
+        Ok(pid) => pid,
+        Err(e) => {
+            send(
+                &out,
+                &Report::SpawnFailed {
+                    error: e.to_string(),
+                },
+            );
+            wait_for_quit(&mut reader);
+            return Ok(());
+        }
+    };
+    release_stdio();
+    send(&out, &Report::Started { pid: main_pid });
+    let main = Arc::new(AtomicI32::new(main_pid));
+    spawn_reaper(out.clone(), main.clone(), started);
+    control_loop(
+        &mut reader,
+        &out,
+        started + Duration::from_millis(spec.wall_limit_ms),
+    );
+    kill_all();
+    // Give the reaper a moment to collect what was killed, then go.
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while !procfs::descendants(std::process::id() as i32).is_empty() && Instant::now() < deadline {
+        std::thread::yield_now();
+        let _ = nix::poll::poll(&mut [], nix::poll::PollTimeout::from(5u8));
+    }
+    Ok(())
+}
+
+fn set_cloexec(fd: i32) {
+    // SAFETY: fcntl on a descriptor we own.
+    unsafe {
+        libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC);
+    }
+}
+
+/// Starts the program: own session, default signal dispositions, empty mask, limits, identity.
+fn spawn(spec: &Spec) -> std::io::Result<i32> {
+    let mut cmd = std::process::Command::new(&spec.program);
+    cmd.args(&spec.args).current_dir(&spec.cwd).env_clear();
+    cmd.envs(spec.env.iter().map(|(k, v)| (k, v)));
+    let limits = spec.limits;
+    let identity = spec.identity.filter(|_| nix::unistd::geteuid().is_root());
+    // SAFETY: only async-signal-safe calls (setsid, sigaction, sigprocmask, setrlimit,
+    // setgroups, setgid, setuid) run between fork and exec.
+    unsafe {
+        cmd.pre_exec(move || {
+            nix::unistd::setsid().map_err(std::io::Error::from)?;
+            reset_signals();
+            super::limits::apply(&limits)?;
+            if let Some((uid, gid)) = identity {
+                if libc::setgroups(0, std::ptr::null()) != 0
+                    || libc::setgid(gid) != 0
+                    || libc::setuid(uid) != 0
+                {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            Ok(())
+        });
+    }
+    let child = cmd.spawn()?;
+    Ok(child.id() as i32)
+}
+
+/// Default dispositions for every catchable signal and an empty mask.
+fn reset_signals() {
+    // SAFETY: plain sigaction/sigprocmask calls with valid arguments.
+    unsafe {
+        for sig in 1..32 {
+            if sig != libc::SIGKILL && sig != libc::SIGSTOP {
+                libc::signal(sig, libc::SIG_DFL);
+            }
+        }
+        let mut empty: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut empty);
+        libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
+    }
+}
+
+/// Points the supervisor's own standard streams at /dev/null, so that end of output on the
+/// grader's side means the program's tree closed them.
+fn release_stdio() {
+    if let Ok(null) = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/null")
+    {
+        use std::os::fd::AsRawFd;
+        for fd in 0..3 {
+            // SAFETY: dup2 onto the standard descriptors, which we own.
+            unsafe {
+                libc::dup2(null.as_raw_fd(), fd);
+            }
+        }
+    }
+}
+
+fn spawn_reaper(out: Sender, main: Arc<AtomicI32>, started: Instant) {
+    std::thread::spawn(move || loop {
+        match waitpid(Pid::from_raw(-1), Some(WaitPidFlag::__WALL)) {
+            Ok(status) => {
+                let (pid, exit) = match status {
+                    WaitStatus::Exited(pid, code) => (pid, Exit::Code(code)),
+                    WaitStatus::Signaled(pid, sig, _) => (pid, Exit::Signal(sig as i32)),
+                    _ => continue,
+                };
+                let is_main = pid.as_raw() == main.load(Ordering::SeqCst);
+                let at_ms = started.elapsed().as_millis() as u64;
+                send(
+                    &out,
+                    &Report::Reaped {
+                        pid: pid.as_raw(),
+                        exit,
+                        main: is_main,
+                        at_ms,
+                    },
+                );
+            }
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(_) => {
+                // ECHILD: nothing is left below us, alive or zombie; nothing can appear again.
+                send(&out, &Report::Empty);
+                return;
+            }
+        }
+    });
+}
+
+/// Serves commands until `Quit`, end of the control socket, or the wall-clock limit.
+fn control_loop(reader: &mut BufReader<UnixStream>, out: &Sender, deadline: Instant) {
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            kill_all();
+            send(out, &Report::WallLimit);
+            return wait_for_quit(reader);
+        }
+        let _ = reader.get_ref().set_read_timeout(Some(left));
+        let mut line = String::new();
+        match reader.read_line(&mut line) {
+            Ok(0) => return,
+            Ok(_) => match serde_json::from_str::<Command>(&line) {
+                Ok(Command::KillAll) => {
+                    let killed = kill_all();
+                    send(out, &Report::KilledAll { killed });
+                }
+                Ok(Command::Quit) | Err(_) => return,
+            },
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            Err(_) => return,
+        }
+    }
+}
+
+fn wait_for_quit(reader: &mut BufReader<UnixStream>) {
+    let _ = reader.get_ref().set_read_timeout(None);
+    let mut line = String::new();
+    while matches!(reader.read_line(&mut line), Ok(n) if n > 0) {
+        if matches!(serde_json::from_str::<Command>(&line), Ok(Command::Quit)) {
+            return;
+        }
+        if matches!(serde_json::from_str::<Command>(&line), Ok(Command::KillAll)) {
+            kill_all();
+        }
+        line.clear();
+    }
+}
+
+/// Stops then kills every live descendant, repeating until none is left alive (a forking
+/// program can add children between two scans). Returns how many were signalled.
+pub fn kill_all() -> usize {
+    let me = std::process::id() as i32;
+    let mut killed = 0;
+    for _ in 0..50 {
+        let alive: Vec<i32> = procfs::descendants(me)
+            .into_iter()
+            .filter(|p| !p.is_zombie())
+            .map(|p| p.pid)
+            .collect();
+        if alive.is_empty() {
+            break;
+        }
+        for pid in &alive {
+            let _ = kill(Pid::from_raw(*pid), Signal::SIGSTOP);
+        }
+        for pid in &alive {
+            let _ = kill(Pid::from_raw(*pid), Signal::SIGKILL);
+        }
+        killed += alive.len();
+        let _ = nix::poll::poll(&mut [], nix::poll::PollTimeout::from(2u8));
+    }
+    killed
+}

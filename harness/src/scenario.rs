@@ -1,0 +1,233 @@
+//! A scenario: one named check of an exercise, written as a function over a [`Ctx`] that
+//! prepares the program's folder, starts runs and takes steps with them.
+//!
+//! Each scenario gets a fresh copy of the submission, an identity of its own (when root) and
+//! its own home folder; every run it starts is torn down and its leftovers recorded, even when
+//! the scenario returns early.
+
+use crate::error::Error;
+use crate::outcome::{Failure, Verdict};
+use crate::run::{Run, RunContext, RunRecord};
+use crate::sandbox::copy::{chown_tree, copy_tree};
+use crate::sandbox::identity::{self, Lease};
+use crate::sandbox::protocol::Spec;
+use crate::settings::Settings;
+use crate::submission::Program;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+/// A tool a scenario needs on the grading machine; without it the scenario is `skip`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tool {
+    pub command: &'static str,
+    pub install: &'static str,
+}
+
+/// One check of an exercise.
+pub struct Scenario {
+    /// The short id; the public id is `<exercise>.<id>`.
+    pub id: &'static str,
+    /// One line: what a correct program does here.
+    pub summary: &'static str,
+    pub check: fn(&mut Ctx) -> Verdict,
+    pub needs: &'static [Tool],
+}
+
+/// How to start one run of the program.
+#[derive(Debug, Clone, Default)]
+pub struct Launch {
+    pub args: Vec<String>,
+    /// Variables set on top of the standard environment (or instead of it, see `bare_env`).
+    pub env: Vec<(String, String)>,
+    /// Variables removed from the standard environment.
+    pub unset: Vec<String>,
+    /// Only `env`, none of the standard variables.
+    pub bare_env: bool,
+    /// Folders put first on PATH (shims).
+    pub path_first: Vec<PathBuf>,
+}
+
+impl Launch {
+    pub fn new() -> Self {
+        Self::default()
+    }
+    pub fn arg(mut self, a: impl Into<String>) -> Self {
+        self.args.push(a.into());
+        self
+    }
+    pub fn env(mut self, k: impl Into<String>, v: impl Into<String>) -> Self {
+        self.env.push((k.into(), v.into()));
+        self
+    }
+    pub fn unset(mut self, k: impl Into<String>) -> Self {
+        self.unset.push(k.into());
+        self
+    }
+    pub fn bare_env(mut self) -> Self {
+        self.bare_env = true;
+        self
+    }
+}
+
+/// What a scenario works with.
+pub struct Ctx<'a> {
+    settings: &'a Settings,
+    program: &'a Program,
+    exercise: &'static str,
+    /// The scenario's own folder: `sub/` (the copy) and `home/`.
+    dir: PathBuf,
+    lease: Option<Lease>,
+    records: Arc<Mutex<Vec<RunRecord>>>,
+    started: usize,
+}
+
+impl<'a> Ctx<'a> {
+    /// Copies the submission into `dir/sub` and leases an identity.
+    pub fn new(
+        settings: &'a Settings,
+        program: &'a Program,
+        exercise: &'static str,
+        submission: &Path,
+        dir: &Path,
+    ) -> Result<Self, Error> {
+        let io = |what: &str| {
+            let what = what.to_string();
+            move |source| Error::Io { what, source }
+        };
+        copy_tree(submission, &dir.join("sub")).map_err(io("copying the submission"))?;
+        std::fs::create_dir_all(dir.join("home")).map_err(io("creating the run's home"))?;
+        Ok(Ctx {
+            settings,
+            program,
+            exercise,
+            dir: dir.to_path_buf(),
+            lease: identity::lease(),
+            records: Arc::new(Mutex::new(Vec::new())),
+            started: 0,
+        })
+    }
+
+    pub fn settings(&self) -> &Settings {
+        self.settings
+    }
+
+    pub fn exercise(&self) -> &'static str {
+        self.exercise
+    }
+
+    pub fn program(&self) -> &Program {
+        self.program
+    }
+
+    /// The folder the program runs in (its own folder inside the copy). Prepare files here
+    /// before `start`.
+    pub fn workdir(&self) -> PathBuf {
+        self.dir.join("sub").join(self.program.workdir())
+    }
+
+    /// The root of the submission's copy.
+    pub fn copy_root(&self) -> PathBuf {
+        self.dir.join("sub")
+    }
+
+    /// The program's HOME.
+    pub fn home(&self) -> PathBuf {
+        self.dir.join("home")
+    }
+
+    /// A scratch folder of the harness's own, outside the program's copy.
+    pub fn scratch(&self) -> PathBuf {
+        let p = self.dir.join("harness");
+        let _ = std::fs::create_dir_all(&p);
+        p
+    }
+
+    /// The uid/gid programs run as, if not the grader's own.
+    pub fn identity(&self) -> Option<(u32, u32)> {
+        self.lease.as_ref().map(|l| (l.uid, l.gid))
+    }
+
+    /// The standard environment: LANG, TZ, PATH, HOME, and for Python no bytecode files.
+    pub fn standard_env(&self, launch: &Launch) -> Vec<(String, String)> {
+        let mut path: Vec<String> = launch
+            .path_first
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
+        path.push("/usr/local/bin:/usr/bin:/bin".into());
+        let mut env = vec![
+            ("LANG".to_string(), "C.UTF-8".to_string()),
+            ("TZ".to_string(), "UTC".to_string()),
+            ("PATH".to_string(), path.join(":")),
+            ("HOME".to_string(), self.home().display().to_string()),
+        ];
+        if self.program.is_python() {
+            env.push(("PYTHONDONTWRITEBYTECODE".into(), "1".into()));
+        }
+        env
+    }
+
+    /// Starts the program. A program that cannot start is a `Failure` (status error).
+    pub fn start(&mut self, launch: Launch) -> Result<Run, Failure> {
+        let mut env = if launch.bare_env {
+            Vec::new()
+        } else {
+            self.standard_env(&launch)
+        };
+        env.retain(|(k, _)| !launch.unset.contains(k) && !launch.env.iter().any(|(k2, _)| k2 == k));
+        env.extend(launch.env.iter().cloned());
+        let (program, mut args) = self.program.command(&self.copy_root());
+        args.extend(launch.args.iter().cloned());
+        if let Some(lease) = &self.lease {
+            chown_tree(&self.dir.join("sub"), lease.uid, lease.gid)
+                .and_then(|()| chown_tree(&self.home(), lease.uid, lease.gid))
+                .map_err(|e| {
+                    Failure::error(format!("grader fault: preparing the run folder: {e}"))
+                })?;
+        }
+        let guarantees = crate::sandbox::Guarantees::detect();
+        let spec = Spec {
+            program,
+            args,
+            cwd: self.workdir(),
+            env,
+            identity: self.identity(),
+            limits: self.settings.limits,
+            wall_limit_ms: (self.settings.run_wall_limit_secs as f64
+                * 1000.0
+                * self.settings.time_scale) as u64,
+            private_network: guarantees.private_network,
+            private_shm: guarantees.private_shm,
+        };
+        self.started += 1;
+        let ctx = RunContext {
+            time_scale: self.settings.time_scale,
+            own_root: self.dir.clone(),
+            records: self.records.clone(),
+            label: format!("run {}", self.started),
+        };
+        match Run::start(
+            &self.settings.supervisor,
+            spec,
+            self.settings.output_cap,
+            ctx,
+        ) {
+            Ok(result) => result,
+            Err(e) => Err(Failure::error(format!("grader fault: {e}"))),
+        }
+    }
+
+    /// The transcripts and leftovers of every run this scenario started (call after the
+    /// scenario function returned, so every run has been torn down).
+    pub fn take_records(&self) -> Vec<RunRecord> {
+        self.records
+            .lock()
+            .map(|mut r| std::mem::take(&mut *r))
+            .unwrap_or_default()
+    }
+}
+
+/// Whether `tool` is on the grader's PATH.
+pub fn have(tool: &Tool) -> bool {
+    crate::settings::which(tool.command).is_some()
+}

@@ -1,0 +1,60 @@
+//! `cargo xtask`: the project's tasks, each in a module of its own.
+//!
+//! - `grade <dir>…`: grade submissions (the harness's `grade`, with the workspace's cargo
+//!   target shared so the reference crate builds once).
+//! - `snapshots [--check]`: regenerate (or check) the insta snapshots.
+//! - `bench`: time grading and report the figures.
+
+mod bench;
+mod snapshots;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(name = "cargo xtask", about = "Project tasks")]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Grade submission folders.
+    Grade(harness::cli::GradeArgs),
+    /// Regenerate the insta snapshots (or, with --check, fail on drift).
+    Snapshots(snapshots::Snapshots),
+    /// Measure grading time against the programs' own time.
+    Bench(bench::Bench),
+}
+
+/// The workspace root (xtask lives one level below it).
+pub fn workspace_root() -> PathBuf {
+    let here = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    here.parent().map(PathBuf::from).unwrap_or(here)
+}
+
+fn main() {
+    harness::sandbox::supervisor::dispatch();
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Cmd::Grade(mut args) => {
+            args.cargo_target_dir
+                .get_or_insert_with(|| workspace_root().join("target").join("graded"));
+            harness::cli::grade(&args, harness::Settings::from_env())
+        }
+        Cmd::Snapshots(s) => report(s.run()),
+        Cmd::Bench(b) => report(b.run()),
+    };
+    std::process::exit(code);
+}
+
+fn report(result: anyhow::Result<()>) -> i32 {
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            2
+        }
+    }
+}
