@@ -10,6 +10,41 @@ use crate::settings::Settings;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
+#[derive(clap::Parser)]
+#[command(
+    name = "sysgrade",
+    version,
+    about = "Grade systems-programming submissions"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(clap::Subcommand)]
+enum Cmd {
+    /// Grade submission folders.
+    Grade(GradeArgs),
+    /// List every exercise and scenario id.
+    List,
+}
+
+/// The whole command line of a grading binary; never returns.
+pub fn main() -> ! {
+    crate::sandbox::supervisor::dispatch();
+    let cli = <Cli as clap::Parser>::parse();
+    let code = match cli.command {
+        Cmd::Grade(args) => grade(&args, Settings::from_env()),
+        Cmd::List => {
+            for id in exercises::scenario_ids() {
+                println!("{id}");
+            }
+            0
+        }
+    };
+    std::process::exit(code);
+}
+
 #[derive(Debug, Clone, clap::Args)]
 pub struct GradeArgs {
     /// Submission folders to grade.

@@ -9,6 +9,7 @@ pub mod events;
 pub mod exercises;
 pub mod hygiene;
 pub mod outcome;
+pub mod picture;
 pub mod plan;
 pub mod report;
 pub mod result;

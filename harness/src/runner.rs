@@ -170,7 +170,7 @@ fn run_pool(
                 let dir = work
                     .join(format!("sub-{}", task.submission))
                     .join(format!("run-{i}"));
-                let _ = tx.send((i, run_task(settings, task, &dir)));
+                let _ = tx.send((i, run_task(settings, task, &dir, work)));
             });
         }
         drop(tx);
@@ -180,10 +180,10 @@ fn run_pool(
     });
 }
 
-fn run_task(settings: &Settings, task: &Task, dir: &Path) -> Done {
+fn run_task(settings: &Settings, task: &Task, dir: &Path, work: &Path) -> Done {
     let id = format!("{}.{}", task.exercise_id, task.scenario.id);
     let started = Instant::now();
-    let (verdict, records) = run_scenario(settings, task, dir);
+    let (verdict, records) = run_scenario(settings, task, dir, work);
     let _ = std::fs::remove_dir_all(dir);
     let (status, feedback) = match verdict {
         Ok(observed) => (Status::Pass, observed),
@@ -196,7 +196,7 @@ fn run_task(settings: &Settings, task: &Task, dir: &Path) -> Done {
         max_points: 1,
         feedback,
         duration_ms: started.elapsed().as_millis() as u64,
-        runs: if status == Status::Pass {
+        runs: if status == Status::Pass && !settings.keep_transcripts {
             Vec::new()
         } else {
             records.clone()
@@ -209,6 +209,7 @@ fn run_scenario(
     settings: &Settings,
     task: &Task,
     dir: &Path,
+    work: &Path,
 ) -> (Result<String, Failure>, Vec<RunRecord>) {
     let missing: Vec<String> = task
         .scenario
@@ -225,7 +226,14 @@ fn run_scenario(
     if !missing.is_empty() {
         return (Err(Failure::skip(missing.join("; "))), Vec::new());
     }
-    let mut ctx = match Ctx::new(settings, task.program, task.exercise_id, task.root, dir) {
+    let mut ctx = match Ctx::new(
+        settings,
+        task.program,
+        task.exercise_id,
+        task.root,
+        dir,
+        work,
+    ) {
         Ok(ctx) => ctx,
         Err(e) => {
             return (

@@ -10,7 +10,9 @@ use crate::outcome::{Failure, Verdict};
 use crate::run::{Run, RunContext, RunRecord};
 use crate::sandbox::copy::{chown_tree, copy_tree};
 use crate::sandbox::identity::{self, Lease};
+use crate::sandbox::names;
 use crate::sandbox::protocol::Spec;
+use crate::sandbox::reach::Reach;
 use crate::settings::Settings;
 use crate::submission::Program;
 use std::path::{Path, PathBuf};
@@ -67,6 +69,11 @@ impl Launch {
         self.bare_env = true;
         self
     }
+    /// Puts `dir` first on PATH (a shim such as a counting `ffmpeg`).
+    pub fn path_first(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.path_first.push(dir.into());
+        self
+    }
 }
 
 /// What a scenario works with.
@@ -76,19 +83,23 @@ pub struct Ctx<'a> {
     exercise: &'static str,
     /// The scenario's own folder: `sub/` (the copy) and `home/`.
     dir: PathBuf,
+    own_root: PathBuf,
     lease: Option<Lease>,
     records: Arc<Mutex<Vec<RunRecord>>>,
     started: usize,
+    claims: Vec<names::NameLock>,
 }
 
 impl<'a> Ctx<'a> {
-    /// Copies the submission into `dir/sub` and leases an identity.
+    /// Copies the submission into `dir/sub` and leases an identity. `own_root` is the grading
+    /// folder: files below it are the harness's, never a run's leftovers.
     pub fn new(
         settings: &'a Settings,
         program: &'a Program,
         exercise: &'static str,
         submission: &Path,
         dir: &Path,
+        own_root: &Path,
     ) -> Result<Self, Error> {
         let io = |what: &str| {
             let what = what.to_string();
@@ -101,9 +112,11 @@ impl<'a> Ctx<'a> {
             program,
             exercise,
             dir: dir.to_path_buf(),
+            own_root: own_root.to_path_buf(),
             lease: identity::lease(),
             records: Arc::new(Mutex::new(Vec::new())),
             started: 0,
+            claims: Vec::new(),
         })
     }
 
@@ -169,6 +182,43 @@ impl<'a> Ctx<'a> {
 
     /// Starts the program. A program that cannot start is a `Failure` (status error).
     pub fn start(&mut self, launch: Launch) -> Result<Run, Failure> {
+        self.start_with(launch, None)
+    }
+
+    /// Starts the program after `prepare` has run inside its namespaces (its network and
+    /// /dev/shm), for set-up the program must find in place: a segment, a listening server.
+    pub fn start_prepared(
+        &mut self,
+        launch: Launch,
+        prepare: impl FnOnce(&Reach) -> Result<(), Failure>,
+    ) -> Result<Run, Failure> {
+        self.start_with(launch, Some(Box::new(prepare)))
+    }
+
+    /// Claims global names (`tcp:65432`, `shm:imageMap`) for the rest of the scenario when
+    /// runs share the host's namespaces; a no-op when they have their own.
+    pub fn claim(&mut self, names: &[&str]) -> Result<(), Failure> {
+        let g = crate::sandbox::Guarantees::detect();
+        for name in names {
+            let private = if name.starts_with("shm:") {
+                g.private_tmp
+            } else {
+                g.private_network
+            };
+            if !private {
+                let lock = names::claim(name)
+                    .map_err(|e| Failure::error(format!("grader fault: claiming {name}: {e}")))?;
+                self.claims.push(lock);
+            }
+        }
+        Ok(())
+    }
+
+    fn start_with(
+        &mut self,
+        launch: Launch,
+        prepare: Option<crate::run::Prepare<'_>>,
+    ) -> Result<Run, Failure> {
         let mut env = if launch.bare_env {
             Vec::new()
         } else {
@@ -197,12 +247,14 @@ impl<'a> Ctx<'a> {
                 * 1000.0
                 * self.settings.time_scale) as u64,
             private_network: guarantees.private_network,
-            private_shm: guarantees.private_shm,
+            private_tmp: guarantees.private_tmp,
+            own_root: self.own_root.clone(),
+            hold: prepare.is_some(),
         };
         self.started += 1;
         let ctx = RunContext {
             time_scale: self.settings.time_scale,
-            own_root: self.dir.clone(),
+            own_root: self.own_root.clone(),
             records: self.records.clone(),
             label: format!("run {}", self.started),
         };
@@ -211,6 +263,7 @@ impl<'a> Ctx<'a> {
             spec,
             self.settings.output_cap,
             ctx,
+            prepare,
         ) {
             Ok(result) => result,
             Err(e) => Err(Failure::error(format!("grader fault: {e}"))),

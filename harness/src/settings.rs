@@ -25,6 +25,8 @@ pub struct Settings {
     pub cargo_target_dir: Option<PathBuf>,
     /// Wall-clock limit of one build, nominal seconds.
     pub build_limit_secs: u64,
+    /// Keep run transcripts for passing scenarios too (snapshots, `--verbose`).
+    pub keep_transcripts: bool,
 }
 
 impl Settings {
@@ -45,6 +47,7 @@ impl Settings {
             run_wall_limit_secs: 60,
             cargo_target_dir: None,
             build_limit_secs: 300,
+            keep_transcripts: false,
         }
     }
 }

@@ -1,11 +1,27 @@
 //! The exercise catalogue: one file per exercise, one line per exercise in [`ALL`].
 
+mod copy_project;
+mod echo_client;
+mod echo_server;
 mod env;
 mod environ;
+mod fifo_client;
+mod fifo_server;
+mod files;
+mod fork_exec;
+mod image_fifo;
+mod make_movie;
+mod pathlib;
+mod plotter;
 mod process;
 mod procloop;
+mod run;
+mod run_process;
+mod shm_image;
+mod shm_owner;
 mod signal_catcher;
 mod signals;
+mod time_server;
 
 use crate::scenario::Scenario;
 
@@ -36,6 +52,22 @@ pub static ALL: &[&Exercise] = &[
     &signal_catcher::EXERCISE,
     &env::EXERCISE,
     &environ::EXERCISE,
+    &files::EXERCISE,
+    &pathlib::EXERCISE,
+    &copy_project::EXERCISE,
+    &run::EXERCISE,
+    &run_process::EXERCISE,
+    &make_movie::EXERCISE,
+    &fifo_server::EXERCISE,
+    &fifo_client::EXERCISE,
+    &image_fifo::EXERCISE,
+    &shm_image::EXERCISE,
+    &shm_owner::EXERCISE,
+    &echo_server::EXERCISE,
+    &echo_client::EXERCISE,
+    &time_server::EXERCISE,
+    &fork_exec::EXERCISE,
+    &plotter::EXERCISE,
 ];
 
 /// Looks an exercise up by id.

@@ -59,10 +59,18 @@ fn caught(ctx: &mut Ctx, sig: Signal) -> Verdict {
     let mut run = started(ctx)?;
     run.signal_when_idle(sig, WAIT)?;
     let n = sig as i32;
-    run.expect_stdout(
-        &re(&format!(r"got signal\D{{0,3}}{n}\b")),
-        Duration::from_secs(1),
-    )?;
+    let pattern = re(r"got signal\D{0,3}(\d+)");
+    let line = run.expect_stdout(&pattern, Duration::from_secs(1))?;
+    let got: i64 = pattern
+        .captures(&line.text)
+        .and_then(|c| c[1].parse().ok())
+        .unwrap_or(-1);
+    if got != i64::from(n) {
+        fail!(
+            "{sig} is signal {n}, but it printed {}",
+            crate::text::quote(&line.text)
+        );
+    }
     run.wait_idle(WAIT)
         .map_err(|f| Failure::fail(format!("after {sig}: {}", f.message)))?;
     Ok(format!("printed `got signal {n}` and kept running"))
@@ -78,7 +86,7 @@ fn sigint(ctx: &mut Ctx) -> Verdict {
 
 fn sigterm(ctx: &mut Ctx) -> Verdict {
     let mut run = started(ctx)?;
-    run.signal_when_idle(Signal::SIGTERM, WAIT)?;
+    run.signal_soon(Signal::SIGTERM, WAIT)?;
     match run.wait_exit(Duration::from_secs(1)) {
         Ok(exit) => Ok(format!(
             "SIGTERM ended it: it {}",

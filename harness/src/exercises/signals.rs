@@ -45,7 +45,8 @@ const ANSWER_WITHIN: Duration = Duration::from_secs(1);
 fn started(ctx: &mut Ctx) -> Result<Run, Failure> {
     let mut run = ctx.start(Launch::new())?;
     let pid_line = number(run.pid());
-    run.expect_stdout(&pid_line, WAIT)?;
+    let what = format!("a line holding its pid {}", run.pid());
+    run.expect_described(Source::Stdout, &pid_line, &what, WAIT)?;
     Ok(run)
 }
 

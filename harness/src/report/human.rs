@@ -60,10 +60,10 @@ fn submission(out: &mut String, r: &SubmissionResult, color: bool) {
     let yes_no = |b: bool| if b { "yes" } else { "no" };
     let _ = writeln!(
         out,
-        "  guarantees: own uid per run: {}, own network: {}, own /dev/shm: {}; time scale {}",
+        "  guarantees: own uid per run: {}, own network: {}, own /tmp and /dev/shm: {}; time scale {}",
         yes_no(g.separate_uid),
         yes_no(g.private_network),
-        yes_no(g.private_shm),
+        yes_no(g.private_tmp),
         r.time_scale
     );
     for p in &r.problems {

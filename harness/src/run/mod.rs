@@ -19,6 +19,7 @@ use crate::error::Error;
 use crate::outcome::Failure;
 use crate::sandbox::procfs;
 use crate::sandbox::protocol::{Exit, Spec};
+use crate::sandbox::reach::Reach;
 use launch::Launched;
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
@@ -42,6 +43,9 @@ pub struct RunContext {
     /// A label for the run in the transcript ("run 2").
     pub label: String,
 }
+
+/// Set-up run inside a held run's namespaces before the program starts.
+pub type Prepare<'a> = Box<dyn FnOnce(&Reach) -> Result<(), Failure> + 'a>;
 
 /// A line found by `expect_line`, with its place in the transcript.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,6 +73,7 @@ impl Run {
         spec: Spec,
         output_cap: u64,
         ctx: RunContext,
+        prepare: Option<Prepare<'_>>,
     ) -> Result<Result<Run, Failure>, Error> {
         let shm_before = teardown::shm_names();
         let launched = launch::launch(supervisor, &spec, output_cap)?;
@@ -83,6 +88,11 @@ impl Run {
             allowed_shm: Vec::new(),
         };
         let deadline = Instant::now() + Duration::from_secs(10);
+        if run.spec.hold {
+            if let Err(f) = run.prepare_and_go(deadline, prepare) {
+                return Ok(Err(f));
+            }
+        }
         let started = run.shared.wait_for(deadline, |st| {
             if let Some(e) = &st.spawn_error {
                 return Some(Err(e.clone()));
@@ -107,6 +117,40 @@ impl Run {
             None => Ok(Err(Failure::error(
                 "the supervisor did not start the program within 10 s",
             ))),
+        }
+    }
+
+    /// After the supervisor set up the namespaces: runs `prepare` in them, then says `Go`.
+    fn prepare_and_go(
+        &self,
+        deadline: Instant,
+        prepare: Option<Prepare<'_>>,
+    ) -> Result<(), Failure> {
+        let ready = self.shared.wait_for(deadline, |st| {
+            st.supervisor_pid
+                .map(Some)
+                .or(st.supervisor_gone.then_some(None))
+        });
+        if ready.flatten().is_none() {
+            return Err(Failure::error(
+                "grader fault: the supervisor did not get ready",
+            ));
+        }
+        if let Some(prepare) = prepare {
+            prepare(&self.reach())?;
+        }
+        if let Some(l) = &self.launched {
+            let _ = writeln!(&l.control, "{}", serde_json::json!({"cmd": "go"}));
+        }
+        Ok(())
+    }
+
+    /// The run's namespaces, for the harness's own sockets and shared memory.
+    pub fn reach(&self) -> Reach {
+        Reach {
+            supervisor: self.supervisor_pid().unwrap_or(-1),
+            private_network: self.spec.private_network,
+            private_tmp: self.spec.private_tmp,
         }
     }
 
@@ -173,6 +217,21 @@ impl Run {
         re: &Regex,
         within: Duration,
     ) -> Result<Line, Failure> {
+        let what = format!(
+            "a line matching /{}/",
+            re.as_str().trim_start_matches("(?i)")
+        );
+        self.expect_described(source, re, &what, within)
+    }
+
+    /// [`Run::expect_line`], with `what` describing the line in failure messages.
+    pub fn expect_described(
+        &mut self,
+        source: Source,
+        re: &Regex,
+        what: &str,
+        within: Duration,
+    ) -> Result<Line, Failure> {
         let from = self.cursors.get(&source).copied().unwrap_or(0);
         let deadline = self.deadline(within);
         let found = self.shared.wait_for(deadline, |st| {
@@ -197,8 +256,7 @@ impl Run {
             other => {
                 let st = self.shared.lock();
                 let what = format!(
-                    "expected a line matching /{}/ on {} within {}",
-                    re.as_str().trim_start_matches("(?i)"),
+                    "expected {what} on {} within {}",
                     source.label(),
                     secs(within)
                 );
@@ -258,10 +316,13 @@ impl Run {
             if let Some(r) = st.main_exit {
                 return Some(Some(r.exit));
             }
-            (st.flooded.is_some() || st.supervisor_gone).then_some(None)
+            st.supervisor_gone.then_some(None)
         });
         match done {
-            Some(Some(exit)) => Ok(exit),
+            Some(Some(exit)) => {
+                self.drain();
+                Ok(exit)
+            }
             other => {
                 let st = self.shared.lock();
                 Err(explain(
@@ -271,6 +332,31 @@ impl Run {
                 ))
             }
         }
+    }
+
+    /// After the program exited: waits (briefly) until its output streams reach end of file,
+    /// so every line it printed is in the transcript. A child still holding the terminal
+    /// keeps them open; then the wait ends at its deadline.
+    fn drain(&self) {
+        let deadline = self.deadline(Duration::from_secs(1));
+        let _ = self.shared.wait_for(deadline, |st| {
+            (st.stdout.eof && st.stderr.eof).then_some(())
+        });
+    }
+
+    /// Sends `sig` once the program blocks, or anyway when it does not block within
+    /// `within` (a busy program must still be signalled; the transcript says so).
+    pub fn signal_soon(&self, sig: Signal, within: Duration) -> Result<(), Failure> {
+        if let Err(f) = self.wait_idle(within) {
+            if f.status != crate::outcome::Status::Timeout {
+                return Err(f);
+            }
+            self.note(format!(
+                "the program never blocked within {}: signalling it while it runs",
+                secs(within)
+            ));
+        }
+        self.signal(sig)
     }
 
     /// Waits until the program is blocked (state `S` in /proc): asleep, reading, waiting.
@@ -391,7 +477,7 @@ pub fn secs(d: Duration) -> String {
 
 /// Turns "what was expected" into a failure that says what happened instead.
 fn explain(st: &State, expected: String, timed_out: bool) -> Failure {
-    if let Some(source) = st.flooded {
+    if let (Some(source), None) = (st.flooded, st.main_exit) {
         return Failure::fail(format!(
             "{expected}; the program flooded {} (more than {} bytes) and was cut off",
             source.label(),

@@ -33,7 +33,7 @@ pub fn run_to_end(
         records: records.clone(),
         label: "build".into(),
     };
-    let mut run = match Run::start(&settings.supervisor, spec, settings.output_cap, ctx)? {
+    let mut run = match Run::start(&settings.supervisor, spec, settings.output_cap, ctx, None)? {
         Ok(run) => run,
         Err(f) => return Ok(Err(f)),
     };

@@ -105,12 +105,14 @@ fn apply(shared: &Shared, report: Report) {
         Report::Started { pid } => st.main_pid = Some(pid),
         Report::SpawnFailed { error } => st.spawn_error = Some(error),
         Report::Reaped {
-            pid,
-            exit,
-            main,
-            at_ms,
+            pid, exit, main, ..
         } => {
-            let reaped = Reaped { pid, exit, at_ms };
+            // The grader's clock, so exits sort correctly among the transcript's entries.
+            let reaped = Reaped {
+                pid,
+                exit,
+                at_ms: shared.now_ms(),
+            };
             if main {
                 st.main_exit = Some(reaped);
             }

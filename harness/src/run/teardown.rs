@@ -101,9 +101,13 @@ pub(super) fn teardown(run: &mut Run, mut launched: Launched) -> RunRecord {
         });
     }
     leftovers.shm = shm_leftovers(run, sup);
-    if let Some((uid, _)) = run.spec.identity {
-        leftovers.files = owned_files(uid, &run.ctx.own_root);
-    }
+    leftovers.files = if run.spec.private_tmp {
+        private_tmp_files(sup, &run.ctx.own_root)
+    } else if let Some((uid, _)) = run.spec.identity {
+        owned_files(uid, &run.ctx.own_root)
+    } else {
+        Vec::new()
+    };
     send(&launched, &Command::Quit);
     finish_supervisor(&mut launched);
     let _ = shared.wait_for(Instant::now() + Duration::from_secs(2), |st| {
@@ -217,9 +221,26 @@ fn list_names(dir: &Path) -> Vec<String> {
     names
 }
 
+/// Entries the program left in its private /tmp and /var/tmp (the grading folder aside),
+/// named as the program saw them. They vanish with the run's mount namespace.
+fn private_tmp_files(sup: i32, own_root: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    for dir in ["/tmp", "/var/tmp"] {
+        let seen = PathBuf::from(format!("/proc/{sup}/root{dir}"));
+        for name in list_names(&seen) {
+            let path = Path::new(dir).join(&name);
+            if own_root.starts_with(&path) {
+                continue;
+            }
+            found.push(path.display().to_string());
+        }
+    }
+    found
+}
+
 /// Segments left in the run's /dev/shm (its private one, or new names in the host's), removed.
 fn shm_leftovers(run: &Run, sup: i32) -> Vec<String> {
-    let (dir, before) = if run.spec.private_shm {
+    let (dir, before) = if run.spec.private_tmp {
         (
             PathBuf::from(format!("/proc/{sup}/root/dev/shm")),
             Vec::new(),

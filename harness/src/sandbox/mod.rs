@@ -4,10 +4,12 @@
 pub mod copy;
 pub mod identity;
 pub mod limits;
+pub mod names;
 pub mod namespaces;
 pub mod procfs;
 pub mod protocol;
 pub mod pty;
+pub mod reach;
 pub mod supervisor;
 
 /// The guarantees in force for the runs of this grader, for the report header.
@@ -17,8 +19,8 @@ pub struct Guarantees {
     pub separate_uid: bool,
     /// Each run has a network namespace of its own.
     pub private_network: bool,
-    /// Each run has a /dev/shm of its own.
-    pub private_shm: bool,
+    /// Each run has /tmp, /var/tmp and /dev/shm of its own.
+    pub private_tmp: bool,
 }
 
 impl Guarantees {
@@ -28,7 +30,7 @@ impl Guarantees {
         Guarantees {
             separate_uid: root,
             private_network: root,
-            private_shm: root,
+            private_tmp: root,
         }
     }
 }

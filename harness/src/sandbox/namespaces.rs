@@ -1,5 +1,5 @@
-//! Private network and `/dev/shm` for one run, so that fixed ports, FIFO and segment names of
-//! two runs at once never collide.
+//! Private network, `/tmp`, `/var/tmp` and `/dev/shm` for one run, so that fixed ports, file
+//! and segment names of two runs at once never collide.
 //!
 //! Entered by the supervisor before it starts the program; the program inherits them. The
 //! grader reaches the same namespaces through `/proc/<supervisor>/ns/net` and
@@ -8,6 +8,8 @@
 use super::protocol::Spec;
 use nix::mount::{mount, MsFlags};
 use nix::sched::{unshare, CloneFlags};
+use std::os::fd::AsRawFd;
+use std::path::Path;
 
 /// Enters the namespaces `spec` asks for. An error leaves the run in the shared ones.
 pub fn enter(spec: &Spec) -> Result<(), String> {
@@ -15,25 +17,49 @@ pub fn enter(spec: &Spec) -> Result<(), String> {
         unshare(CloneFlags::CLONE_NEWNET).map_err(|e| format!("network namespace: {e}"))?;
         loopback_up().map_err(|e| format!("bringing loopback up: {e}"))?;
     }
-    if spec.private_shm {
-        unshare(CloneFlags::CLONE_NEWNS).map_err(|e| format!("mount namespace: {e}"))?;
-        mount(
-            None::<&str>,
-            "/",
-            None::<&str>,
-            MsFlags::MS_REC | MsFlags::MS_PRIVATE,
-            None::<&str>,
-        )
-        .map_err(|e| format!("making mounts private: {e}"))?;
-        mount(
-            Some("tmpfs"),
-            "/dev/shm",
-            Some("tmpfs"),
-            MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
-            Some("mode=1777,size=256m"),
-        )
-        .map_err(|e| format!("private /dev/shm: {e}"))?;
+    if spec.private_tmp {
+        private_tmp(&spec.own_root)?;
     }
+    Ok(())
+}
+
+/// Fresh tmpfs on /tmp, /var/tmp and /dev/shm in a mount namespace of our own, with
+/// `own_root` (the grading folder, usually below /tmp) bound back at its path.
+fn private_tmp(own_root: &Path) -> Result<(), String> {
+    unshare(CloneFlags::CLONE_NEWNS).map_err(|e| format!("mount namespace: {e}"))?;
+    mount(
+        None::<&str>,
+        "/",
+        None::<&str>,
+        MsFlags::MS_REC | MsFlags::MS_PRIVATE,
+        None::<&str>,
+    )
+    .map_err(|e| format!("making mounts private: {e}"))?;
+    let keep = std::fs::File::open(own_root)
+        .map_err(|e| format!("opening {}: {e}", own_root.display()))?;
+    for dir in ["/tmp", "/var/tmp", "/dev/shm"] {
+        if Path::new(dir).is_dir() {
+            mount(
+                Some("tmpfs"),
+                dir,
+                Some("tmpfs"),
+                MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
+                Some("mode=1777,size=512m"),
+            )
+            .map_err(|e| format!("private {dir}: {e}"))?;
+        }
+    }
+    std::fs::create_dir_all(own_root)
+        .map_err(|e| format!("recreating {}: {e}", own_root.display()))?;
+    let fd_path = format!("/proc/self/fd/{}", keep.as_raw_fd());
+    mount(
+        Some(fd_path.as_str()),
+        own_root,
+        None::<&str>,
+        MsFlags::MS_BIND | MsFlags::MS_REC,
+        None::<&str>,
+    )
+    .map_err(|e| format!("binding {} back: {e}", own_root.display()))?;
     Ok(())
 }
 

@@ -25,8 +25,16 @@ pub struct Spec {
     pub wall_limit_ms: u64,
     /// A network namespace of its own, with loopback up.
     pub private_network: bool,
-    /// A mount namespace with a private tmpfs on `/dev/shm`.
-    pub private_shm: bool,
+    /// A mount namespace with private tmpfs on `/tmp`, `/var/tmp` and `/dev/shm` (the
+    /// grading folder `own_root` stays visible at its path).
+    pub private_tmp: bool,
+    /// The grading folder (holds the program's copy): kept reachable inside a private /tmp.
+    #[serde(default)]
+    pub own_root: PathBuf,
+    /// After `Ready`, wait for `Go` before starting the program, so the grader can set up
+    /// things inside the run's namespaces first.
+    #[serde(default)]
+    pub hold: bool,
 }
 
 /// Resource limits applied to the program (and inherited by all it starts).
@@ -55,6 +63,8 @@ impl Default for Limits {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "cmd", rename_all = "snake_case")]
 pub enum Command {
+    /// Start the program (after a `hold`).
+    Go,
     /// Kill every descendant and reap them all.
     KillAll,
     /// Kill everything left and exit.

@@ -65,6 +65,9 @@ fn run() -> std::io::Result<()> {
             pid: std::process::id() as i32,
         },
     );
+    if spec.hold && !wait_for_go(&mut reader) {
+        return Ok(());
+    }
 
     let started = Instant::now();
     let main_pid = match spawn(&spec) {
@@ -217,6 +220,7 @@ fn control_loop(reader: &mut BufReader<UnixStream>, out: &Sender, deadline: Inst
                     let killed = kill_all();
                     send(out, &Report::KilledAll { killed });
                 }
+                Ok(Command::Go) => {}
                 Ok(Command::Quit) | Err(_) => return,
             },
             Err(e)
@@ -227,6 +231,19 @@ fn control_loop(reader: &mut BufReader<UnixStream>, out: &Sender, deadline: Inst
             Err(_) => return,
         }
     }
+}
+
+/// Waits for `Go`; false when the grader quit or went away instead.
+fn wait_for_go(reader: &mut BufReader<UnixStream>) -> bool {
+    let mut line = String::new();
+    while matches!(reader.read_line(&mut line), Ok(n) if n > 0) {
+        match serde_json::from_str::<Command>(&line) {
+            Ok(Command::Go) => return true,
+            Ok(Command::Quit) => return false,
+            _ => line.clear(),
+        }
+    }
+    false
 }
 
 fn wait_for_quit(reader: &mut BufReader<UnixStream>) {

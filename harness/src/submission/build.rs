@@ -208,7 +208,9 @@ impl<'a> Builder<'a> {
                 * 1000.0
                 * self.settings.time_scale) as u64,
             private_network: false,
-            private_shm: false,
+            private_tmp: false,
+            own_root: PathBuf::new(),
+            hold: false,
         }
     }
 
@@ -280,6 +282,16 @@ impl<'a> Builder<'a> {
             }
         }
         Ok(Ok(out))
+    }
+}
+
+impl Drop for Builder<'_> {
+    /// Hands the build tree back to the grader before the identity is released, so no later
+    /// run leasing the same uid owns (or can change) the built programs.
+    fn drop(&mut self) {
+        if self.lease.is_some() {
+            let _ = chown_tree(&self.work, 0, 0);
+        }
     }
 }
 

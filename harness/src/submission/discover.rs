@@ -96,6 +96,16 @@ pub fn find(
     if let Some(found) = by_lecture_name(listing, exercise, lecture_unique) {
         return Lookup::Found(found);
     }
+    if let Some(junk) = listing
+        .files
+        .iter()
+        .find(|f| f.executable && f.rel.file_name().is_some_and(|n| n == exercise.id))
+    {
+        return Lookup::Missing(format!(
+            "found {}, but it is not a program: neither an ELF binary nor a script starting with #!",
+            junk.rel.display()
+        ));
+    }
     let mut names = vec![
         format!("{}.py", exercise.id),
         format!("{}.cpp", exercise.id),
@@ -132,6 +142,9 @@ fn mapped(listing: &Listing, path: &Path) -> Lookup {
 /// The language of a file, upgraded to Make/CMake when a build file sits beside a C/C++ source.
 fn language(listing: &Listing, file: &File) -> Option<Language> {
     let lang = Language::of(&file.rel, file.executable)?;
+    if lang == Language::Executable && !looks_runnable(&listing.root.join(&file.rel)) {
+        return None;
+    }
     if matches!(lang, Language::C | Language::Cpp) {
         let dir = file.rel.parent().unwrap_or(Path::new(""));
         let beside = |name: &str| listing.files.iter().any(|f| f.rel == dir.join(name));
@@ -143,6 +156,17 @@ fn language(listing: &Listing, file: &File) -> Option<Language> {
         }
     }
     Some(lang)
+}
+
+/// An executable file worth running: an ELF binary or a `#!` script (not junk that only has
+/// the exec bit, which the system would hand to /bin/sh).
+fn looks_runnable(path: &Path) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; 4];
+    let n = std::fs::File::open(path)
+        .and_then(|mut f| f.read(&mut head))
+        .unwrap_or(0);
+    n >= 2 && (head[..2] == *b"#!" || (n == 4 && head == *b"\x7fELF"))
 }
 
 fn rank(lang: Language) -> u8 {

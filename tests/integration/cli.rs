@@ -1,0 +1,174 @@
+//! The command line: plain messages and the documented exit statuses for bad input.
+
+use crate::support::{self, Outcome};
+use assert_cmd::Command;
+use libtest_mimic::{Failed, Trial};
+use predicates::prelude::*;
+use std::os::unix::fs::PermissionsExt;
+
+pub fn trials() -> Vec<Trial> {
+    vec![
+        Trial::test("cli::missing_folder", missing_folder),
+        Trial::test("cli::not_a_folder", not_a_folder),
+        Trial::test("cli::empty_folder", empty_folder),
+        Trial::test("cli::binary_junk", binary_junk),
+        Trial::test("cli::unknown_exercise", unknown_exercise),
+        Trial::test("cli::json_shape", json_shape),
+        Trial::test("cli::full_marks_exit_zero", full_marks_exit_zero),
+        Trial::test("cli::list_names_every_catalogue_id", list_ids),
+    ]
+}
+
+fn sysgrade() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sysgrade"));
+    cmd.timeout(std::time::Duration::from_secs(300));
+    cmd
+}
+
+fn check(assert: Result<(), predicates::reflection::Case<'_>>) -> Outcome {
+    assert.map_err(|c| Failed::from(format!("{c:?}")))
+}
+
+fn missing_folder() -> Outcome {
+    sysgrade()
+        .args(["grade", "/nonexistent/sub"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("does not exist"));
+    Ok(())
+}
+
+fn not_a_folder() -> Outcome {
+    let file = tempfile::NamedTempFile::new()?;
+    sysgrade()
+        .arg("grade")
+        .arg(file.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("is not a folder"));
+    Ok(())
+}
+
+fn empty_folder() -> Outcome {
+    let dir = tempfile::tempdir()?;
+    sysgrade()
+        .args(["grade", "--exercise", "process"])
+        .arg(dir.path())
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("the folder is empty"));
+    Ok(())
+}
+
+fn binary_junk() -> Outcome {
+    let dir = tempfile::tempdir()?;
+    std::fs::write(dir.path().join("data.bin"), [0u8, 159, 146, 150, 255, 0, 1])?;
+    let junk = dir.path().join("signals");
+    std::fs::write(&junk, [0xdeu8, 0xad, 0xbe, 0xef, 0, 0, 0xff, 0x10])?;
+    std::fs::set_permissions(&junk, std::fs::Permissions::from_mode(0o755))?;
+    let out = sysgrade()
+        .args(["grade", "--exercise", "signals", "--exercise", "process"])
+        .arg(dir.path())
+        .output()?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    check(
+        predicate::eq(Some(1))
+            .find_case(false, &out.status.code())
+            .map_or(Ok(()), Err),
+    )?;
+    for needle in [
+        "found signals, but it is not a program",
+        "no program for `process` found",
+    ] {
+        if !stdout.contains(needle) {
+            return Err(format!("report lacks {needle:?}:\n{stdout}").into());
+        }
+    }
+    Ok(())
+}
+
+fn unknown_exercise() -> Outcome {
+    let dir = support::root().join("fixtures/good-python");
+    sysgrade()
+        .args(["grade", "--exercise", "nope"])
+        .arg(dir)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("unknown exercise `nope`"));
+    Ok(())
+}
+
+fn json_shape() -> Outcome {
+    let dir = support::root().join("fixtures/process-exit1");
+    let out = sysgrade()
+        .args(["grade", "--format", "json", "--exercise", "process"])
+        .arg(&dir)
+        .output()?;
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+    for key in ["submission", "score", "max_score", "exercises"] {
+        v.get(key).ok_or_else(|| format!("missing {key}"))?;
+    }
+    let ex = &v["exercises"][0];
+    for key in ["id", "source", "score", "max_score", "scenarios"] {
+        ex.get(key)
+            .ok_or_else(|| format!("missing exercises[].{key}"))?;
+    }
+    let sc = &ex["scenarios"][0];
+    for key in [
+        "id",
+        "status",
+        "points",
+        "max_points",
+        "feedback",
+        "duration_ms",
+    ] {
+        sc.get(key)
+            .ok_or_else(|| format!("missing scenarios[].{key}"))?;
+    }
+    let statuses: Vec<&str> = ex["scenarios"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s["status"].as_str())
+        .collect();
+    if statuses != ["pass", "fail", "pass"] || out.status.code() != Some(1) {
+        return Err(format!(
+            "unexpected statuses {statuses:?} / exit {:?}",
+            out.status.code()
+        )
+        .into());
+    }
+    Ok(())
+}
+
+fn full_marks_exit_zero() -> Outcome {
+    let dir = support::root().join("fixtures/good-python");
+    sysgrade()
+        .args(["grade", "--exercise", "process", "--exercise", "env"])
+        .arg(dir)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("Total: 8/8"));
+    Ok(())
+}
+
+fn list_ids() -> Outcome {
+    let out = sysgrade().arg("list").output()?;
+    let listed = String::from_utf8_lossy(&out.stdout).into_owned();
+    let catalogue = std::fs::read_to_string(support::root().join("../shared/scenario-ids.txt"))
+        .unwrap_or_default();
+    let implemented: Vec<&str> = harness::exercises::ALL
+        .iter()
+        .filter(|e| !e.scenarios.is_empty())
+        .map(|e| e.id)
+        .collect();
+    for id in catalogue
+        .lines()
+        .filter(|l| implemented.iter().any(|e| l.starts_with(&format!("{e}."))))
+    {
+        if !listed.lines().any(|l| l == id) {
+            return Err(format!("catalogue id {id} is not listed").into());
+        }
+    }
+    Ok(())
+}

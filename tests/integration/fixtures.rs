@@ -1,0 +1,95 @@
+//! Every fixture under `fixtures/`, graded on the exercises its `fixture.toml` names; every
+//! scenario's status must be the one it declares (pass when not listed).
+
+use crate::support::{self, Outcome};
+use harness::outcome::Status;
+use libtest_mimic::{Failed, Trial};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FixtureToml {
+    #[allow(dead_code)]
+    description: String,
+    exercises: Vec<String>,
+    #[serde(default)]
+    expect: BTreeMap<String, Status>,
+}
+
+pub fn trials() -> Vec<Trial> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(support::root().join("fixtures"))
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.path())
+                .filter(|p| p.join("fixture.toml").is_file())
+                .collect()
+        })
+        .unwrap_or_default();
+    dirs.sort();
+    let mut trials = Vec::new();
+    for dir in dirs {
+        let name = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        match read(&dir) {
+            Ok(fixture) => {
+                for exercise in fixture.exercises.clone() {
+                    let (dir, expect) = (dir.clone(), fixture.expect.clone());
+                    trials.push(Trial::test(
+                        format!("fixtures::{name}::{exercise}"),
+                        move || check(&dir, &exercise, &expect),
+                    ));
+                }
+            }
+            Err(e) => trials.push(Trial::test(
+                format!("fixtures::{name}::fixture_toml"),
+                move || Err(e.clone().into()),
+            )),
+        }
+    }
+    trials
+}
+
+fn read(dir: &Path) -> Result<FixtureToml, String> {
+    let text = std::fs::read_to_string(dir.join("fixture.toml")).map_err(|e| e.to_string())?;
+    let fixture: FixtureToml =
+        toml::from_str(&text).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let known = harness::exercises::scenario_ids();
+    for id in fixture.expect.keys() {
+        if !known.contains(id) {
+            return Err(format!(
+                "{}: unknown scenario id `{id}` in [expect]",
+                dir.display()
+            ));
+        }
+    }
+    Ok(fixture)
+}
+
+fn check(dir: &Path, exercise: &str, expect: &BTreeMap<String, Status>) -> Outcome {
+    let result = support::grade_dir(&support::settings(), dir, &[exercise])?;
+    let mut wrong = Vec::new();
+    for s in result.exercises.iter().flat_map(|e| &e.scenarios) {
+        let want = expect.get(&s.id).copied().unwrap_or(Status::Pass);
+        if s.status != want {
+            wrong.push(format!(
+                "{}: expected {}, got {} ({})",
+                s.id,
+                want.as_str(),
+                s.status.as_str(),
+                s.feedback
+            ));
+        }
+    }
+    if wrong.is_empty() {
+        Ok(())
+    } else {
+        Err(Failed::from(format!(
+            "{}\n\n{}",
+            wrong.join("\n"),
+            support::human(&result)
+        )))
+    }
+}

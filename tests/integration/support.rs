@@ -1,0 +1,86 @@
+//! Shared test machinery: paths, grading a folder, redaction for snapshots.
+
+use harness::exercises;
+use harness::result::SubmissionResult;
+use harness::runner::{grade, Request};
+use harness::Settings;
+use std::path::{Path, PathBuf};
+
+pub type Outcome = Result<(), libtest_mimic::Failed>;
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Settings for tests: this binary supervises; cargo builds share the workspace's target.
+pub fn settings() -> Settings {
+    let mut s = Settings::from_env();
+    s.cargo_target_dir = Some(root().join("target").join("graded"));
+    s
+}
+
+/// Grades `dir` on the exercises `ids`.
+pub fn grade_dir(
+    settings: &Settings,
+    dir: &Path,
+    ids: &[&str],
+) -> Result<SubmissionResult, String> {
+    let exercises = ids
+        .iter()
+        .map(|id| exercises::get(id).ok_or_else(|| format!("unknown exercise {id}")))
+        .collect::<Result<Vec<_>, _>>()?;
+    let request = Request {
+        submissions: vec![dir.to_path_buf()],
+        exercises,
+    };
+    let mut results = grade(settings, &request, &mut |_| {}).map_err(|e| e.to_string())?;
+    results.pop().ok_or_else(|| "no result".to_string())
+}
+
+/// The human report without colour.
+pub fn human(result: &SubmissionResult) -> String {
+    harness::report::render(
+        harness::report::Format::Human,
+        std::slice::from_ref(result),
+        false,
+    )
+}
+
+/// Filters that make reports and transcripts stable: pids, uids, paths, times, percentages.
+pub fn redactions() -> Vec<(&'static str, &'static str)> {
+    vec![
+        (r"/tmp/sysgrade-[A-Za-z0-9]+(/sub-\d+/run-\d+)?", "[ROOT]"),
+        (
+            r"(?i)(pid|process id|process id is|pid is|child of pid)( |\D{0,3})\d+",
+            "$1$2[PID]",
+        ),
+        (r"\b6[12]\d{3}\b", "[UID]"),
+        (r"\b\d+\.\d{3}s\b", "[T]"),
+        (r"\b\d+% of a core", "[N]% of a core"),
+        (r"Grading .*", "Grading [SUBMISSION]"),
+    ]
+}
+
+/// Applies [`redactions`] to `text` (for comparisons outside insta).
+pub fn redact(text: &str) -> String {
+    let mut out = text.to_string();
+    for (pattern, replacement) in redactions() {
+        out = regex::Regex::new(pattern)
+            .expect("valid filter")
+            .replace_all(&out, replacement)
+            .into_owned();
+    }
+    out
+}
+
+/// insta settings writing to the workspace's `snapshots/` folder, with the redactions.
+pub fn insta_settings() -> insta::Settings {
+    let mut s = insta::Settings::clone_current();
+    s.set_snapshot_path(root().join("snapshots"));
+    s.set_prepend_module_to_snapshot(false);
+    s.set_omit_expression(true);
+    for (pattern, replacement) in redactions() {
+        s.add_filter(pattern, replacement);
+    }
+    s
+}
