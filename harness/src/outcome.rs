@@ -77,7 +77,8 @@ macro_rules! fail {
 #[macro_export]
 macro_rules! ensure {
     ($cond:expr, $($arg:tt)*) => {
-        if !$cond {
+        let holds: bool = $cond;
+        if !holds {
             $crate::fail!($($arg)*);
         }
     };

@@ -73,6 +73,15 @@ fn check(dir: &Path, exercise: &str, expect: &BTreeMap<String, Status>) -> Outco
     let mut wrong = Vec::new();
     for s in result.exercises.iter().flat_map(|e| &e.scenarios) {
         let want = expect.get(&s.id).copied().unwrap_or(Status::Pass);
+        if s.status == Status::Skip && !support::tools_required() {
+            eprintln!(
+                "note: {} skipped here ({}); CI sets {} and fails on this",
+                s.id,
+                s.feedback,
+                support::REQUIRE_TOOLS
+            );
+            continue;
+        }
         if s.status != want {
             wrong.push(format!(
                 "{}: expected {}, got {} ({})",

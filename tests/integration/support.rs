@@ -8,6 +8,14 @@ use std::path::{Path, PathBuf};
 
 pub type Outcome = Result<(), libtest_mimic::Failed>;
 
+/// Set (as CI does) to make a scenario skipped for a missing tool (ffmpeg, matplotlib) a
+/// test failure instead of a note.
+pub const REQUIRE_TOOLS: &str = "SYSGRADE_REQUIRE_TOOLS";
+
+pub fn tools_required() -> bool {
+    std::env::var_os(REQUIRE_TOOLS).is_some_and(|v| !v.is_empty() && v != "0")
+}
+
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
