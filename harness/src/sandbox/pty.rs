@@ -24,7 +24,11 @@ pub fn open() -> nix::Result<Pty> {
     let mut attrs = tcgetattr(&pair.slave)?;
     cfmakeraw(&mut attrs);
     tcsetattr(&pair.slave, SetArg::TCSANOW, &attrs)?;
+    // Both ends close-on-exec: the slave reaches the supervisor only as its stdout (dup2
+    // clears the flag there), never as a stray copy in it or in other runs' supervisors —
+    // a stray copy would keep the terminal open after the program's tree is gone.
     set_cloexec(&pair.master);
+    set_cloexec(&pair.slave);
     Ok(Pty {
         master: pair.master,
         slave: pair.slave,
