@@ -1,10 +1,15 @@
-//! The `grade` command, shared by the `harness` binary and `cargo xtask grade`.
+//! The `grade` command, shared by the `sysgrade` and `harness` binaries and `cargo xtask
+//! grade`.
 //!
 //! Exit status: 0 when every graded scenario passed, 1 when any did not, 2 for a usage error
 //! or a fault of the grader.
 
+use crate::class::{self, Partition};
+use crate::course::Course;
 use crate::exercises::{self, Exercise};
+use crate::progress::Progress;
 use crate::report::{self, Format};
+use crate::result::SubmissionResult;
 use crate::runner::{self, Request};
 use crate::settings::Settings;
 use std::io::IsTerminal;
@@ -23,7 +28,7 @@ struct Cli {
 
 #[derive(clap::Subcommand)]
 enum Cmd {
-    /// Grade submission folders.
+    /// Grade submission folders (or a class: a folder of student folders).
     Grade(GradeArgs),
     /// List every exercise and scenario id.
     List,
@@ -47,20 +52,41 @@ pub fn main() -> ! {
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct GradeArgs {
-    /// Submission folders to grade.
+    /// Submission folders to grade, or one class folder (one folder per student).
     #[arg(required = true)]
     pub dirs: Vec<PathBuf>,
+    /// Treat the folder as a class even when detection says otherwise.
+    #[arg(long)]
+    pub class: bool,
     /// Grade only these exercises (repeatable).
     #[arg(long = "exercise", value_name = "ID")]
     pub exercises: Vec<String>,
     #[arg(long, value_enum, default_value = "human")]
     pub format: Format,
-    /// Scenarios run at once (default: the number of cores).
+    /// Write the report (in --format) to FILE; the terminal gets the human report.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// A course file: exercises, points, limits, hidden and extra scenarios, aliases.
+    #[arg(long, value_name = "FILE")]
+    pub course: Option<PathBuf>,
+    /// Grade only slice K of N of a class (stable, by student folder name).
+    #[arg(long, value_name = "K/N")]
+    pub partition: Option<Partition>,
+    /// Run every scenario N times; a verdict that changes is reported as `flaky`.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub repeat: u32,
+    /// Show hidden scenarios' feedback (staff view).
+    #[arg(long)]
+    pub staff: bool,
+    /// Scenarios run at once (default: what the machine and the isolation allow).
     #[arg(long)]
     pub jobs: Option<usize>,
     /// Multiply every deadline (slow machines); also SYSGRADE_TIME_SCALE.
     #[arg(long)]
     pub time_scale: Option<f64>,
+    /// No progress output on standard error.
+    #[arg(long, short)]
+    pub quiet: bool,
     /// Where cargo submissions are built (shared between gradings).
     #[arg(long, hide = true)]
     pub cargo_target_dir: Option<PathBuf>,
@@ -78,6 +104,61 @@ pub fn grade(args: &GradeArgs, mut settings: Settings) -> i32 {
 }
 
 fn grade_inner(args: &GradeArgs, settings: &mut Settings) -> anyhow::Result<i32> {
+    let course = match &args.course {
+        Some(path) => Course::load(path)?,
+        None => Course::default(),
+    };
+    course.apply(settings);
+    configure(args, settings)?;
+    let exercises = if args.exercises.is_empty() {
+        course.selected()
+    } else {
+        select(&args.exercises)?
+    };
+    let submissions = submissions(args)?;
+    let request = Request {
+        submissions,
+        exercises,
+        course,
+        repeat: args.repeat.max(1),
+    };
+    let mut progress = Progress::new(args.quiet);
+    let mut results = runner::grade(settings, &request, &mut |e| progress.on_event(e))?;
+    progress.finish();
+    let passed = results.iter().all(SubmissionResult::all_passed);
+    if let (Some(path), Format::Gradescope) = (&args.output, args.format) {
+        // Gradescope marks hidden tests itself: it gets the full feedback.
+        write(path, &report::render(args.format, &results, false))?;
+    }
+    if !args.staff {
+        results
+            .iter_mut()
+            .flat_map(|r| r.exercises.iter_mut().flat_map(|e| e.scenarios.iter_mut()))
+            .for_each(|s| s.withhold());
+    }
+    match &args.output {
+        Some(path) => {
+            if args.format != Format::Gradescope {
+                write(path, &report::render(args.format, &results, false))?;
+            }
+            print!(
+                "{}",
+                report::render(Format::Human, &results, std::io::stdout().is_terminal())
+            );
+        }
+        None => print!(
+            "{}",
+            report::render(
+                args.format,
+                &results,
+                args.format == Format::Human && std::io::stdout().is_terminal()
+            )
+        ),
+    }
+    Ok(if passed { 0 } else { 1 })
+}
+
+fn configure(args: &GradeArgs, settings: &mut Settings) -> anyhow::Result<()> {
     if let Some(jobs) = args.jobs {
         anyhow::ensure!(jobs > 0, "--jobs must be at least 1");
         settings.jobs = jobs;
@@ -92,21 +173,43 @@ fn grade_inner(args: &GradeArgs, settings: &mut Settings) -> anyhow::Result<i32>
     if args.cargo_target_dir.is_some() {
         settings.cargo_target_dir = args.cargo_target_dir.clone();
     }
-    let request = Request {
-        submissions: args.dirs.clone(),
-        exercises: select(&args.exercises)?,
-    };
-    for dir in &request.submissions {
+    Ok(())
+}
+
+/// The folders to grade: the ones given, or a class's members (partitioned if asked).
+fn submissions(args: &GradeArgs) -> anyhow::Result<Vec<PathBuf>> {
+    for dir in &args.dirs {
         crate::plan::check_folder(dir)?;
     }
-    let results = runner::grade(settings, &request, &mut |_| {})?;
-    let color = args.format == Format::Human && std::io::stdout().is_terminal();
-    print!("{}", report::render(args.format, &results, color));
-    Ok(if results.iter().all(|r| r.all_passed()) {
-        0
-    } else {
-        1
-    })
+    let class = match args.dirs.as_slice() {
+        [one] if args.class || args.partition.is_some() || class::looks_like_class(one) => {
+            Some(one)
+        }
+        _ => None,
+    };
+    let mut dirs = match class {
+        Some(dir) => class::members(dir),
+        None => args.dirs.clone(),
+    };
+    anyhow::ensure!(
+        !dirs.is_empty(),
+        "the class folder {} holds no student folders",
+        args.dirs[0].display()
+    );
+    if let Some(p) = args.partition {
+        dirs.retain(|d| {
+            p.holds(
+                &d.file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+            )
+        });
+    }
+    Ok(dirs)
+}
+
+fn write(path: &PathBuf, text: &str) -> anyhow::Result<()> {
+    std::fs::write(path, text).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))
 }
 
 /// The exercises named, or all of them.

@@ -16,6 +16,10 @@ pub enum Event {
         exercise: &'static str,
         outcome: String,
     },
+    ScenarioStarted {
+        submission: String,
+        id: String,
+    },
     ScenarioFinished {
         submission: String,
         result: ScenarioResult,

@@ -3,7 +3,9 @@
 //! Data flows one way: [`plan`] (discover and build) → [`runner`] (run scenarios in
 //! sandboxes, emitting [`events`]) → [`result`] → [`report`]. See ARCHITECTURE.md.
 
+pub mod class;
 pub mod cli;
+pub mod course;
 pub mod error;
 pub mod events;
 pub mod exercises;
@@ -11,6 +13,7 @@ pub mod hygiene;
 pub mod outcome;
 pub mod picture;
 pub mod plan;
+pub mod progress;
 pub mod report;
 pub mod result;
 pub mod run;

@@ -1,6 +1,7 @@
 //! Planning a grading run: each submission checked, each exercise looked for and built.
 //! The result says, per (submission, exercise), whether there is a program to run.
 
+use crate::course::Course;
 use crate::error::Error;
 use crate::exercises::{self, Exercise};
 use crate::outcome::Failure;
@@ -60,6 +61,7 @@ pub fn plan(
     root: &Path,
     exercises: &[&'static Exercise],
     work: &Path,
+    course: &Course,
 ) -> Result<Planned, Error> {
     let mut planned = Planned {
         name: name.to_string(),
@@ -89,8 +91,12 @@ pub fn plan(
     };
     let mut builder = Builder::new(settings, root, work);
     for exercise in exercises {
-        let prepared = match discover::find(&listing, exercise, &exercises::lecture_name_is_unique)
-        {
+        let prepared = match discover::find(
+            &listing,
+            exercise,
+            &exercises::lecture_name_is_unique,
+            course.aliases.get(exercise.id).map_or(&[], Vec::as_slice),
+        ) {
             Lookup::Missing(why) => Prepared::Missing(why),
             Lookup::Found(found) => match builder.build(exercise.id, &found)? {
                 Ok(program) => Prepared::Ready(Box::new(program)),

@@ -5,9 +5,9 @@ use crate::outcome::Status;
 use crate::run::RunRecord;
 use crate::sandbox::Guarantees;
 use crate::submission::Language;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ScenarioResult {
     /// `exercise.scenario`.
     pub id: String,
@@ -17,12 +17,18 @@ pub struct ScenarioResult {
     /// What was expected and what happened (or, on a pass, what was observed).
     pub feedback: String,
     pub duration_ms: u64,
+    /// A course's hidden scenario: its feedback is for staff only.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub hidden: bool,
+    /// Under `--repeat`: how many of the repeats passed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub passes: Option<u32>,
     /// Transcripts of the runs, kept for scenarios that did not pass.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub runs: Vec<RunRecord>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ExerciseResult {
     pub id: String,
     /// The program's file, relative to the submission; `null` when not found.
@@ -37,7 +43,7 @@ pub struct ExerciseResult {
     pub scenarios: Vec<ScenarioResult>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SubmissionResult {
     /// The folder as given.
     pub submission: String,
@@ -45,11 +51,21 @@ pub struct SubmissionResult {
     pub max_score: u32,
     pub exercises: Vec<ExerciseResult>,
     /// Problems with the submission as a whole (an empty folder, no exercise found).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub problems: Vec<String>,
     /// What the verdicts rest on.
     pub guarantees: Guarantees,
     pub time_scale: f64,
+}
+
+impl ScenarioResult {
+    /// Withholds a hidden scenario's feedback and transcripts (for student-facing reports).
+    pub fn withhold(&mut self) {
+        if self.hidden {
+            self.feedback = "(hidden scenario: feedback withheld)".into();
+            self.runs.clear();
+        }
+    }
 }
 
 impl ExerciseResult {

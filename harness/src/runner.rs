@@ -4,6 +4,8 @@
 //! **Architecture Invariant:** one student's crash, hang, flood or broken build never stops
 //! the others: it becomes a finding in that scenario's result.
 
+use crate::course::steps::DataScenario;
+use crate::course::Course;
 use crate::error::Error;
 use crate::events::Event;
 use crate::exercises::{Exercise, HYGIENE};
@@ -12,7 +14,7 @@ use crate::plan::{self, Planned, Prepared};
 use crate::result::{ExerciseResult, ScenarioResult, SubmissionResult};
 use crate::run::RunRecord;
 use crate::sandbox::Guarantees;
-use crate::scenario::{self, Ctx, Scenario};
+use crate::scenario::{self, Ctx, Scenario, Tool};
 use crate::settings::Settings;
 use crate::submission::Program;
 use std::os::unix::fs::PermissionsExt;
@@ -22,18 +24,30 @@ use std::sync::mpsc;
 use std::time::Instant;
 
 /// What to grade.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Request {
     /// Submission folders, each named in reports as given here.
     pub submissions: Vec<PathBuf>,
     pub exercises: Vec<&'static Exercise>,
+    /// Points, hidden and extra scenarios, aliases (the default: the catalogue's).
+    pub course: Course,
+    /// Run every scenario this many times; a verdict that changes is `flaky`.
+    pub repeat: u32,
+}
+
+/// A scenario's check: built in, or written as data in the course file.
+#[derive(Clone, Copy)]
+enum Check<'a> {
+    Builtin(&'static Scenario),
+    Data(&'a DataScenario),
 }
 
 /// One scenario to run.
 struct Task<'p> {
     submission: usize,
     exercise: usize,
-    scenario: &'static Scenario,
+    id: String,
+    check: Check<'p>,
     exercise_id: &'static str,
     program: &'p Program,
     root: &'p Path,
@@ -71,34 +85,51 @@ pub fn grade(
             });
         }
     }
-    let tasks = tasks(&planned);
+    let tasks = tasks(&planned, &request.course);
     on_event(&Event::Started {
         submissions: planned.len(),
         scenarios: tasks.len(),
     });
     let mut done: Vec<Option<Done>> = (0..tasks.len()).map(|_| None).collect();
-    run_pool(settings, &tasks, work.path(), &mut |index, finished| {
-        on_event(&Event::ScenarioFinished {
-            submission: planned[tasks[index].submission].name.clone(),
-            result: finished.0.clone(),
-        });
-        done[index] = Some(finished);
-    });
-    let mut results = Vec::new();
-    for (s, p) in planned.iter().enumerate() {
-        let mine: Vec<(&Task, Done)> = tasks
-            .iter()
-            .zip(done.iter_mut())
-            .filter(|(t, _)| t.submission == s)
-            .filter_map(|(t, d)| Some((t, d.take()?)))
-            .collect();
-        let result = assemble(settings, p, mine);
+    let mut left: Vec<usize> = (0..planned.len())
+        .map(|s| tasks.iter().filter(|t| t.submission == s).count())
+        .collect();
+    let mut results: Vec<Option<SubmissionResult>> = (0..planned.len()).map(|_| None).collect();
+    let mut finish = |s: usize, done: &mut Vec<Option<Done>>, on_event: &mut dyn FnMut(&Event)| {
+        let result = assemble(settings, &request.course, &planned[s], &tasks, done, s);
         on_event(&Event::SubmissionFinished {
             result: result.clone(),
         });
-        results.push(result);
+        results[s] = Some(result);
+    };
+    for s in (0..planned.len()).filter(|s| left[*s] == 0) {
+        finish(s, &mut done, on_event);
     }
-    Ok(results)
+    run_pool(
+        settings,
+        request.repeat.max(1),
+        &tasks,
+        work.path(),
+        &mut |update| match update {
+            Update::Started(i) => on_event(&Event::ScenarioStarted {
+                submission: planned[tasks[i].submission].name.clone(),
+                id: tasks[i].id.clone(),
+            }),
+            Update::Done(i, finished) => {
+                let s = tasks[i].submission;
+                on_event(&Event::ScenarioFinished {
+                    submission: planned[s].name.clone(),
+                    result: finished.0.clone(),
+                });
+                done[i] = Some(finished);
+                left[s] -= 1;
+                if left[s] == 0 {
+                    finish(s, &mut done, on_event);
+                }
+            }
+        },
+    );
+    Ok(results.into_iter().flatten().collect())
 }
 
 fn plan_all(settings: &Settings, request: &Request, work: &Path) -> Result<Vec<Planned>, Error> {
@@ -117,7 +148,14 @@ fn plan_all(settings: &Settings, request: &Request, work: &Path) -> Result<Vec<P
                 let build = work.join(format!("sub-{i}")).join("build");
                 let _ = tx.send((
                     i,
-                    plan::plan(settings, &name, root, &request.exercises, &build),
+                    plan::plan(
+                        settings,
+                        &name,
+                        root,
+                        &request.exercises,
+                        &build,
+                        &request.course,
+                    ),
                 ));
             });
         }
@@ -131,16 +169,31 @@ fn plan_all(settings: &Settings, request: &Request, work: &Path) -> Result<Vec<P
     Ok(planned.into_iter().map(|(_, p)| p).collect())
 }
 
-fn tasks(planned: &[Planned]) -> Vec<Task<'_>> {
+/// The checks of one exercise: the catalogue's, then the course's own.
+fn checks<'c>(exercise: &'static Exercise, course: &'c Course) -> Vec<(String, Check<'c>)> {
+    let builtin = exercise
+        .scenarios
+        .iter()
+        .map(|s| (format!("{}.{}", exercise.id, s.id), Check::Builtin(s)));
+    let data = course
+        .scenarios
+        .iter()
+        .filter(|d| d.exercise() == exercise.id)
+        .map(|d| (d.id.clone(), Check::Data(d)));
+    builtin.chain(data).collect()
+}
+
+fn tasks<'p>(planned: &'p [Planned], course: &'p Course) -> Vec<Task<'p>> {
     let mut out = Vec::new();
     for (s, p) in planned.iter().enumerate() {
         for (e, (exercise, prepared)) in p.exercises.iter().enumerate() {
             if let Prepared::Ready(program) = prepared {
-                for scenario in exercise.scenarios {
+                for (id, check) in checks(exercise, course) {
                     out.push(Task {
                         submission: s,
                         exercise: e,
-                        scenario,
+                        id,
+                        check,
                         exercise_id: exercise.id,
                         program,
                         root: &p.root,
@@ -152,11 +205,17 @@ fn tasks(planned: &[Planned]) -> Vec<Task<'_>> {
     out
 }
 
+enum Update {
+    Started(usize),
+    Done(usize, Done),
+}
+
 fn run_pool(
     settings: &Settings,
+    repeat: u32,
     tasks: &[Task],
     work: &Path,
-    on_done: &mut dyn FnMut(usize, Done),
+    on_update: &mut dyn FnMut(Update),
 ) {
     let next = AtomicUsize::new(0);
     let (tx, rx) = mpsc::channel();
@@ -167,21 +226,55 @@ fn run_pool(
             scope.spawn(move || loop {
                 let i = next.fetch_add(1, Ordering::SeqCst);
                 let Some(task) = tasks.get(i) else { break };
+                let _ = tx.send(Update::Started(i));
                 let dir = work
                     .join(format!("sub-{}", task.submission))
                     .join(format!("run-{i}"));
-                let _ = tx.send((i, run_task(settings, task, &dir, work)));
+                let _ = tx.send(Update::Done(
+                    i,
+                    run_repeated(settings, repeat, task, &dir, work),
+                ));
             });
         }
         drop(tx);
-        for (i, finished) in rx {
-            on_done(i, finished);
+        for update in rx {
+            on_update(update);
         }
     });
 }
 
+/// Runs a task `repeat` times; a verdict that changes between repeats is `flaky`.
+fn run_repeated(settings: &Settings, repeat: u32, task: &Task, dir: &Path, work: &Path) -> Done {
+    let (mut first, mut records) = run_task(settings, task, dir, work);
+    if repeat <= 1 {
+        return (first, records);
+    }
+    let mut passes = u32::from(first.status == Status::Pass);
+    let mut other: Option<ScenarioResult> = None;
+    for _ in 1..repeat {
+        let (again, recs) = run_task(settings, task, dir, work);
+        passes += u32::from(again.status == Status::Pass);
+        records.extend(recs);
+        if again.status != first.status && other.is_none() {
+            other = Some(again);
+        }
+    }
+    first.passes = Some(passes);
+    if let Some(other) = other {
+        if first.status == Status::Pass {
+            first.feedback = other.feedback;
+            first.runs = other.runs;
+        }
+        first.feedback = format!(
+            "flaky: passed {passes} of {repeat} runs; a run that did not pass said: {}",
+            first.feedback
+        );
+        first.status = Status::Flaky;
+    }
+    (first, records)
+}
+
 fn run_task(settings: &Settings, task: &Task, dir: &Path, work: &Path) -> Done {
-    let id = format!("{}.{}", task.exercise_id, task.scenario.id);
     let started = Instant::now();
     let (verdict, records) = run_scenario(settings, task, dir, work);
     let _ = std::fs::remove_dir_all(dir);
@@ -189,31 +282,16 @@ fn run_task(settings: &Settings, task: &Task, dir: &Path, work: &Path) -> Done {
         Ok(observed) => (Status::Pass, observed),
         Err(f) => (f.status, f.message),
     };
-    let result = ScenarioResult {
-        id,
-        status,
-        points: u32::from(status == Status::Pass),
-        max_points: 1,
-        feedback,
-        duration_ms: started.elapsed().as_millis() as u64,
-        runs: if status == Status::Pass && !settings.keep_transcripts {
-            Vec::new()
-        } else {
-            records.clone()
-        },
-    };
+    let mut result = verdict_of(task.id.clone(), status, feedback);
+    result.duration_ms = started.elapsed().as_millis() as u64;
+    if status != Status::Pass || settings.keep_transcripts {
+        result.runs = records.clone();
+    }
     (result, records)
 }
 
-fn run_scenario(
-    settings: &Settings,
-    task: &Task,
-    dir: &Path,
-    work: &Path,
-) -> (Result<String, Failure>, Vec<RunRecord>) {
-    let missing: Vec<String> = task
-        .scenario
-        .needs
+fn missing_tools(needs: &[Tool]) -> Option<Failure> {
+    let missing: Vec<String> = needs
         .iter()
         .filter(|t| !scenario::have(t))
         .map(|t| {
@@ -223,8 +301,19 @@ fn run_scenario(
             )
         })
         .collect();
-    if !missing.is_empty() {
-        return (Err(Failure::skip(missing.join("; "))), Vec::new());
+    (!missing.is_empty()).then(|| Failure::skip(missing.join("; ")))
+}
+
+fn run_scenario(
+    settings: &Settings,
+    task: &Task,
+    dir: &Path,
+    work: &Path,
+) -> (Result<String, Failure>, Vec<RunRecord>) {
+    if let Check::Builtin(s) = task.check {
+        if let Some(skip) = missing_tools(s.needs) {
+            return (Err(skip), Vec::new());
+        }
     }
     let mut ctx = match Ctx::new(
         settings,
@@ -242,66 +331,88 @@ fn run_scenario(
             )
         }
     };
-    let check = task.scenario.check;
-    let verdict = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check(&mut ctx)))
-        .unwrap_or_else(|_| {
-            Err(Failure::error(
-                "grader fault: the scenario panicked (a bug in the harness; please report it)",
-            ))
-        });
+    let verdict = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match task.check {
+        Check::Builtin(s) => (s.check)(&mut ctx),
+        Check::Data(d) => d.run(&mut ctx),
+    }))
+    .unwrap_or_else(|_| {
+        Err(Failure::error(
+            "grader fault: the scenario panicked (a bug in the harness; please report it)",
+        ))
+    });
     (verdict, ctx.take_records())
 }
 
 fn assemble(
     settings: &Settings,
+    course: &Course,
     planned: &Planned,
-    mut done: Vec<(&Task, Done)>,
+    tasks: &[Task],
+    done: &mut [Option<Done>],
+    s: usize,
 ) -> SubmissionResult {
     let mut exercises = Vec::new();
     for (e, (exercise, prepared)) in planned.exercises.iter().enumerate() {
+        let mut ids: Vec<String> = checks(exercise, course)
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
+        ids.push(format!("{}.{HYGIENE}", exercise.id));
         let mut scenarios = Vec::new();
-        let hygiene_id = format!("{}.{HYGIENE}", exercise.id);
         let (source, language, warnings) = match prepared {
             Prepared::Ready(program) => {
                 let mut records = Vec::new();
-                for (task, (result, recs)) in done.iter_mut().filter(|(t, _)| t.exercise == e) {
-                    records.push((
-                        format!("{}.{}", task.exercise_id, task.scenario.id),
-                        std::mem::take(recs),
-                    ));
-                    scenarios.push(result.clone());
+                for (task, slot) in tasks
+                    .iter()
+                    .zip(done.iter_mut())
+                    .filter(|(t, _)| t.submission == s && t.exercise == e)
+                {
+                    if let Some((result, recs)) = slot.take() {
+                        records.push((task.id.clone(), recs));
+                        scenarios.push(result);
+                    }
                 }
                 let (status, feedback) = crate::hygiene::judge(&records);
-                scenarios.push(verdict(hygiene_id, status, feedback));
+                scenarios.push(verdict_of(
+                    format!("{}.{HYGIENE}", exercise.id),
+                    status,
+                    feedback,
+                ));
+                let source = program.found.source.display().to_string();
+                let source = match &program.found.bin {
+                    Some(bin) => format!("{source} (bin {bin})"),
+                    None => source,
+                };
                 (
-                    Some(program.found.source.display().to_string()),
+                    Some(source),
                     Some(program.found.language),
                     program.warnings.clone(),
                 )
             }
             Prepared::Missing(why) => {
-                for s in exercise
-                    .scenarios
-                    .iter()
-                    .map(|s| format!("{}.{}", exercise.id, s.id))
-                    .chain([hygiene_id])
-                {
-                    scenarios.push(verdict(s, Status::Fail, why.clone()));
-                }
+                scenarios.extend(
+                    ids.iter()
+                        .map(|id| verdict_of(id.clone(), Status::Fail, why.clone())),
+                );
                 (None, None, None)
             }
             Prepared::Broken { source, failure } => {
-                for s in exercise
-                    .scenarios
-                    .iter()
-                    .map(|s| format!("{}.{}", exercise.id, s.id))
-                    .chain([hygiene_id])
-                {
-                    scenarios.push(verdict(s, failure.status, failure.message.clone()));
-                }
+                scenarios.extend(
+                    ids.iter()
+                        .map(|id| verdict_of(id.clone(), failure.status, failure.message.clone())),
+                );
                 (Some(source.clone()), None, None)
             }
         };
+        for sc in &mut scenarios {
+            sc.max_points = course.points_for(&sc.id);
+            sc.points = if sc.status == Status::Pass {
+                sc.max_points
+            } else {
+                0
+            };
+            sc.hidden = course.is_hidden(&sc.id);
+        }
         exercises.push(
             ExerciseResult {
                 id: exercise.id.to_string(),
@@ -327,7 +438,7 @@ fn assemble(
     .total()
 }
 
-fn verdict(id: String, status: Status, feedback: String) -> ScenarioResult {
+fn verdict_of(id: String, status: Status, feedback: String) -> ScenarioResult {
     ScenarioResult {
         id,
         status,
@@ -335,6 +446,8 @@ fn verdict(id: String, status: Status, feedback: String) -> ScenarioResult {
         max_points: 1,
         feedback,
         duration_ms: 0,
+        hidden: false,
+        passes: None,
         runs: Vec::new(),
     }
 }

@@ -39,7 +39,7 @@ impl Settings {
             .unwrap_or(1.0);
         Settings {
             time_scale,
-            jobs: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            jobs: default_jobs(),
             supervisor: std::env::current_exe().unwrap_or_else(|_| PathBuf::from("/proc/self/exe")),
             python: default_python(),
             limits: Limits::default(),
@@ -49,6 +49,17 @@ impl Settings {
             build_limit_secs: 300,
             keep_transcripts: false,
         }
+    }
+}
+
+/// One run per core; twice that when runs are isolated (most scenarios sleep or wait, and
+/// isolated runs cannot disturb each other's ports, files or processes).
+pub fn default_jobs() -> usize {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    if crate::sandbox::identity::available() {
+        cores * 2
+    } else {
+        cores
     }
 }
 

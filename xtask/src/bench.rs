@@ -33,6 +33,7 @@ impl Bench {
         let request = harness::runner::Request {
             submissions: vec![dir.clone()],
             exercises: harness::cli::select(&self.exercises)?,
+            ..Default::default()
         };
         println!(
             "bench: grading {} ({} exercises), {} round(s), {} jobs",

@@ -4,8 +4,10 @@
 //!   target shared so the reference crate builds once).
 //! - `snapshots [--check]`: regenerate (or check) the insta snapshots.
 //! - `bench`: time grading and report the figures.
+//! - `merge`: join the JSON reports of class slices into one gradebook.
 
 mod bench;
+mod merge;
 mod snapshots;
 
 use clap::{Parser, Subcommand};
@@ -26,6 +28,8 @@ enum Cmd {
     Snapshots(snapshots::Snapshots),
     /// Measure grading time against the programs' own time.
     Bench(bench::Bench),
+    /// Join the JSON reports of a class graded in slices into one gradebook.
+    Merge(merge::Merge),
 }
 
 /// The workspace root (xtask lives one level below it).
@@ -45,6 +49,7 @@ fn main() {
         }
         Cmd::Snapshots(s) => report(s.run()),
         Cmd::Bench(b) => report(b.run()),
+        Cmd::Merge(m) => report(m.run()),
     };
     std::process::exit(code);
 }

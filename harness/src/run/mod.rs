@@ -106,8 +106,11 @@ impl Run {
         });
         match started {
             Some(Ok(pid)) => {
-                run.shared
-                    .note(format!("started {} (pid {pid})", run.describe_command()));
+                let at = run.shared.lock().started_at_ms.unwrap_or(0);
+                run.shared.note_at(
+                    at,
+                    format!("started {} (pid {pid})", run.describe_command()),
+                );
                 Ok(Ok(run))
             }
             Some(Err(e)) => Ok(Err(Failure::error(format!(

@@ -102,7 +102,10 @@ pub fn spawn_report_reader(shared: Arc<Shared>, control: UnixStream) -> JoinHand
 fn apply(shared: &Shared, report: Report) {
     shared.update(|st| match report {
         Report::Ready { pid } => st.supervisor_pid = Some(pid),
-        Report::Started { pid } => st.main_pid = Some(pid),
+        Report::Started { pid } => {
+            st.main_pid = Some(pid);
+            st.started_at_ms = Some(shared.now_ms());
+        }
         Report::SpawnFailed { error } => st.spawn_error = Some(error),
         Report::Reaped {
             pid, exit, main, ..

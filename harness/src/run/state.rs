@@ -35,6 +35,8 @@ pub struct State {
     pub flooded: Option<Source>,
     pub supervisor_pid: Option<i32>,
     pub main_pid: Option<i32>,
+    /// When the supervisor reported the program started.
+    pub started_at_ms: Option<u64>,
     pub spawn_error: Option<String>,
     pub main_exit: Option<Reaped>,
     pub reaped: Vec<Reaped>,
@@ -92,6 +94,26 @@ impl Shared {
                 source: Source::Harness,
                 text,
             })
+        });
+    }
+
+    /// Adds a harness note stamped `at_ms`, in time order among the entries.
+    pub fn note_at(&self, at_ms: u64, text: impl Into<String>) {
+        let text = text.into();
+        self.update(|st| {
+            let pos = st
+                .entries
+                .iter()
+                .position(|e| e.at_ms > at_ms)
+                .unwrap_or(st.entries.len());
+            st.entries.insert(
+                pos,
+                Entry {
+                    at_ms,
+                    source: Source::Harness,
+                    text,
+                },
+            );
         });
     }
 

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use wait_timeout::ChildExt;
 
 /// What a run left behind. Each entry is a plain description that names the thing.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Leftovers {
     pub processes: Vec<String>,
     pub zombies: Vec<String>,
@@ -65,7 +65,7 @@ impl Leftovers {
 }
 
 /// The lasting trace of one run.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct RunRecord {
     pub label: String,
     pub transcript: Vec<Entry>,
@@ -128,22 +128,7 @@ pub(super) fn teardown(run: &mut Run, mut launched: Launched) -> RunRecord {
 fn note_exit(shared: &Shared) {
     let exit = shared.lock().main_exit;
     if let Some(r) = exit {
-        let at_ms = r.at_ms;
-        shared.update(|st| {
-            let pos = st
-                .entries
-                .iter()
-                .position(|e| e.at_ms > at_ms)
-                .unwrap_or(st.entries.len());
-            st.entries.insert(
-                pos,
-                Entry {
-                    at_ms,
-                    source: super::Source::Harness,
-                    text: format!("the program {}", describe_exit(r.exit)),
-                },
-            );
-        });
+        shared.note_at(r.at_ms, format!("the program {}", describe_exit(r.exit)));
     }
 }
 

@@ -1,10 +1,10 @@
 //! What happened during a run, as timestamped entries: the program's lines and the harness's
 //! own actions. Feedback quotes it; renderers escape it.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Where an entry came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Source {
     Stdout,
@@ -25,7 +25,7 @@ impl Source {
 
 /// One line of the transcript. `text` is the program's bytes decoded lossily; it is data and
 /// is never interpreted.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
     /// Milliseconds since the run started.
     pub at_ms: u64,

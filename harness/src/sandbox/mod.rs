@@ -13,7 +13,7 @@ pub mod reach;
 pub mod supervisor;
 
 /// The guarantees in force for the runs of this grader, for the report header.
-#[derive(Debug, Clone, serde::Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
 pub struct Guarantees {
     /// Programs run as an unprivileged uid of their own (the grader is root).
     pub separate_uid: bool,

@@ -83,9 +83,13 @@ pub fn find(
     listing: &Listing,
     exercise: &Exercise,
     lecture_unique: &dyn Fn(&str) -> bool,
+    aliases: &[PathBuf],
 ) -> Lookup {
     if let Some(path) = listing.mapping.get(exercise.id) {
         return mapped(listing, path);
+    }
+    if let Some(found) = by_alias(listing, aliases) {
+        return Lookup::Found(found);
     }
     if let Some(found) = by_name(listing, exercise) {
         return Lookup::Found(found);
@@ -192,6 +196,20 @@ fn best(listing: &Listing, pick: impl Fn(&File) -> bool, via: &'static str) -> O
             bin: None,
             via,
         })
+}
+
+/// A course's aliases: paths relative to the submission, or bare file names anywhere.
+fn by_alias(listing: &Listing, aliases: &[PathBuf]) -> Option<Found> {
+    aliases.iter().find_map(|alias| {
+        best(
+            listing,
+            |f| {
+                f.rel == *alias
+                    || (alias.components().count() == 1 && f.rel.file_name() == alias.file_name())
+            },
+            "course alias",
+        )
+    })
 }
 
 fn by_name(listing: &Listing, exercise: &Exercise) -> Option<Found> {

@@ -7,7 +7,7 @@ pub mod manifest;
 use std::path::{Path, PathBuf};
 
 /// How a program is made runnable.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Language {
     Python,

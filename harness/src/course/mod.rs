@@ -1,0 +1,208 @@
+//! `course.toml`: a course's own choices on top of the catalogue — which exercises, points
+//! per scenario, limits, hidden scenarios, extra scenarios written as data, and file-name
+//! aliases. Without a course file the catalogue's defaults apply.
+//!
+//! ```toml
+//! name = "Systems Programming 2026"
+//! exercises = ["signals", "env"]            # default: every exercise
+//! hidden = ["signals.prompt"]               # feedback for staff only
+//! [points]
+//! "signals.sigint_survives" = 2             # default: 1 per scenario
+//! [aliases]
+//! signals = ["week3/sig.cpp", "handler.py"] # tried before the usual names
+//! [limits]
+//! time_scale = 1.5
+//! run_wall_limit_secs = 60
+//! cpu_seconds = 30
+//! output_cap_bytes = 1048576
+//! [[scenarios]]                             # extra scenarios (see steps.rs)
+//! id = "signals.sigterm_ends"
+//! steps = [ { step = "expect", pattern = "\\d+" }, { step = "signal", signal = "SIGTERM" },
+//!           { step = "exit", status = "SIGTERM", within = 1.0 } ]
+//! ```
+
+pub mod steps;
+
+use crate::error::Error;
+use crate::exercises;
+use crate::settings::Settings;
+use serde::Deserialize;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Course {
+    pub name: Option<String>,
+    pub exercises: Option<Vec<String>>,
+    #[serde(default)]
+    pub points: BTreeMap<String, u32>,
+    #[serde(default)]
+    pub hidden: BTreeSet<String>,
+    #[serde(default)]
+    pub aliases: BTreeMap<String, Vec<PathBuf>>,
+    #[serde(default)]
+    pub limits: Limits,
+    #[serde(default)]
+    pub scenarios: Vec<steps::DataScenario>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    pub time_scale: Option<f64>,
+    pub run_wall_limit_secs: Option<u64>,
+    pub cpu_seconds: Option<u64>,
+    pub output_cap_bytes: Option<u64>,
+}
+
+impl Course {
+    /// Reads and checks `path`; every mistake names the line and the key.
+    pub fn load(path: &Path) -> Result<Course, Error> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+            what: format!("reading {}", path.display()),
+            source,
+        })?;
+        let invalid = |message: String| Error::InvalidConfig {
+            file: path.to_path_buf(),
+            message,
+        };
+        let course: Course =
+            toml::from_str(&text).map_err(|e| invalid(e.to_string().trim_end().to_string()))?;
+        course.check(&text).map_err(invalid)?;
+        Ok(course)
+    }
+
+    fn check(&self, text: &str) -> Result<(), String> {
+        let at = |key: &str| line_of(text, key).map_or_else(String::new, |l| format!("line {l}: "));
+        let known = self.scenario_ids();
+        for id in self.exercises.iter().flatten() {
+            if exercises::get(id).is_none() {
+                return Err(format!(
+                    "{}exercises: unknown exercise `{id}`",
+                    at(&format!("\"{id}\""))
+                ));
+            }
+        }
+        for (kind, ids) in [
+            ("points", self.points.keys().collect::<Vec<_>>()),
+            ("hidden", self.hidden.iter().collect()),
+        ] {
+            if let Some(id) = ids.into_iter().find(|id| !known.contains(*id)) {
+                return Err(format!(
+                    "{}{kind}: unknown scenario id `{id}`",
+                    at(&format!("\"{id}\""))
+                ));
+            }
+        }
+        if let Some(id) = self.aliases.keys().find(|id| exercises::get(id).is_none()) {
+            return Err(format!("{}aliases: unknown exercise `{id}`", at(id)));
+        }
+        for s in &self.scenarios {
+            s.check()
+                .map_err(|e| format!("{}scenarios: {e}", at(&format!("\"{}\"", s.id))))?;
+        }
+        if let Some(t) = self
+            .limits
+            .time_scale
+            .filter(|t| !(*t > 0.0 && t.is_finite()))
+        {
+            return Err(format!(
+                "{}limits.time_scale must be a positive number, not {t}",
+                at("time_scale")
+            ));
+        }
+        Ok(())
+    }
+
+    /// Every scenario id this course grades: the catalogue's (hygiene included) and its own.
+    pub fn scenario_ids(&self) -> Vec<String> {
+        let mut ids = exercises::scenario_ids();
+        ids.extend(self.scenarios.iter().map(|s| s.id.clone()));
+        ids
+    }
+
+    /// Points a scenario is worth.
+    pub fn points_for(&self, id: &str) -> u32 {
+        self.points
+            .get(id)
+            .copied()
+            .or_else(|| {
+                self.scenarios
+                    .iter()
+                    .find(|s| s.id == id)
+                    .and_then(|s| s.points)
+            })
+            .unwrap_or(1)
+    }
+
+    pub fn is_hidden(&self, id: &str) -> bool {
+        self.hidden.contains(id) || self.scenarios.iter().any(|s| s.id == id && s.hidden)
+    }
+
+    /// The course's limits applied to `settings`.
+    pub fn apply(&self, settings: &mut Settings) {
+        if let Some(t) = self.limits.time_scale {
+            settings.time_scale = t;
+        }
+        if let Some(w) = self.limits.run_wall_limit_secs {
+            settings.run_wall_limit_secs = w;
+        }
+        if let Some(c) = self.limits.cpu_seconds {
+            settings.limits.cpu_seconds = c;
+        }
+        if let Some(o) = self.limits.output_cap_bytes {
+            settings.output_cap = o;
+        }
+    }
+
+    /// The exercises to grade: the course's list, else every exercise.
+    pub fn selected(&self) -> Vec<&'static exercises::Exercise> {
+        match &self.exercises {
+            Some(ids) => ids.iter().filter_map(|id| exercises::get(id)).collect(),
+            None => exercises::ALL.to_vec(),
+        }
+    }
+}
+
+/// The 1-based line where `needle` first appears.
+fn line_of(text: &str, needle: &str) -> Option<usize> {
+    text.lines().position(|l| l.contains(needle)).map(|i| i + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> Result<Course, Error> {
+        let file = tempfile::NamedTempFile::new().expect("temp file");
+        std::fs::write(file.path(), text).expect("write");
+        Course::load(file.path())
+    }
+
+    #[test]
+    fn unknown_scenario_ids_are_named_with_their_line() {
+        let err = load("name = \"x\"\n[points]\n\"signals.nope\" = 2\n")
+            .expect_err("invalid")
+            .to_string();
+        assert!(
+            err.contains("line 3") && err.contains("signals.nope"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        let err = load("nmae = \"x\"\n").expect_err("invalid").to_string();
+        assert!(err.contains("nmae") && err.contains("line 1"), "{err}");
+    }
+
+    #[test]
+    fn points_and_hidden_apply() {
+        let c = load("hidden = [\"signals.prompt\"]\n[points]\n\"signals.sigint_survives\" = 3\n")
+            .expect("valid");
+        assert_eq!(c.points_for("signals.sigint_survives"), 3);
+        assert_eq!(c.points_for("signals.prompt"), 1);
+        assert!(c.is_hidden("signals.prompt"));
+    }
+}

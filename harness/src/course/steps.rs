@@ -1,0 +1,219 @@
+//! Extra scenarios written as data in `course.toml`: a small vocabulary of steps over the same
+//! [`Run`] the built-in scenarios use.
+//!
+//! ```toml
+//! [[scenarios]]
+//! id = "signal_catcher.double_hup"   # `<exercise>.<name>`
+//! points = 2                          # default 1
+//! hidden = true                       # feedback for staff only
+//! args = ["--verbose"]
+//! env = { GREETING = "hi" }
+//! unset = ["ENV_STARTUP"]
+//! steps = [
+//!   { step = "expect", pattern = "pid is (\\d+)", stream = "stdout", within = 2.0 },
+//!   { step = "signal", signal = "SIGHUP" },           # sent once the program is idle
+//!   { step = "expect", pattern = "got signal 1" },
+//!   { step = "write", text = "5\n" },
+//!   { step = "close_stdin" },
+//!   { step = "idle", within = 1.0 },                  # still running, blocked
+//!   { step = "exit", status = "0", within = 1.0 },    # "0".."255", "nonzero", "any", "SIGTERM"
+//! ]
+//! ```
+
+use crate::outcome::{Failure, Verdict};
+use crate::run::transcript::Source;
+use crate::run::{describe_exit, Run};
+use crate::sandbox::protocol::Exit;
+use crate::scenario::{Ctx, Launch};
+use nix::sys::signal::Signal;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::str::FromStr;
+use std::time::Duration;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataScenario {
+    pub id: String,
+    pub summary: Option<String>,
+    pub points: Option<u32>,
+    #[serde(default)]
+    pub hidden: bool,
+    #[serde(default)]
+    pub args: Vec<String>,
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    #[serde(default)]
+    pub unset: Vec<String>,
+    pub steps: Vec<Step>,
+}
+
+fn default_within() -> f64 {
+    2.0
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "step", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Step {
+    Expect {
+        pattern: String,
+        #[serde(default)]
+        stream: Stream,
+        #[serde(default = "default_within")]
+        within: f64,
+    },
+    Signal {
+        signal: String,
+    },
+    Write {
+        text: String,
+    },
+    CloseStdin,
+    Idle {
+        #[serde(default = "default_within")]
+        within: f64,
+    },
+    Exit {
+        status: String,
+        #[serde(default = "default_within")]
+        within: f64,
+    },
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stream {
+    #[default]
+    Stdout,
+    Stderr,
+}
+
+impl DataScenario {
+    /// The exercise part of the id.
+    pub fn exercise(&self) -> &str {
+        self.id.split('.').next().unwrap_or("")
+    }
+
+    /// Checks what serde cannot: the id's exercise, patterns, signal names, statuses.
+    pub fn check(&self) -> Result<(), String> {
+        if crate::exercises::get(self.exercise()).is_none() || !self.id.contains('.') {
+            return Err(format!(
+                "id `{}` must be `<exercise>.<name>` with a known exercise",
+                self.id
+            ));
+        }
+        for (i, step) in self.steps.iter().enumerate() {
+            let bad = |what: String| Err(format!("`{}` step {}: {what}", self.id, i + 1));
+            match step {
+                Step::Expect { pattern, .. } => {
+                    if let Err(e) = regex::Regex::new(pattern) {
+                        return bad(format!("bad pattern: {e}"));
+                    }
+                }
+                Step::Signal { signal } if Signal::from_str(&signal.to_uppercase()).is_err() => {
+                    return bad(format!("unknown signal `{signal}`"))
+                }
+                Step::Exit { status, .. } if parse_status(status).is_none() => {
+                    return bad(format!(
+                        "status `{status}` is not a number, `nonzero`, `any` or a signal name"
+                    ))
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs the steps.
+    pub fn run(&self, ctx: &mut Ctx) -> Verdict {
+        let mut launch = Launch::new();
+        for a in &self.args {
+            launch = launch.arg(a);
+        }
+        for (k, v) in &self.env {
+            launch = launch.env(k, v);
+        }
+        for k in &self.unset {
+            launch = launch.unset(k);
+        }
+        let mut run = ctx.start(launch)?;
+        for (i, step) in self.steps.iter().enumerate() {
+            step_once(&mut run, step).map_err(|f| Failure {
+                message: format!("step {}: {}", i + 1, f.message),
+                ..f
+            })?;
+        }
+        Ok(format!("all {} steps held", self.steps.len()))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Want {
+    Code(i32),
+    Nonzero,
+    Any,
+    Signal(i32),
+}
+
+fn parse_status(s: &str) -> Option<Want> {
+    match s {
+        "nonzero" => Some(Want::Nonzero),
+        "any" => Some(Want::Any),
+        _ => s.parse::<i32>().ok().map(Want::Code).or_else(|| {
+            Signal::from_str(&s.to_uppercase())
+                .ok()
+                .map(|sig| Want::Signal(sig as i32))
+        }),
+    }
+}
+
+fn secs(x: f64) -> Duration {
+    Duration::from_secs_f64(x.max(0.0))
+}
+
+fn step_once(run: &mut Run, step: &Step) -> Result<(), Failure> {
+    match step {
+        Step::Expect {
+            pattern,
+            stream,
+            within,
+        } => {
+            let source = match stream {
+                Stream::Stdout => Source::Stdout,
+                Stream::Stderr => Source::Stderr,
+            };
+            let re = regex::Regex::new(pattern)
+                .map_err(|e| Failure::error(format!("bad pattern: {e}")))?;
+            run.expect_line(source, &re, secs(*within)).map(|_| ())
+        }
+        Step::Signal { signal } => {
+            let sig = Signal::from_str(&signal.to_uppercase())
+                .map_err(|_| Failure::error(format!("unknown signal {signal}")))?;
+            run.signal_when_idle(sig, Duration::from_secs(2))
+        }
+        Step::Write { text } => run.write_stdin(text),
+        Step::CloseStdin => {
+            run.close_stdin();
+            Ok(())
+        }
+        Step::Idle { within } => run.wait_idle(secs(*within)),
+        Step::Exit { status, within } => {
+            let exit = run.wait_exit(secs(*within))?;
+            let ok = match parse_status(status) {
+                Some(Want::Code(c)) => exit == Exit::Code(c),
+                Some(Want::Nonzero) => exit != Exit::Code(0),
+                Some(Want::Any) => true,
+                Some(Want::Signal(s)) => exit == Exit::Signal(s),
+                None => false,
+            };
+            if ok {
+                Ok(())
+            } else {
+                Err(Failure::fail(format!(
+                    "expected exit status {status}; the program {}",
+                    describe_exit(exit)
+                )))
+            }
+        }
+    }
+}
