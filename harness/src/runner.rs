@@ -243,35 +243,37 @@ fn run_pool(
     });
 }
 
-/// Runs a task `repeat` times; a verdict that changes between repeats is `flaky`.
+/// Runs a task `repeat` times and combines the verdicts.
 fn run_repeated(settings: &Settings, repeat: u32, task: &Task, dir: &Path, work: &Path) -> Done {
-    let (mut first, mut records) = run_task(settings, task, dir, work);
-    if repeat <= 1 {
-        return (first, records);
-    }
-    let mut passes = u32::from(first.status == Status::Pass);
-    let mut other: Option<ScenarioResult> = None;
-    for _ in 1..repeat {
-        let (again, recs) = run_task(settings, task, dir, work);
-        passes += u32::from(again.status == Status::Pass);
+    let mut results = Vec::new();
+    let mut records = Vec::new();
+    for _ in 0..repeat.max(1) {
+        let (result, recs) = run_task(settings, task, dir, work);
+        results.push(result);
         records.extend(recs);
-        if again.status != first.status && other.is_none() {
-            other = Some(again);
-        }
     }
-    first.passes = Some(passes);
-    if let Some(other) = other {
-        if first.status == Status::Pass {
-            first.feedback = other.feedback;
-            first.runs = other.runs;
-        }
+    (combine(results), records)
+}
+
+/// One verdict from repeats: the common one when they agree (with the pass count when there
+/// were several), else `flaky`, quoting a run that did not pass.
+pub fn combine(mut results: Vec<ScenarioResult>) -> ScenarioResult {
+    let repeats = results.len() as u32;
+    let passes = results.iter().filter(|r| r.status == Status::Pass).count() as u32;
+    let agree = results.windows(2).all(|w| w[0].status == w[1].status);
+    let failing = results.iter().position(|r| r.status != Status::Pass);
+    let mut first = results.swap_remove(if agree { 0 } else { failing.unwrap_or(0) });
+    if repeats > 1 {
+        first.passes = Some(passes);
+    }
+    if !agree {
         first.feedback = format!(
-            "flaky: passed {passes} of {repeat} runs; a run that did not pass said: {}",
+            "flaky: passed {passes} of {repeats} runs; a run that did not pass said: {}",
             first.feedback
         );
         first.status = Status::Flaky;
     }
-    (first, records)
+    first
 }
 
 fn run_task(settings: &Settings, task: &Task, dir: &Path, work: &Path) -> Done {
@@ -438,7 +440,7 @@ fn assemble(
     .total()
 }
 
-fn verdict_of(id: String, status: Status, feedback: String) -> ScenarioResult {
+pub(crate) fn verdict_of(id: String, status: Status, feedback: String) -> ScenarioResult {
     ScenarioResult {
         id,
         status,
@@ -449,5 +451,39 @@ fn verdict_of(id: String, status: Status, feedback: String) -> ScenarioResult {
         hidden: false,
         passes: None,
         runs: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(status: Status) -> ScenarioResult {
+        verdict_of("x.y".into(), status, format!("{status:?}"))
+    }
+
+    #[test]
+    fn repeats_that_agree_keep_their_status() {
+        let r = combine(vec![
+            with(Status::Pass),
+            with(Status::Pass),
+            with(Status::Pass),
+        ]);
+        assert_eq!((r.status, r.passes), (Status::Pass, Some(3)));
+    }
+
+    #[test]
+    fn repeats_that_differ_are_flaky_and_quote_a_failure() {
+        let r = combine(vec![
+            with(Status::Pass),
+            with(Status::Fail),
+            with(Status::Pass),
+        ]);
+        assert_eq!((r.status, r.passes), (Status::Flaky, Some(2)));
+        assert!(
+            r.feedback.contains("passed 2 of 3") && r.feedback.ends_with("Fail"),
+            "{}",
+            r.feedback
+        );
     }
 }

@@ -47,6 +47,8 @@ pub struct Launch {
     pub bare_env: bool,
     /// Folders put first on PATH (shims).
     pub path_first: Vec<PathBuf>,
+    /// Share the network namespace of this live supervisor (see [`Launch::network_of`]).
+    pub join_network: Option<i32>,
 }
 
 impl Launch {
@@ -72,6 +74,12 @@ impl Launch {
     /// Puts `dir` first on PATH (a shim such as a counting `ffmpeg`).
     pub fn path_first(mut self, dir: impl Into<PathBuf>) -> Self {
         self.path_first.push(dir.into());
+        self
+    }
+    /// Runs in the network of `earlier` (kept alive, though its program may be ended) instead
+    /// of a fresh one: a restarted server meets the connections it left in TIME_WAIT.
+    pub fn network_of(mut self, earlier: &Run) -> Self {
+        self.join_network = earlier.supervisor_pid();
         self
     }
 }
@@ -250,6 +258,7 @@ impl<'a> Ctx<'a> {
             private_tmp: guarantees.private_tmp,
             own_root: self.own_root.clone(),
             hold: prepare.is_some(),
+            join_network: launch.join_network.filter(|_| guarantees.private_network),
         };
         self.started += 1;
         let ctx = RunContext {

@@ -7,11 +7,17 @@
 //! - `snapshot::…`: insta snapshots of the reference's output and of reports (snapshots.rs).
 //! - `cli::…`: the command line's messages and exit codes (cli.rs).
 //! - `hostile::…`: floods, hangs and daemons are graded and cleaned up (hostile.rs).
+//! - `formats::…`, `snapshot::format::…`: every report format, hostile output (formats.rs).
+//! - `class::…`: a class of 100, partitions and merge, detection, `--repeat` (class.rs).
+//! - `course::…`: course files (course.rs).
 //!
 //! This binary is also the supervisor of the runs it grades: `main` dispatches first.
 
+mod class;
 mod cli;
+mod course;
 mod fixtures;
+mod formats;
 mod hostile;
 mod reference;
 mod snapshots;
@@ -26,5 +32,8 @@ fn main() {
     trials.extend(snapshots::trials());
     trials.extend(cli::trials());
     trials.extend(hostile::trials());
+    trials.extend(formats::trials());
+    trials.extend(class::trials());
+    trials.extend(course::trials());
     libtest_mimic::run(&args, trials).exit();
 }

@@ -16,6 +16,19 @@ pub fn tools_required() -> bool {
     std::env::var_os(REQUIRE_TOOLS).is_some_and(|v| !v.is_empty() && v != "0")
 }
 
+/// `Ok(true)` when `tool` is missing and may be skipped here (a note is printed); an error
+/// when it is missing and tools are required (CI).
+pub fn skip_without(tool: &str, install: &str) -> Result<bool, libtest_mimic::Failed> {
+    if harness::settings::which(tool).is_some() {
+        return Ok(false);
+    }
+    if tools_required() {
+        return Err(format!("`{tool}` is required ({REQUIRE_TOOLS} is set): {install}").into());
+    }
+    eprintln!("note: `{tool}` is missing, check skipped ({install})");
+    Ok(true)
+}
+
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -91,6 +104,7 @@ pub fn insta_settings() -> insta::Settings {
     s.set_snapshot_path(root().join("snapshots"));
     s.set_prepend_module_to_snapshot(false);
     s.set_omit_expression(true);
+    s.add_filter(&regex::escape(&root().display().to_string()), "[REPO]");
     for (pattern, replacement) in redactions() {
         s.add_filter(pattern, replacement);
     }

@@ -3,7 +3,6 @@
 
 use anyhow::Context;
 use harness::report::{self, Format};
-use harness::result::SubmissionResult;
 use std::path::PathBuf;
 
 #[derive(clap::Args)]
@@ -18,26 +17,13 @@ pub struct Merge {
 
 impl Merge {
     pub fn run(&self) -> anyhow::Result<()> {
-        let mut all: Vec<SubmissionResult> = Vec::new();
+        let mut reports = Vec::new();
         for file in &self.files {
             let text = std::fs::read_to_string(file)
                 .with_context(|| format!("reading {}", file.display()))?;
-            let value: serde_json::Value = serde_json::from_str(&text)
-                .with_context(|| format!("{} is not JSON", file.display()))?;
-            let part: Vec<SubmissionResult> = match value {
-                serde_json::Value::Array(_) => serde_json::from_value(value),
-                other => serde_json::from_value(other).map(|one| vec![one]),
-            }
-            .with_context(|| format!("{} is not a sysgrade JSON report", file.display()))?;
-            all.extend(part);
+            reports.push((file.display().to_string(), text));
         }
-        all.sort_by(|a, b| a.submission.cmp(&b.submission));
-        let before = all.len();
-        all.dedup_by(|a, b| a.submission == b.submission);
-        anyhow::ensure!(
-            all.len() == before,
-            "the same submission appears in two reports: were the slices overlapping?"
-        );
+        let all = harness::merge::join(&reports).map_err(anyhow::Error::msg)?;
         print!("{}", report::render(self.format, &all, false));
         Ok(())
     }

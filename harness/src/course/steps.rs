@@ -1,5 +1,5 @@
 //! Extra scenarios written as data in `course.toml`: a small vocabulary of steps over the same
-//! [`Run`] the built-in scenarios use.
+//! [`Run`] the built-in scenarios use. Patterns are case-insensitive, like the catalogue's.
 //!
 //! ```toml
 //! [[scenarios]]
@@ -106,7 +106,7 @@ impl DataScenario {
             let bad = |what: String| Err(format!("`{}` step {}: {what}", self.id, i + 1));
             match step {
                 Step::Expect { pattern, .. } => {
-                    if let Err(e) = regex::Regex::new(pattern) {
+                    if let Err(e) = regex::Regex::new(&format!("(?i){pattern}")) {
                         return bad(format!("bad pattern: {e}"));
                     }
                 }
@@ -182,7 +182,7 @@ fn step_once(run: &mut Run, step: &Step) -> Result<(), Failure> {
                 Stream::Stdout => Source::Stdout,
                 Stream::Stderr => Source::Stderr,
             };
-            let re = regex::Regex::new(pattern)
+            let re = regex::Regex::new(&format!("(?i){pattern}"))
                 .map_err(|e| Failure::error(format!("bad pattern: {e}")))?;
             run.expect_line(source, &re, secs(*within)).map(|_| ())
         }

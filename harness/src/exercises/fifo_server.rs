@@ -1,10 +1,210 @@
-//! `fifo_server`: not written yet (see the catalogue).
+//! `fifo_server` (SimpleFiFo/server.py): makes the FIFO `mypipe` in its folder, reads each
+//! writer to end of file and reports it, then opens again for the next; SIGINT or SIGHUP
+//! removes the FIFO and exits 0. The harness is the writer, with real FIFOs.
 
 use super::Exercise;
+use crate::ipc::fifo;
+use crate::ipc::watch::{self, Counts, Watch};
+use crate::outcome::{Failure, Status, Verdict};
+use crate::run::{describe_exit, secs, Run};
+use crate::sandbox::protocol::Exit;
+use crate::scenario::{Ctx, Launch, Scenario};
+use crate::text::{quote, re};
+use crate::{ensure, ipc};
+use nix::sys::signal::Signal;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 pub static EXERCISE: Exercise = Exercise {
     id: "fifo_server",
     lecture: &["SimpleFiFo/server.py"],
     aliases: &[],
-    scenarios: &[],
+    scenarios: &[
+        Scenario {
+            id: "fifo",
+            summary: "mypipe appears within 2 s and is a FIFO",
+            check: made,
+            needs: &[],
+        },
+        Scenario {
+            id: "reads",
+            summary: "two writers of 100 lines each are read and reported (mypipe already there)",
+            check: reads,
+            needs: &[],
+        },
+        Scenario {
+            id: "sigint",
+            summary: "SIGINT removes mypipe, exit status 0",
+            check: sigint,
+            needs: &[],
+        },
+        Scenario {
+            id: "sighup",
+            summary: "SIGHUP removes mypipe, exit status 0",
+            check: sighup,
+            needs: &[],
+        },
+    ],
 };
+
+const FIFO: &str = "mypipe";
+const APPEAR: Duration = Duration::from_secs(2);
+/// For scenarios not about start-up time.
+const PATIENT: Duration = Duration::from_secs(10);
+const ANSWER: Duration = Duration::from_secs(2);
+
+fn grader_fault(what: &str) -> impl Fn(std::io::Error) -> Failure + '_ {
+    move |e| Failure::error(format!("grader fault: {what}: {e}"))
+}
+
+/// Waits for `mypipe` to appear in the program's folder and checks that it is a FIFO.
+fn wait_fifo(ctx: &Ctx, run: &Run, within: Duration) -> Result<PathBuf, Failure> {
+    let dir = ctx.workdir();
+    let deadline = ipc::deadline(within, ctx.settings().time_scale);
+    let found = watch::wait_for_entry(&dir, FIFO, deadline, || !run.alive())
+        .map_err(grader_fault("watching the program's folder"))?;
+    let path = dir.join(FIFO);
+    if !found {
+        return Err(match ipc::ended(run) {
+            Some(how) => Failure::fail(format!(
+                "expected it to make the FIFO {FIFO} in its folder; {how} without making it"
+            )),
+            None => Failure::timeout(format!(
+                "expected the FIFO {FIFO} in its folder within {}; it did not appear",
+                secs(within)
+            )),
+        });
+    }
+    match fifo::describe(&path) {
+        Some(kind) if kind == "a FIFO" => Ok(path),
+        Some(kind) => Err(Failure::fail(format!(
+            "{FIFO} is {kind}, not a FIFO (make it with mkfifo)"
+        ))),
+        None => Err(Failure::fail(format!(
+            "{FIFO} appeared and vanished again at once"
+        ))),
+    }
+}
+
+fn made(ctx: &mut Ctx) -> Verdict {
+    let run = ctx.start(Launch::new())?;
+    wait_fifo(ctx, &run, APPEAR)?;
+    Ok(format!("{FIFO} appeared in its folder and is a FIFO"))
+}
+
+/// A pattern for the report of a writer of `bytes` bytes whose last line was `last`:
+/// `read 290`, or the data itself.
+fn report_pattern(bytes: usize, last: usize) -> regex::Regex {
+    re(&format!(
+        r"read\D{{0,40}}\b{bytes}\b|(^|[^0-9]){last}(\\n)?['\x22]?\)?\s*$"
+    ))
+}
+
+/// Writer `n`: opens `path` once the server reads it, writes `text`, closes.
+fn write_once(run: &Run, path: &Path, text: &str, n: usize, scale: f64) -> Result<(), Failure> {
+    let deadline = ipc::deadline(PATIENT, scale);
+    let file = fifo::open_writer(path, deadline, || !run.alive())
+        .map_err(grader_fault("opening mypipe for writing"))?;
+    let Some(mut file) = file else {
+        return Err(match ipc::ended(run) {
+            Some(how) => Failure::fail(format!(
+                "writer {n} waited for the program to open {FIFO} for reading; {how}"
+            )),
+            None => Failure::timeout(format!(
+                "writer {n} waited {} for the program to open {FIFO} for reading; it never did",
+                secs(PATIENT)
+            )),
+        });
+    };
+    run.note(format!(
+        "writer {n} opened {FIFO}, writes {} bytes and closes it",
+        text.len()
+    ));
+    file.write_all(text.as_bytes())
+        .map_err(|e| Failure::fail(format!("writer {n} could not write to {FIFO}: {e}")))
+}
+
+fn reads(ctx: &mut Ctx) -> Verdict {
+    let scale = ctx.settings().time_scale;
+    let path = ctx.workdir().join(FIFO);
+    fifo::make(&path).map_err(grader_fault("making mypipe"))?;
+    let watch = Watch::opens_and_closes(&path).map_err(grader_fault("watching mypipe"))?;
+    let mut run = ctx.start(Launch::new())?;
+    let mut reports = Vec::new();
+    for (n, first) in [(1usize, 0usize), (2, 100)] {
+        if n == 2 {
+            // Writer 2 comes once the server closed its read end of writer 1: data written
+            // into a read end about to be closed would be lost. A server that keeps its read
+            // end open is not waited for past the deadline.
+            let deadline = ipc::deadline(ANSWER, scale);
+            let mut counts = Counts::default();
+            while counts.closes_read == 0 && watch.wait(deadline, &mut counts) {}
+        }
+        let text: String = (first..first + 100).map(|i| format!("{i}\n")).collect();
+        write_once(&run, &path, &text, n, scale)?;
+        let what = format!(
+            "a report of writer {n} (`read {}`, or its data ending in {})",
+            text.len(),
+            first + 99
+        );
+        let line = run
+            .expect_described(
+                crate::run::transcript::Source::Stdout,
+                &report_pattern(text.len(), first + 99),
+                &what,
+                ANSWER,
+            )
+            .map_err(|f| {
+                let state = if n == 2 {
+                    format!("writer 1 was reported as {}; ", quote(&reports.join("")))
+                } else {
+                    String::new()
+                };
+                Failure {
+                    message: format!("{state}{}", f.message),
+                    ..f
+                }
+            })?;
+        reports.push(line.text);
+    }
+    Ok(format!(
+        "both writers (100 lines each, {FIFO} already there at start) were read: reported as {} and {}",
+        quote(&reports[0]),
+        quote(&reports[1])
+    ))
+}
+
+/// Waits for the FIFO, sends `sig` once the server blocks, expects it removed and status 0.
+fn stops(ctx: &mut Ctx, sig: Signal) -> Verdict {
+    let mut run = ctx.start(Launch::new())?;
+    let path = wait_fifo(ctx, &run, PATIENT)?;
+    run.signal_when_idle(sig, ANSWER)?;
+    let exit = run.wait_exit(ANSWER).map_err(|f| match f.status {
+        Status::Timeout => Failure::fail(format!(
+            "still running {} after {sig}: it should remove {FIFO} and exit",
+            secs(ANSWER)
+        )),
+        _ => f,
+    })?;
+    ensure!(
+        fifo::describe(&path).is_none(),
+        "after {sig} it {}, but {FIFO} is still there: remove the FIFO before exiting",
+        describe_exit(exit)
+    );
+    ensure!(
+        exit == Exit::Code(0),
+        "after {sig} it removed {FIFO} but {} (expected status 0){}",
+        describe_exit(exit),
+        ipc::last_stderr(&run)
+    );
+    Ok(format!("{sig} removed {FIFO}; exit status 0"))
+}
+
+fn sigint(ctx: &mut Ctx) -> Verdict {
+    stops(ctx, Signal::SIGINT)
+}
+
+fn sighup(ctx: &mut Ctx) -> Verdict {
+    stops(ctx, Signal::SIGHUP)
+}

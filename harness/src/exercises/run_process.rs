@@ -1,10 +1,227 @@
-//! `run_process`: not written yet (see the catalogue).
+//! `run_process` (Subprocess/run_process.py): runs `./run.py` three times, one after the
+//! other — no argument, `11`, and `2` with its output captured and printed after
+//! `Captured output`.
+//!
+//! Before the start the harness replaces `./run.py` and `./run` with its probe, a python3
+//! script that records each start (argv, pid, parent pid, monotonic time) and end, prints
+//! `i=…` lines like run.py and a line naming its pid (so a run's output can be told from
+//! another's), and lingers a moment so that overlapping runs show.
 
 use super::Exercise;
+use crate::outcome::{Failure, Verdict};
+use crate::probe::{self, Records};
+use crate::run::transcript::Source;
+use crate::scenario::{Ctx, Launch, Scenario};
+use crate::text::{quote, re};
+use crate::{ensure, fail};
+use serde_json::Value;
+use std::time::Duration;
 
 pub static EXERCISE: Exercise = Exercise {
     id: "run_process",
     lecture: &["Subprocess/run_process.py"],
     aliases: &[],
-    scenarios: &[],
+    scenarios: &[
+        Scenario {
+            id: "children",
+            summary: "exactly three runs of ./run.py: [], [11], [2], one after the other",
+            check: children,
+            needs: &[],
+        },
+        Scenario {
+            id: "capture",
+            summary: "the third run's output appears after `Captured output`, not before",
+            check: capture,
+            needs: &[],
+        },
+    ],
 };
+
+/// The probe. `LOG` is filled in; it lingers `LINGER` seconds before its end record.
+const PROBE: &str = r#"# run.py probe of the grading harness: records each start and end, prints like run.py
+import json, os, sys, time
+LOG = @LOG@
+LINGER = 0.2
+def note(**record):
+    record.update(pid=os.getpid(), t=time.monotonic())
+    with open(LOG, "a") as f:
+        f.write(json.dumps(record) + "\n")
+args = sys.argv[1:]
+note(event="start", argv=args, ppid=os.getppid())
+count, code = 10, 0
+if len(args) == 1:
+    try:
+        count = int(args[0])
+        print("Using command line args", file=sys.stderr, flush=True)
+    except ValueError:
+        print(f"run.py probe: not an integer: {args[0]!r}", file=sys.stderr, flush=True)
+        count, code = 0, 1
+for i in range(count):
+    print(f"i={i}")
+print(f"run.py probe, pid {os.getpid()}", flush=True)
+time.sleep(LINGER)
+note(event="end", code=code)
+sys.exit(code)
+"#;
+
+const WAIT: Duration = Duration::from_secs(15);
+/// The argument lists of the three runs, in order.
+const EXPECTED: [&[&str]; 3] = [&[], &["11"], &["2"]];
+
+/// One start of the probe.
+#[derive(Debug, Clone)]
+struct Start {
+    argv: Vec<String>,
+    pid: i64,
+    at: f64,
+    /// When its end record was written, if it was.
+    ended: Option<f64>,
+}
+
+impl Start {
+    fn command(&self) -> String {
+        std::iter::once("./run.py".to_string())
+            .chain(self.argv.iter().cloned())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+/// Installs the probe, runs the program to its end, and waits for every probe run to end.
+fn observe(ctx: &mut Ctx) -> Result<(crate::run::Run, Vec<Start>), Failure> {
+    let records = Records::create(ctx, "probe")?;
+    let body = PROBE.replace("@LOG@", &probe::py_str(&records.file().to_string_lossy()));
+    let python = ctx.settings().python.clone();
+    for name in ["run.py", "run"] {
+        probe::install_script(&ctx.workdir().join(name), &python, &body)?;
+    }
+    let mut run = ctx.start(Launch::new())?;
+    run.wait_exit(WAIT)?;
+    let scale = ctx.settings().time_scale;
+    let (_, recs) = records.wait(Duration::from_secs(3), scale, |r| {
+        probe::events(r, "start").len() <= probe::events(r, "end").len()
+    });
+    Ok((run, starts(&recs)))
+}
+
+fn starts(records: &[Value]) -> Vec<Start> {
+    let num = |r: &Value, f: &str| r.get(f).and_then(Value::as_f64);
+    let ends = probe::events(records, "end");
+    let mut starts: Vec<Start> = probe::events(records, "start")
+        .into_iter()
+        .map(|r| {
+            let pid = r.get("pid").and_then(Value::as_i64).unwrap_or(-1);
+            Start {
+                argv: probe::strings(r, "argv"),
+                pid,
+                at: num(r, "t").unwrap_or(0.0),
+                ended: ends
+                    .iter()
+                    .find(|e| e.get("pid").and_then(Value::as_i64) == Some(pid))
+                    .and_then(|e| num(e, "t")),
+            }
+        })
+        .collect();
+    starts.sort_by(|a, b| a.at.total_cmp(&b.at));
+    starts
+}
+
+fn children(ctx: &mut Ctx) -> Verdict {
+    let (_run, starts) = observe(ctx)?;
+    let listed: Vec<String> = starts.iter().map(Start::command).collect();
+    ensure!(
+        starts.len() == 3,
+        "expected exactly three runs of ./run.py; there {} {}{}",
+        if starts.len() == 1 { "was" } else { "were" },
+        starts.len(),
+        if listed.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", listed.join(", "))
+        }
+    );
+    for (k, (start, want)) in starts.iter().zip(EXPECTED).enumerate() {
+        ensure!(
+            start.argv == want,
+            "run {} was `{}`; expected `{}` (the runs were: {})",
+            k + 1,
+            start.command(),
+            std::iter::once("./run.py")
+                .chain(want.iter().copied())
+                .collect::<Vec<_>>()
+                .join(" "),
+            listed.join(", ")
+        );
+    }
+    for k in 1..starts.len() {
+        let (before, next) = (&starts[k - 1], &starts[k]);
+        match before.ended {
+            Some(end) if end <= next.at => {}
+            Some(end) => fail!(
+                "run {} (`{}`) started {:.2} s before run {k} (`{}`) ended: each run must be waited for before the next starts",
+                k + 1,
+                next.command(),
+                end - next.at,
+                before.command()
+            ),
+            None => fail!(
+                "run {k} (`{}`) never finished, and run {} (`{}`) started anyway",
+                before.command(),
+                k + 1,
+                next.command()
+            ),
+        }
+    }
+    Ok("three runs of ./run.py ([], [11], [2]), each started after the previous one ended".into())
+}
+
+fn capture(ctx: &mut Ctx) -> Verdict {
+    let (run, starts) = observe(ctx)?;
+    let Some(third) = starts.iter().find(|s| s.argv == ["2"]) else {
+        let listed: Vec<String> = starts.iter().map(Start::command).collect();
+        fail!(
+            "./run.py was never run with the argument 2, so there was no output to capture (runs: {})",
+            if listed.is_empty() {
+                "none".to_string()
+            } else {
+                listed.join(", ")
+            }
+        );
+    };
+    let lines = run.lines(Source::Stdout);
+    let header = re("captured output");
+    let mark = re(&format!(r"pid {}\b", third.pid));
+    let seen = lines.iter().position(|l| mark.is_match(l));
+    let Some(head) = lines.iter().position(|l| header.is_match(l)) else {
+        fail!(
+            "expected a `Captured output` line followed by the output of `./run.py 2`; there was no `Captured output` line{}",
+            if seen.is_some() {
+                " (its output went straight to the terminal)"
+            } else {
+                ""
+            }
+        );
+    };
+    match seen {
+        Some(at) if at < head => fail!(
+            "the output of `./run.py 2` ({}) appeared before `Captured output`: it went straight to the terminal instead of being captured",
+            quote(&lines[at])
+        ),
+        Some(at) if at > head || after_header(&lines[head], &header, &mark) => Ok(format!(
+            "the output of `./run.py 2` was captured and printed after {}",
+            quote(&lines[head])
+        )),
+        _ => fail!(
+            "after `Captured output` expected the output of `./run.py 2` (its last line was `run.py probe, pid {}`); it never appeared on stdout",
+            third.pid
+        ),
+    }
+}
+
+/// Whether, on the `Captured output` line itself, the run's mark follows the header.
+fn after_header(line: &str, header: &regex::Regex, mark: &regex::Regex) -> bool {
+    match (header.find(line), mark.find(line)) {
+        (Some(h), Some(m)) => m.start() >= h.end(),
+        _ => false,
+    }
+}

@@ -5,6 +5,9 @@ use crate::outcome::Status;
 use crate::result::SubmissionResult;
 use std::fmt::Write;
 
+/// Transcript lines quoted under a lost point.
+const QUOTED: usize = 6;
+
 pub fn render(results: &[SubmissionResult]) -> String {
     let mut out = String::new();
     for r in results {
@@ -55,12 +58,31 @@ pub fn render(results: &[SubmissionResult]) -> String {
                     s.status.as_str(),
                     feedback.replace('\n', "<br>")
                 );
+                if !s.hidden {
+                    quote_transcripts(&mut out, s);
+                }
             }
             out.push_str("\n</details>\n");
         }
         out.push('\n');
     }
     out
+}
+
+/// The last lines of each run's transcript, as a nested list.
+fn quote_transcripts(out: &mut String, s: &crate::result::ScenarioResult) {
+    for run in &s.runs {
+        let tail = run.transcript.len().saturating_sub(QUOTED);
+        for e in &run.transcript[tail..] {
+            let _ = writeln!(
+                out,
+                "  - {} {}: {}",
+                md(&run.label),
+                e.source.label(),
+                md(&e.text)
+            );
+        }
+    }
 }
 
 /// Escapes Markdown and HTML: punctuation that could start markup gets a backslash, angle

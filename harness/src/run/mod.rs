@@ -337,6 +337,17 @@ impl Run {
         }
     }
 
+    /// Waits until nothing of the program's tree is left, descendants included (a Python
+    /// resource tracker finishing its clean-up); false when something still runs at the end.
+    pub fn wait_tree_done(&self, within: Duration) -> bool {
+        let deadline = self.deadline(within);
+        self.shared
+            .wait_for(deadline, |st| {
+                (st.empty || st.supervisor_gone).then_some(())
+            })
+            .is_some()
+    }
+
     /// After the program exited: waits (briefly) until its output streams reach end of file,
     /// so every line it printed is in the transcript. A child still holding the terminal
     /// keeps them open; then the wait ends at its deadline.

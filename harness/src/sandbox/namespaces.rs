@@ -14,13 +14,25 @@ use std::path::Path;
 /// Enters the namespaces `spec` asks for. An error leaves the run in the shared ones.
 pub fn enter(spec: &Spec) -> Result<(), String> {
     if spec.private_network {
-        unshare(CloneFlags::CLONE_NEWNET).map_err(|e| format!("network namespace: {e}"))?;
-        loopback_up().map_err(|e| format!("bringing loopback up: {e}"))?;
+        if let Some(pid) = spec.join_network {
+            join_network(pid)?;
+        } else {
+            unshare(CloneFlags::CLONE_NEWNET).map_err(|e| format!("network namespace: {e}"))?;
+            loopback_up().map_err(|e| format!("bringing loopback up: {e}"))?;
+        }
     }
     if spec.private_tmp {
         private_tmp(&spec.own_root)?;
     }
     Ok(())
+}
+
+/// Enters the network namespace of process `pid` (an earlier run's supervisor, still alive).
+fn join_network(pid: i32) -> Result<(), String> {
+    let ns = std::fs::File::open(format!("/proc/{pid}/ns/net"))
+        .map_err(|e| format!("joining the network of pid {pid}: {e}"))?;
+    nix::sched::setns(&ns, CloneFlags::CLONE_NEWNET)
+        .map_err(|e| format!("joining the network of pid {pid}: {e}"))
 }
 
 /// Fresh tmpfs on /tmp, /var/tmp and /dev/shm in a mount namespace of our own, with

@@ -35,6 +35,11 @@ pub struct Spec {
     /// things inside the run's namespaces first.
     #[serde(default)]
     pub hold: bool,
+    /// With `private_network`: join the network namespace of this live process (the
+    /// supervisor of an earlier run) instead of making a new one, so that a restarted program
+    /// meets what the earlier run left there (connections in TIME_WAIT).
+    #[serde(default)]
+    pub join_network: Option<i32>,
 }
 
 /// Resource limits applied to the program (and inherited by all it starts).

@@ -211,6 +211,7 @@ impl<'a> Builder<'a> {
             private_tmp: false,
             own_root: PathBuf::new(),
             hold: false,
+            join_network: None,
         }
     }
 

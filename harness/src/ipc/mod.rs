@@ -1,0 +1,79 @@
+//! The harness's side of inter-process communication with a program under test: FIFOs it
+//! reads or writes, files it watches with inotify, TCP peers inside the run's network, and
+//! parsing what crossed (a `ctime` date).
+//!
+//! Every wait here is for an event with a deadline (data on a descriptor, an inotify event,
+//! a connection); where the kernel offers no event (a FIFO reader blocked in `open`, a port
+//! starting to listen) the state is polled with a short, growing pause, up to a deadline.
+
+pub mod ctime;
+pub mod fifo;
+pub mod net;
+pub mod watch;
+
+use nix::poll::{PollFd, PollFlags, PollTimeout};
+use std::os::fd::BorrowedFd;
+use std::time::{Duration, Instant};
+
+/// `now + nominal × scale`: a deadline measured by the harness itself.
+pub fn deadline(nominal: Duration, scale: f64) -> Instant {
+    Instant::now() + nominal.mul_f64(scale)
+}
+
+/// Waits until one of `fds` is ready for `events`, at most until `deadline` (and at most
+/// `cap`, so a caller can look at other state now and then). Returns each descriptor's ready
+/// flags (empty when none is ready).
+pub fn wait_ready(
+    fds: &[BorrowedFd<'_>],
+    events: PollFlags,
+    deadline: Instant,
+    cap: Duration,
+) -> Vec<PollFlags> {
+    let left = deadline.saturating_duration_since(Instant::now()).min(cap);
+    let ms = u16::try_from(left.as_millis()).unwrap_or(u16::MAX);
+    let mut polled: Vec<PollFd> = fds.iter().map(|fd| PollFd::new(*fd, events)).collect();
+    match nix::poll::poll(&mut polled, PollTimeout::from(ms)) {
+        Ok(_) => polled
+            .iter()
+            .map(|p| p.revents().unwrap_or(PollFlags::empty()))
+            .collect(),
+        Err(_) => vec![PollFlags::empty(); fds.len()],
+    }
+}
+
+/// Polls `ready` with a growing pause (1 ms up to 20 ms) until it returns `Some` or the
+/// deadline passes: for states the kernel gives no event for.
+pub fn poll_state<T>(deadline: Instant, mut ready: impl FnMut() -> Option<T>) -> Option<T> {
+    let mut pause = Duration::from_millis(1);
+    loop {
+        if let Some(v) = ready() {
+            return Some(v);
+        }
+        if Instant::now() >= deadline {
+            return None;
+        }
+        std::thread::sleep(pause.min(deadline.saturating_duration_since(Instant::now())));
+        pause = (pause * 2).min(Duration::from_millis(20));
+    }
+}
+
+/// The last line the program printed on standard error, quoted, for feedback ("" if none).
+pub fn last_stderr(run: &crate::run::Run) -> String {
+    run.lines(crate::run::transcript::Source::Stderr)
+        .iter()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .map(|l| {
+            format!(
+                "; its last line on standard error: {}",
+                crate::text::quote(l)
+            )
+        })
+        .unwrap_or_default()
+}
+
+/// "it exited with status 1; its last line on standard error: …", for a run that ended.
+pub fn ended(run: &crate::run::Run) -> Option<String> {
+    run.exit()
+        .map(|e| format!("it {}{}", crate::run::describe_exit(e), last_stderr(run)))
+}

@@ -1,0 +1,171 @@
+//! TCP inside a run's network namespace: whether a port listens (the namespace's
+//! `/proc/<supervisor>/net/tcp`), clients made in the namespace, reading with deadlines,
+//! resetting a connection, and naming the processes that hold a port.
+
+use crate::outcome::Failure;
+use crate::run::{secs, Run};
+use crate::sandbox::procfs;
+use std::io::{ErrorKind, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
+
+/// TCP states in `/proc/net/tcp`.
+pub const LISTEN: &str = "0A";
+pub const TIME_WAIT: &str = "06";
+
+/// The states of the TCP sockets on local `port` in the network of process `pid`.
+pub fn states(pid: i32, port: u16) -> Vec<String> {
+    let mut found = Vec::new();
+    for table in ["tcp", "tcp6"] {
+        let text = std::fs::read_to_string(format!("/proc/{pid}/net/{table}")).unwrap_or_default();
+        for line in text.lines().skip(1) {
+            let cols: Vec<&str> = line.split_whitespace().collect();
+            let (Some(local), Some(state)) = (cols.get(1), cols.get(3)) else {
+                continue;
+            };
+            let local_port = local
+                .rsplit(':')
+                .next()
+                .and_then(|h| u16::from_str_radix(h, 16).ok());
+            if local_port == Some(port) {
+                found.push((*state).to_string());
+            }
+        }
+    }
+    found
+}
+
+/// Whether something listens on `port` in the run's network.
+pub fn listening(run: &Run, port: u16) -> bool {
+    let pid = run.supervisor_pid().unwrap_or(-1);
+    states(pid, port).iter().any(|s| s == LISTEN)
+}
+
+/// Waits until something listens on `port` in the run's network (polled: there is no event
+/// for it). A program that ends first, or never listens, is the failure returned.
+pub fn wait_listening(run: &Run, port: u16, within: Duration, scale: f64) -> Result<(), Failure> {
+    let deadline = super::deadline(within, scale);
+    let done = super::poll_state(deadline, || {
+        if listening(run, port) {
+            Some(true)
+        } else {
+            (!run.alive()).then_some(false)
+        }
+    });
+    match done {
+        Some(true) => Ok(()),
+        _ => match super::ended(run) {
+            Some(how) => Err(Failure::fail(format!(
+                "expected it to listen on port {port}; {how} without listening"
+            ))),
+            None => Err(Failure::timeout(format!(
+                "expected it to listen on port {port} within {}; nothing listened there",
+                secs(within)
+            ))),
+        },
+    }
+}
+
+/// Connects to 127.0.0.1:`port` from inside the run's network.
+pub fn connect(run: &Run, port: u16, within: Duration) -> std::io::Result<TcpStream> {
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    run.reach()
+        .in_network(|| TcpStream::connect_timeout(&addr, within))?
+}
+
+/// Reads from `stream` until end of file, `enough` says the data is complete, or
+/// `deadline`. Returns the bytes and whether end of file came. A reset is end of file too.
+pub fn read_until(
+    stream: &mut TcpStream,
+    deadline: Instant,
+    mut enough: impl FnMut(&[u8]) -> bool,
+) -> (Vec<u8>, bool) {
+    let mut data = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        if enough(&data) {
+            return (data, false);
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() || stream.set_read_timeout(Some(left)).is_err() {
+            return (data, false);
+        }
+        match stream.read(&mut buf) {
+            Ok(0) => return (data, true),
+            Ok(n) => data.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                return (data, false)
+            }
+            Err(_) => return (data, true),
+        }
+    }
+}
+
+/// Reads until end of file or `deadline`.
+pub fn read_to_eof(stream: &mut TcpStream, deadline: Instant) -> (Vec<u8>, bool) {
+    read_until(stream, deadline, |_| false)
+}
+
+/// Sends `data` and reads the reply until it has `reply_len` bytes, end of file or the
+/// deadline; then closes the sending side and waits (briefly) for the peer's close.
+pub fn exchange(
+    stream: &mut TcpStream,
+    data: &[u8],
+    reply_len: usize,
+    deadline: Instant,
+) -> std::io::Result<Vec<u8>> {
+    stream.write_all(data)?;
+    let (reply, _) = read_until(stream, deadline, |got| got.len() >= reply_len);
+    Ok(reply)
+}
+
+/// Closes the sending side and waits until the peer closes too (or the deadline).
+pub fn finish(stream: &mut TcpStream, deadline: Instant) {
+    let _ = stream.shutdown(Shutdown::Write);
+    let _ = read_to_eof(stream, deadline);
+}
+
+/// Closes `stream` with a reset (SO_LINGER 0) instead of an orderly close.
+pub fn reset(stream: TcpStream) -> std::io::Result<()> {
+    let linger = libc::linger {
+        l_onoff: 1,
+        l_linger: 0,
+    };
+    nix::sys::socket::setsockopt(&stream, nix::sys::socket::sockopt::Linger, &linger)?;
+    drop(stream);
+    Ok(())
+}
+
+/// The run's processes that listen on `port`, described ("pid 12 (python3 server.py)").
+pub fn holders(run: &Run, port: u16) -> Vec<String> {
+    let sup = run.supervisor_pid().unwrap_or(-1);
+    procfs::descendants(sup)
+        .into_iter()
+        .filter(|p| !p.is_zombie() && procfs::listening_ports(p.pid).contains(&port))
+        .map(|p| {
+            let cmd = procfs::cmdline(p.pid);
+            format!(
+                "pid {} ({})",
+                p.pid,
+                if cmd.is_empty() { p.comm } else { cmd }
+            )
+        })
+        .collect()
+}
+
+/// `Ok` when nothing listens on `port` any more; else what still holds it.
+pub fn released(run: &Run, port: u16) -> Result<(), Failure> {
+    if !listening(run, port) {
+        return Ok(());
+    }
+    let who = holders(run, port);
+    Err(Failure::fail(if who.is_empty() {
+        format!("the program ended, but port {port} still listens")
+    } else {
+        format!(
+            "the program ended, but port {port} still listens, held by {}",
+            who.join(", ")
+        )
+    }))
+}

@@ -1,0 +1,149 @@
+//! Course files: points, hidden scenarios (withheld from students, kept for staff), extra
+//! scenarios written as data, aliases, and messages that name the line and the key.
+
+use crate::support::{self, Outcome};
+use assert_cmd::Command;
+use libtest_mimic::{Failed, Trial};
+use predicates::prelude::*;
+
+pub fn trials() -> Vec<Trial> {
+    vec![
+        Trial::test(
+            "course::points_hidden_extra_and_aliases",
+            points_hidden_extra,
+        ),
+        Trial::test("course::invalid_file_names_line_and_key", invalid),
+    ]
+}
+
+const COURSE: &str = r#"
+name = "Systems 2026"
+exercises = ["process"]
+hidden = ["process.exit"]
+
+[points]
+"process.ids" = 3
+
+[aliases]
+process = ["my_ids.py"]
+
+[[scenarios]]
+id = "process.prints_group"
+points = 2
+steps = [
+  { step = "expect", pattern = "group id\\D*\\d+", within = 5.0 },
+  { step = "exit", status = "any", within = 5.0 },
+]
+"#;
+
+fn sysgrade() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sysgrade"));
+    cmd.timeout(std::time::Duration::from_secs(300));
+    cmd
+}
+
+fn scenario<'a>(v: &'a serde_json::Value, id: &str) -> Result<&'a serde_json::Value, Failed> {
+    v["exercises"][0]["scenarios"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|s| s["id"] == id)
+        .ok_or_else(|| format!("no {id} in {v}").into())
+}
+
+fn points_hidden_extra() -> Outcome {
+    let tmp = tempfile::tempdir()?;
+    let course = tmp.path().join("course.toml");
+    std::fs::write(&course, COURSE)?;
+    // The exit-1 fixture's program, under the course's alias name.
+    let sub = tmp.path().join("sub");
+    std::fs::create_dir(&sub)?;
+    std::fs::copy(
+        support::root().join("fixtures/process-exit1/process.py"),
+        sub.join("my_ids.py"),
+    )?;
+    let run = |staff: bool| -> Result<serde_json::Value, Failed> {
+        let mut cmd = sysgrade();
+        cmd.args(["grade", "--quiet", "--format", "json", "--course"])
+            .arg(&course)
+            .arg(&sub);
+        if staff {
+            cmd.arg("--staff");
+        }
+        Ok(serde_json::from_slice(&cmd.output()?.stdout)?)
+    };
+    let student = run(false)?;
+    let ids = scenario(&student, "process.ids")?;
+    let extra = scenario(&student, "process.prints_group")?;
+    let exit = scenario(&student, "process.exit")?;
+    let checks = [
+        (
+            student["exercises"][0]["source"] == "my_ids.py",
+            "found through the alias",
+        ),
+        (
+            ids["points"] == 3 && ids["max_points"] == 3,
+            "process.ids worth 3",
+        ),
+        (
+            extra["status"] == "pass" && extra["points"] == 2,
+            "the extra data scenario passes for 2",
+        ),
+        (
+            exit["status"] == "fail" && exit["hidden"] == true,
+            "process.exit fails, hidden",
+        ),
+        (
+            exit["feedback"]
+                .as_str()
+                .is_some_and(|f| f.contains("withheld")),
+            "hidden feedback withheld from students",
+        ),
+        (
+            student["max_score"] == 7,
+            "max score 3 + 1 + 2 + 1 (hygiene)",
+        ),
+    ];
+    for (ok, what) in checks {
+        if !ok {
+            return Err(format!("{what}: {student}").into());
+        }
+    }
+    let staff = run(true)?;
+    if !scenario(&staff, "process.exit")?["feedback"]
+        .as_str()
+        .is_some_and(|f| f.contains("status 1"))
+    {
+        return Err(format!("staff view lacks the hidden feedback: {staff}").into());
+    }
+    Ok(())
+}
+
+fn invalid() -> Outcome {
+    let tmp = tempfile::tempdir()?;
+    let course = tmp.path().join("course.toml");
+    std::fs::write(
+        &course,
+        "name = \"x\"\n\n[points]\n\"signals.sigint_survive\" = 2\n",
+    )?;
+    let dir = support::root().join("fixtures/good-python");
+    sysgrade()
+        .args(["grade", "--course"])
+        .arg(&course)
+        .arg(&dir)
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("line 4")
+                .and(predicate::str::contains("signals.sigint_survive")),
+        );
+    std::fs::write(&course, "[limits]\ntime_scal = 2\n")?;
+    sysgrade()
+        .args(["grade", "--course"])
+        .arg(&course)
+        .arg(&dir)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("time_scal").and(predicate::str::contains("line 2")));
+    Ok(())
+}
