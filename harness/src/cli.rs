@@ -32,6 +32,42 @@ enum Cmd {
     Grade(GradeArgs),
     /// List every exercise and scenario id.
     List,
+    /// Join the JSON reports of class slices (`--partition`) into one report.
+    Merge(MergeArgs),
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct MergeArgs {
+    /// JSON reports (each one submission object or an array of them).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// The merged report's format.
+    #[arg(long, value_enum, default_value = "csv")]
+    pub format: Format,
+}
+
+/// Runs `merge`; returns the process exit code (2 on unreadable or overlapping reports).
+pub fn merge(args: &MergeArgs) -> i32 {
+    let mut reports = Vec::new();
+    for file in &args.files {
+        match std::fs::read_to_string(file) {
+            Ok(text) => reports.push((file.display().to_string(), text)),
+            Err(e) => {
+                eprintln!("error: reading {}: {e}", file.display());
+                return 2;
+            }
+        }
+    }
+    match crate::merge::join(&reports) {
+        Ok(all) => {
+            print!("{}", report::render(args.format, &all, false));
+            0
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            2
+        }
+    }
 }
 
 /// The whole command line of a grading binary; never returns.
@@ -40,6 +76,7 @@ pub fn main() -> ! {
     let cli = <Cli as clap::Parser>::parse();
     let code = match cli.command {
         Cmd::Grade(args) => grade(&args, Settings::from_env()),
+        Cmd::Merge(args) => merge(&args),
         Cmd::List => {
             for id in exercises::scenario_ids() {
                 println!("{id}");

@@ -13,6 +13,7 @@ use crate::sandbox::identity::{self, Lease};
 use crate::sandbox::names;
 use crate::sandbox::protocol::Spec;
 use crate::sandbox::reach::Reach;
+use crate::sandbox::Guarantees;
 use crate::settings::Settings;
 use crate::submission::Program;
 use std::path::{Path, PathBuf};
@@ -121,7 +122,11 @@ impl<'a> Ctx<'a> {
             exercise,
             dir: dir.to_path_buf(),
             own_root: own_root.to_path_buf(),
-            lease: identity::lease(),
+            lease: if Guarantees::current(settings).separate_uid {
+                identity::lease()
+            } else {
+                None
+            },
             records: Arc::new(Mutex::new(Vec::new())),
             started: 0,
             claims: Vec::new(),
@@ -206,7 +211,7 @@ impl<'a> Ctx<'a> {
     /// Claims global names (`tcp:65432`, `shm:imageMap`) for the rest of the scenario when
     /// runs share the host's namespaces; a no-op when they have their own.
     pub fn claim(&mut self, names: &[&str]) -> Result<(), Failure> {
-        let g = crate::sandbox::Guarantees::detect();
+        let g = crate::sandbox::Guarantees::current(self.settings);
         for name in names {
             let private = if name.starts_with("shm:") {
                 g.private_tmp
@@ -243,7 +248,7 @@ impl<'a> Ctx<'a> {
                     Failure::error(format!("grader fault: preparing the run folder: {e}"))
                 })?;
         }
-        let guarantees = crate::sandbox::Guarantees::detect();
+        let guarantees = crate::sandbox::Guarantees::current(self.settings);
         let spec = Spec {
             program,
             args,

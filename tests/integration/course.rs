@@ -13,6 +13,7 @@ pub fn trials() -> Vec<Trial> {
             points_hidden_extra,
         ),
         Trial::test("course::invalid_file_names_line_and_key", invalid),
+        Trial::test("course::example_course_grades_the_reference", example),
     ]
 }
 
@@ -115,6 +116,33 @@ fn points_hidden_extra() -> Outcome {
         .is_some_and(|f| f.contains("status 1"))
     {
         return Err(format!("staff view lacks the hidden feedback: {staff}").into());
+    }
+    Ok(())
+}
+
+/// The README's example course, on the reference crate: full marks, extra scenario included.
+fn example() -> Outcome {
+    let course = support::root().join("examples/course.toml");
+    let out = sysgrade()
+        .args(["grade", "--quiet", "--format", "json", "--cargo-target-dir"])
+        .arg(support::root().join("target/graded"))
+        .arg("--course")
+        .arg(&course)
+        .arg(support::root().join("reference"))
+        .output()?;
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .map_err(|e| format!("{e}: {}", String::from_utf8_lossy(&out.stderr)))?;
+    let extra = v["exercises"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|e| e["scenarios"].as_array().into_iter().flatten())
+        .find(|s| s["id"] == "signal_catcher.double_hup");
+    if v["score"] != v["max_score"]
+        || extra.is_none_or(|s| s["points"] != 2)
+        || out.status.code() != Some(0)
+    {
+        return Err(format!("the example course on the reference: {v}").into());
     }
     Ok(())
 }

@@ -49,7 +49,7 @@ fn main() {
         }
         Cmd::Snapshots(s) => report(s.run()),
         Cmd::Bench(b) => report(b.run()),
-        Cmd::Merge(m) => report(m.run()),
+        Cmd::Merge(m) => m.run(),
     };
     std::process::exit(code);
 }

@@ -175,6 +175,11 @@ impl Run {
         words.join(" ")
     }
 
+    /// What the supervisor reported it could not set up.
+    pub fn problems(&self) -> Vec<String> {
+        self.shared.lock().problems.clone()
+    }
+
     /// The program's pid (the process the supervisor started).
     pub fn pid(&self) -> i32 {
         self.shared.lock().main_pid.unwrap_or(-1)

@@ -17,6 +17,8 @@ pub struct Finished {
     pub exit: Option<Exit>,
     /// Its stdout and stderr lines, in order.
     pub output: Vec<String>,
+    /// What the supervisor could not set up (namespaces, limits).
+    pub problems: Vec<String>,
 }
 
 /// Runs `spec` until it exits or `limit` (nominal) passes.
@@ -38,6 +40,7 @@ pub fn run_to_end(
         Err(f) => return Ok(Err(f)),
     };
     let exit = run.wait_exit(limit).ok();
+    let problems = run.problems();
     run.finish();
     let transcript: Vec<Entry> = records
         .lock()
@@ -48,5 +51,9 @@ pub fn run_to_end(
         .filter(|e| e.source != Source::Harness)
         .map(|e| e.text)
         .collect();
-    Ok(Ok(Finished { exit, output }))
+    Ok(Ok(Finished {
+        exit,
+        output,
+        problems,
+    }))
 }

@@ -11,20 +11,23 @@ use nix::sched::{unshare, CloneFlags};
 use std::os::fd::AsRawFd;
 use std::path::Path;
 
-/// Enters the namespaces `spec` asks for. An error leaves the run in the shared ones.
-pub fn enter(spec: &Spec) -> Result<(), String> {
+/// Enters the namespaces `spec` asks for, each independently. Every one that fails is
+/// named in the returned problems, and leaves the run in the shared namespace of that kind.
+pub fn enter(spec: &Spec) -> Vec<String> {
+    let mut problems = Vec::new();
     if spec.private_network {
-        if let Some(pid) = spec.join_network {
-            join_network(pid)?;
-        } else {
-            unshare(CloneFlags::CLONE_NEWNET).map_err(|e| format!("network namespace: {e}"))?;
-            loopback_up().map_err(|e| format!("bringing loopback up: {e}"))?;
-        }
+        let entered = match spec.join_network {
+            Some(pid) => join_network(pid),
+            None => unshare(CloneFlags::CLONE_NEWNET)
+                .map_err(|e| format!("network namespace: {e}"))
+                .and_then(|()| loopback_up().map_err(|e| format!("bringing loopback up: {e}"))),
+        };
+        problems.extend(entered.err());
     }
     if spec.private_tmp {
-        private_tmp(&spec.own_root)?;
+        problems.extend(private_tmp(&spec.own_root).err());
     }
-    Ok(())
+    problems
 }
 
 /// Enters the network namespace of process `pid` (an earlier run's supervisor, still alive).

@@ -56,8 +56,8 @@ fn run() -> std::io::Result<()> {
     let spec: Spec = serde_json::from_str(&line).map_err(std::io::Error::other)?;
 
     nix::sys::prctl::set_child_subreaper(true).map_err(std::io::Error::other)?;
-    if let Err(e) = namespaces::enter(&spec) {
-        send(&out, &Report::Problem { error: e });
+    for error in namespaces::enter(&spec) {
+        send(&out, &Report::Problem { error });
     }
     send(
         &out,

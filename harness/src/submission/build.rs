@@ -70,7 +70,7 @@ impl<'a> Builder<'a> {
         }
         let copy = self.work.join("src");
         copy_tree(&self.submission, &copy).map_err(io("copying the submission for the build"))?;
-        if self.lease.is_none() {
+        if self.lease.is_none() && crate::sandbox::Guarantees::current(self.settings).separate_uid {
             self.lease = identity::lease();
         }
         if let Some(lease) = &self.lease {
