@@ -1,22 +1,31 @@
-//! Programs that attack the grader: floods, hangs, daemons. Each is graded (fail or timeout
-//! with a clear message) and cleaned up, and the grader stays bounded.
+//! Programs that attack the grader: floods, daemons, fork loops, and the grader itself being
+//! killed. Each is graded (fail or timeout with a clear message) and cleaned up, nothing
+//! outlives grading, and the grader stays bounded.
 
 use crate::support::{self, Outcome};
+use harness::sandbox::identity::{BASE, POOL};
+use harness::sandbox::procfs;
 use libtest_mimic::{Failed, Trial};
-use std::process::Command;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 pub fn trials() -> Vec<Trial> {
-    vec![Trial::test(
-        "hostile::flood_keeps_grader_memory_bounded",
-        flood_memory,
-    )]
+    vec![
+        Trial::test("hostile::flood_keeps_grader_memory_bounded", flood_memory),
+        Trial::test("hostile::nothing_outlives_grading", nothing_outlives),
+        Trial::test("hostile::killing_the_grader_kills_its_runs", grader_killed),
+    ]
+}
+
+fn sysgrade() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_sysgrade"))
 }
 
 /// Grades the flooding fixture in a child process and reads its peak memory.
 fn flood_memory() -> Outcome {
     let dir = support::root().join("fixtures/hostile-flood");
-    let out = Command::new(env!("CARGO_BIN_EXE_sysgrade"))
-        .args(["grade", "--exercise", "procloop"])
+    let out = sysgrade()
+        .args(["grade", "--quiet", "--exercise", "procloop"])
         .arg(&dir)
         .output()?;
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -35,4 +44,85 @@ fn flood_memory() -> Outcome {
         )));
     }
     Ok(())
+}
+
+/// Processes of a run identity adopted by init: escaped from their supervisor.
+fn escaped() -> Vec<procfs::ProcInfo> {
+    procfs::all()
+        .into_iter()
+        .filter(|p| (BASE..BASE + POOL).contains(&p.uid) && p.ppid == 1 && !p.is_zombie())
+        .collect()
+}
+
+/// A setsid double-forked daemon and a fork loop: both graded, both gone afterwards.
+fn nothing_outlives() -> Outcome {
+    if !harness::sandbox::identity::available() {
+        eprintln!("note: not root, runs share the grader's uid: leak check by uid skipped");
+        return Ok(());
+    }
+    for (fixture, exercise) in [
+        ("hostile-daemon", "process"),
+        ("hostile-fork-loop", "procloop"),
+    ] {
+        let out = sysgrade()
+            .args(["grade", "--quiet", "--exercise", exercise])
+            .arg(support::root().join("fixtures").join(fixture))
+            .output()?;
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        if !stdout.contains("process still running") {
+            return Err(format!("{fixture}: the leftover was not reported:\n{stdout}").into());
+        }
+        let left = escaped();
+        if !left.is_empty() {
+            return Err(format!("{fixture}: processes outlived grading: {left:?}").into());
+        }
+    }
+    Ok(())
+}
+
+/// SIGKILL to the grader mid-run: every supervisor sees its control socket close and kills
+/// its run; nothing of the runs is left.
+fn grader_killed() -> Outcome {
+    let mut child = sysgrade()
+        .args([
+            "grade",
+            "--quiet",
+            "--exercise",
+            "procloop",
+            "--exercise",
+            "signals",
+        ])
+        .arg(support::root().join("fixtures/good-python"))
+        .stdout(Stdio::null())
+        .spawn()?;
+    let grader = child.id() as i32;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    // Wait until runs are under way: a supervisor with a program below it.
+    let runs = loop {
+        let tree = procfs::descendants(grader);
+        if tree.iter().any(|p| p.ppid != grader) {
+            break tree;
+        }
+        if Instant::now() > deadline || child.try_wait()?.is_some() {
+            return Err("no run started".into());
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    child.kill()?;
+    child.wait()?;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let alive: Vec<i32> = runs
+            .iter()
+            .filter(|p| procfs::read(p.pid).is_some_and(|q| !q.is_zombie() && q.comm == p.comm))
+            .map(|p| p.pid)
+            .collect();
+        if alive.is_empty() {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            return Err(format!("still alive 10 s after the grader was killed: {alive:?}").into());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
