@@ -434,7 +434,7 @@ fn assemble(
         max_score: 0,
         exercises,
         problems: planned.problems.clone(),
-        guarantees: Guarantees::detect(),
+        guarantees: Guarantees::current(settings),
         time_scale: settings.time_scale,
     }
     .total()
