@@ -1,11 +1,11 @@
 //! `process` (Processes/process.cpp): prints its process id, user id and group id, exits 0.
 
 use super::Exercise;
-use crate::outcome::Verdict;
+use crate::outcome::{Failure, Verdict};
 use crate::run::transcript::Source;
 use crate::scenario::{Ctx, Launch, Scenario};
 use crate::text::re;
-use crate::{ensure, fail};
+use crate::ensure;
 use std::time::Duration;
 
 pub static EXERCISE: Exercise = Exercise {
@@ -39,19 +39,17 @@ fn ids(ctx: &mut Ctx) -> Verdict {
     for (label, expected) in want {
         run.rewind(Source::Stdout);
         let pattern = re(&format!(r"{label}\D*(\d+)"));
-        let line = run.expect_stdout(&pattern, Duration::from_secs(5))?;
-        let got: i64 = pattern
-            .captures(&line.text)
-            .and_then(|c| c[1].parse().ok())
-            .unwrap_or(-1);
-        if got != expected {
-            let hint = if label == "process id" {
-                " (getppid() instead of getpid()?)"
-            } else {
-                " (a hard-coded number?)"
-            };
-            fail!("printed {label} {got}, but it is {expected}{hint}");
-        }
+        let hint = if label == "process id" {
+            " (getppid() instead of getpid()?)"
+        } else {
+            " (a hard-coded number?)"
+        };
+        let got = run
+            .expect_number(&pattern, label, expected, Duration::from_secs(5))
+            .map_err(|f| Failure {
+                message: format!("{}{hint}", f.message),
+                ..f
+            })?;
         seen.push(format!("{label} {got}"));
     }
     Ok(format!("{} all true", seen.join(", ")))

@@ -43,19 +43,8 @@ const PATIENT: Duration = Duration::from_secs(10);
 
 /// Waits up to `within` for the first pid line and checks the number.
 fn first_pid_line(run: &mut crate::run::Run, within: Duration) -> Result<i64, Failure> {
-    let pattern = re(PID_LINE);
-    let line = run.expect_stdout(&pattern, within)?;
-    let got: i64 = pattern
-        .captures(&line.text)
-        .and_then(|c| c[1].parse().ok())
-        .unwrap_or(-1);
-    if got != run.pid() as i64 {
-        return Err(Failure::fail(format!(
-            "printed process id {got}, but it is {}",
-            run.pid()
-        )));
-    }
-    Ok(got)
+    let pid = i64::from(run.pid());
+    run.expect_number(&re(PID_LINE), "process id", pid, within)
 }
 
 fn first_line(ctx: &mut Ctx) -> Verdict {

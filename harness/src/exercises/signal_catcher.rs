@@ -40,18 +40,8 @@ const WAIT: Duration = Duration::from_secs(2);
 
 fn started(ctx: &mut Ctx) -> Result<Run, Failure> {
     let mut run = ctx.start(Launch::new())?;
-    let pattern = re(r"pid\D*(\d+)");
-    let line = run.expect_stdout(&pattern, WAIT)?;
-    let got: i64 = pattern
-        .captures(&line.text)
-        .and_then(|c| c[1].parse().ok())
-        .unwrap_or(-1);
-    if got != run.pid() as i64 {
-        return Err(Failure::fail(format!(
-            "printed pid {got}, but it is {}",
-            run.pid()
-        )));
-    }
+    let pid = i64::from(run.pid());
+    run.expect_number(&re(r"pid\D*(\d+)"), "pid", pid, WAIT)?;
     Ok(run)
 }
 

@@ -278,6 +278,31 @@ impl Run {
         self.expect_line(Source::Stdout, re, within)
     }
 
+    /// Waits for a stdout line matching `re` and checks that its first capture group is the
+    /// number `expected`; `what` names the number in messages ("process id").
+    pub fn expect_number(
+        &mut self,
+        re: &Regex,
+        what: &str,
+        expected: i64,
+        within: Duration,
+    ) -> Result<i64, Failure> {
+        let line = self.expect_stdout(re, within)?;
+        let got = re
+            .captures(&line.text)
+            .and_then(|c| c.get(1)?.as_str().parse::<i64>().ok());
+        match got {
+            Some(n) if n == expected => Ok(n),
+            Some(n) => Err(Failure::fail(format!(
+                "printed {what} {n}, but it is {expected}"
+            ))),
+            None => Err(Failure::fail(format!(
+                "printed {} with no number for {what}",
+                crate::text::quote(&line.text)
+            ))),
+        }
+    }
+
     /// Makes the next `expect_line` on `source` search from the first line again.
     pub fn rewind(&mut self, source: Source) {
         self.cursors.remove(&source);

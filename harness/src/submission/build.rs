@@ -129,12 +129,7 @@ impl<'a> Builder<'a> {
         let mut log = Vec::new();
         for argv in steps {
             let spec = self.spec(&argv, &dir, identity, base_env(&self.work));
-            let finished = match run_to_end(
-                self.settings,
-                spec,
-                Duration::from_secs(self.settings.build_limit_secs),
-                &self.work,
-            )? {
+            let finished = match self.run_step(spec)? {
                 Ok(f) => f,
                 Err(f) => {
                     return Ok(Err(Failure::error(format!(
@@ -185,6 +180,19 @@ impl<'a> Builder<'a> {
         chown_tree(&out, 0, 0).ok();
         let warnings = (!log.is_empty()).then(|| trim(&log));
         Ok(Ok((binary, warnings)))
+    }
+
+    /// Runs one build command to its end, within the build limit.
+    fn run_step(
+        &self,
+        spec: Spec,
+    ) -> Result<Result<crate::run::oneshot::Finished, Failure>, Error> {
+        run_to_end(
+            self.settings,
+            spec,
+            Duration::from_secs(self.settings.build_limit_secs),
+            &self.work,
+        )
     }
 
     fn spec(
@@ -259,12 +267,7 @@ impl<'a> Builder<'a> {
             .to_vec();
         let mut spec = self.spec(&argv, &crate_dir, None, env);
         spec.program = crate::settings::which("cargo").unwrap_or_else(|| PathBuf::from("cargo"));
-        let finished = match run_to_end(
-            self.settings,
-            spec,
-            Duration::from_secs(self.settings.build_limit_secs),
-            &self.work,
-        )? {
+        let finished = match self.run_step(spec)? {
             Ok(f) => f,
             Err(f) => return Ok(Err(f)),
         };
