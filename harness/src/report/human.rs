@@ -94,9 +94,37 @@ fn exercise(out: &mut String, e: &ExerciseResult, color: bool) {
             let _ = writeln!(out, "      | {}", escape::text(line));
         }
     }
+    if let Some(first) = not_run(e) {
+        let label = paint(
+            color,
+            status_style(first.status),
+            &format!("{:<7}", first.status.as_str().to_uppercase()),
+        );
+        let ids: Vec<&str> = e.scenarios.iter().map(|s| s.id.as_str()).collect();
+        let _ = writeln!(
+            out,
+            "    {label} all {} scenarios ({})",
+            ids.len(),
+            ids.join(", ")
+        );
+        for line in first.feedback.lines() {
+            let _ = writeln!(out, "            {}", escape::text(line));
+        }
+        return;
+    }
     for s in &e.scenarios {
         scenario(out, s, color);
     }
+}
+
+/// The one verdict of an exercise none of whose scenarios ran (not found, did not build).
+fn not_run(e: &ExerciseResult) -> Option<&ScenarioResult> {
+    let first = e.scenarios.first()?;
+    let same = e
+        .scenarios
+        .iter()
+        .all(|s| s.status == first.status && s.feedback == first.feedback && s.duration_ms == 0);
+    (e.scenarios.len() > 1 && same && first.status != Status::Pass).then_some(first)
 }
 
 fn scenario(out: &mut String, s: &ScenarioResult, color: bool) {
