@@ -16,6 +16,13 @@ pub enum Event {
         exercise: &'static str,
         outcome: String,
     },
+    /// A submission is planned: `scenarios` of the `expected` will run (the others belong to
+    /// exercises not found or not built).
+    Planned {
+        submission: String,
+        scenarios: usize,
+        expected: usize,
+    },
     ScenarioStarted {
         submission: String,
         id: String,

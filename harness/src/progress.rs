@@ -67,6 +67,18 @@ impl Progress {
                     );
                 }
             }
+            Event::Planned {
+                scenarios,
+                expected,
+                ..
+            } => {
+                if let Some(bar) = &self.bar {
+                    bar.set_length(
+                        (bar.length().unwrap_or(0) + *scenarios as u64)
+                            .saturating_sub(*expected as u64),
+                    );
+                }
+            }
             Event::Prepared { .. } => {}
         }
         if let Some(bar) = &self.bar {

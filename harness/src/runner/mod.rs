@@ -1,0 +1,252 @@
+//! Grading: plan every submission, run every scenario on a pool of workers (emitting events),
+//! collect the results. Nothing here formats output.
+//!
+//! **Architecture Invariant:** one student's crash, hang, flood or broken build never stops
+//! the others: it becomes a finding in that scenario's result.
+
+mod schedule;
+mod task;
+
+pub use task::combine;
+
+use crate::course::Course;
+use crate::error::Error;
+use crate::events::Event;
+use crate::exercises::{Exercise, HYGIENE};
+use crate::outcome::Status;
+use crate::plan::{Planned, Prepared};
+use crate::result::{ExerciseResult, SubmissionResult};
+use crate::sandbox::Guarantees;
+use crate::settings::Settings;
+use schedule::{Message, Work};
+use std::os::unix::fs::PermissionsExt;
+use std::path::PathBuf;
+use std::sync::{mpsc, Arc};
+use task::{checks, verdict_of, Done};
+
+/// What to grade.
+#[derive(Debug, Clone, Default)]
+pub struct Request {
+    /// Submission folders, each named in reports as given here.
+    pub submissions: Vec<PathBuf>,
+    pub exercises: Vec<&'static Exercise>,
+    /// Points, hidden and extra scenarios, aliases (the default: the catalogue's).
+    pub course: Course,
+    /// Run every scenario this many times; a verdict that changes is `flaky`.
+    pub repeat: u32,
+}
+
+/// One submission being collected: its plan, its scenarios and what has come back.
+struct Collecting {
+    planned: Arc<Planned>,
+    tasks: Vec<(String, usize)>,
+    done: Vec<Option<Done>>,
+    left: usize,
+}
+
+/// Grades every submission of `request`, calling `on_event` as things happen.
+pub fn grade(
+    settings: &Settings,
+    request: &Request,
+    on_event: &mut dyn FnMut(&Event),
+) -> Result<Vec<SubmissionResult>, Error> {
+    let dir = tempfile::Builder::new()
+        .prefix("sysgrade-")
+        .tempdir()
+        .map_err(|source| Error::Io {
+            what: "creating the grading folder".into(),
+            source,
+        })?;
+    let _ = std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o711));
+    let per_submission: usize = request
+        .exercises
+        .iter()
+        .map(|e| checks(e, &request.course).len())
+        .sum();
+    on_event(&Event::Started {
+        submissions: request.submissions.len(),
+        scenarios: per_submission * request.submissions.len(),
+    });
+    let work = Work {
+        settings,
+        submissions: &request.submissions,
+        exercises: &request.exercises,
+        course: &request.course,
+        repeat: request.repeat.max(1),
+        dir: dir.path(),
+    };
+    let mut collecting: Vec<Option<Collecting>> =
+        (0..request.submissions.len()).map(|_| None).collect();
+    let mut results: Vec<Option<SubmissionResult>> =
+        (0..request.submissions.len()).map(|_| None).collect();
+    let (tx, rx) = mpsc::channel();
+    std::thread::scope(|scope| {
+        scope.spawn(|| schedule::run(&work, tx));
+        for message in rx {
+            match message {
+                Message::Planned {
+                    submission,
+                    planned,
+                    tasks,
+                } => {
+                    announce(&planned, tasks.len(), per_submission, on_event);
+                    let left = tasks.len();
+                    collecting[submission] = Some(Collecting {
+                        planned,
+                        done: (0..left).map(|_| None).collect(),
+                        tasks,
+                        left,
+                    });
+                }
+                Message::Started { submission, id } => {
+                    on_event(&Event::ScenarioStarted {
+                        submission: request.submissions[submission].display().to_string(),
+                        id,
+                    });
+                }
+                Message::Done {
+                    submission,
+                    index,
+                    done,
+                } => {
+                    on_event(&Event::ScenarioFinished {
+                        submission: request.submissions[submission].display().to_string(),
+                        result: done.0.clone(),
+                    });
+                    if let Some(c) = collecting[submission].as_mut() {
+                        c.done[index] = Some(done);
+                        c.left -= 1;
+                    }
+                }
+            }
+            for (s, slot) in collecting.iter_mut().enumerate() {
+                if slot.as_ref().is_some_and(|c| c.left == 0) {
+                    if let Some(mut c) = slot.take() {
+                        let result =
+                            assemble(settings, &request.course, &c.planned, &c.tasks, &mut c.done);
+                        on_event(&Event::SubmissionFinished {
+                            result: result.clone(),
+                        });
+                        results[s] = Some(result);
+                    }
+                }
+            }
+        }
+    });
+    Ok(results.into_iter().flatten().collect())
+}
+
+/// Events for a planned submission: each exercise's outcome, and its runnable scenarios.
+fn announce(planned: &Planned, runnable: usize, expected: usize, on_event: &mut dyn FnMut(&Event)) {
+    for (exercise, prepared) in &planned.exercises {
+        let outcome = match prepared {
+            Prepared::Ready(program) => format!("ready: {}", program.found.source.display()),
+            Prepared::Missing(why) => why.clone(),
+            Prepared::Broken { failure, .. } => failure.message.clone(),
+        };
+        on_event(&Event::Prepared {
+            submission: planned.name.clone(),
+            exercise: exercise.id,
+            outcome,
+        });
+    }
+    on_event(&Event::Planned {
+        submission: planned.name.clone(),
+        scenarios: runnable,
+        expected,
+    });
+}
+
+fn assemble(
+    settings: &Settings,
+    course: &Course,
+    planned: &Planned,
+    tasks: &[(String, usize)],
+    done: &mut [Option<Done>],
+) -> SubmissionResult {
+    let mut exercises = Vec::new();
+    for (e, (exercise, prepared)) in planned.exercises.iter().enumerate() {
+        let mut ids: Vec<String> = checks(exercise, course)
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
+        ids.push(format!("{}.{HYGIENE}", exercise.id));
+        let mut scenarios = Vec::new();
+        let (source, language, warnings) = match prepared {
+            Prepared::Ready(program) => {
+                let mut records = Vec::new();
+                for ((id, _), slot) in tasks
+                    .iter()
+                    .zip(done.iter_mut())
+                    .filter(|((_, x), _)| *x == e)
+                {
+                    if let Some((result, recs)) = slot.take() {
+                        records.push((id.clone(), recs));
+                        scenarios.push(result);
+                    }
+                }
+                let (status, feedback) = crate::hygiene::judge(&records);
+                scenarios.push(verdict_of(
+                    format!("{}.{HYGIENE}", exercise.id),
+                    status,
+                    feedback,
+                ));
+                let source = program.found.source.display().to_string();
+                let source = match &program.found.bin {
+                    Some(bin) => format!("{source} (bin {bin})"),
+                    None => source,
+                };
+                (
+                    Some(source),
+                    Some(program.found.language),
+                    program.warnings.clone(),
+                )
+            }
+            Prepared::Missing(why) => {
+                scenarios.extend(
+                    ids.iter()
+                        .map(|id| verdict_of(id.clone(), Status::Fail, why.clone())),
+                );
+                (None, None, None)
+            }
+            Prepared::Broken { source, failure } => {
+                scenarios.extend(
+                    ids.iter()
+                        .map(|id| verdict_of(id.clone(), failure.status, failure.message.clone())),
+                );
+                (Some(source.clone()), None, None)
+            }
+        };
+        for sc in &mut scenarios {
+            sc.max_points = course.points_for(&sc.id);
+            sc.points = if sc.status == Status::Pass {
+                sc.max_points
+            } else {
+                0
+            };
+            sc.hidden = course.is_hidden(&sc.id);
+        }
+        exercises.push(
+            ExerciseResult {
+                id: exercise.id.to_string(),
+                source,
+                language,
+                score: 0,
+                max_score: 0,
+                warnings,
+                scenarios,
+            }
+            .total(),
+        );
+    }
+    SubmissionResult {
+        submission: planned.name.clone(),
+        score: 0,
+        max_score: 0,
+        exercises,
+        problems: planned.problems.clone(),
+        guarantees: Guarantees::current(settings),
+        time_scale: settings.time_scale,
+    }
+    .total()
+}

@@ -1,0 +1,208 @@
+//! One scenario of one submission: which check it runs, running it (repeatedly under
+//! `--repeat`), and combining repeats into one verdict.
+
+use crate::course::steps::DataScenario;
+use crate::course::Course;
+use crate::exercises::Exercise;
+use crate::outcome::{Failure, Status};
+use crate::result::ScenarioResult;
+use crate::run::RunRecord;
+use crate::scenario::{self, Ctx, Scenario, Tool};
+use crate::settings::Settings;
+use crate::submission::Program;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// A scenario's check: built in, or written as data in the course file.
+#[derive(Clone, Copy)]
+pub(super) enum Check<'a> {
+    Builtin(&'static Scenario),
+    Data(&'a DataScenario),
+}
+
+/// One scenario to run.
+pub(super) struct Task<'a> {
+    pub submission: usize,
+    pub exercise: usize,
+    pub id: String,
+    pub check: Check<'a>,
+    pub exercise_id: &'static str,
+    pub program: Program,
+    pub root: PathBuf,
+}
+
+/// A finished task: its result and its runs' records (for hygiene).
+pub(super) type Done = (ScenarioResult, Vec<RunRecord>);
+
+/// The checks of one exercise: the catalogue's, then the course's own.
+pub(super) fn checks<'c>(
+    exercise: &'static Exercise,
+    course: &'c Course,
+) -> Vec<(String, Check<'c>)> {
+    let builtin = exercise
+        .scenarios
+        .iter()
+        .map(|s| (format!("{}.{}", exercise.id, s.id), Check::Builtin(s)));
+    let data = course
+        .scenarios
+        .iter()
+        .filter(|d| d.exercise() == exercise.id)
+        .map(|d| (d.id.clone(), Check::Data(d)));
+    builtin.chain(data).collect()
+}
+
+/// Runs a task `repeat` times and combines the verdicts.
+pub(super) fn run_repeated(
+    settings: &Settings,
+    repeat: u32,
+    task: &Task,
+    dir: &Path,
+    work: &Path,
+) -> Done {
+    let mut results = Vec::new();
+    let mut records = Vec::new();
+    for _ in 0..repeat.max(1) {
+        let (result, recs) = run_task(settings, task, dir, work);
+        results.push(result);
+        records.extend(recs);
+    }
+    (combine(results), records)
+}
+
+/// One verdict from repeats: the common one when they agree (with the pass count when there
+/// were several), else `flaky`, quoting a run that did not pass.
+pub fn combine(mut results: Vec<ScenarioResult>) -> ScenarioResult {
+    let repeats = results.len() as u32;
+    let passes = results.iter().filter(|r| r.status == Status::Pass).count() as u32;
+    let agree = results.windows(2).all(|w| w[0].status == w[1].status);
+    let failing = results.iter().position(|r| r.status != Status::Pass);
+    let mut first = results.swap_remove(if agree { 0 } else { failing.unwrap_or(0) });
+    if repeats > 1 {
+        first.passes = Some(passes);
+    }
+    if !agree {
+        first.feedback = format!(
+            "flaky: passed {passes} of {repeats} runs; a run that did not pass said: {}",
+            first.feedback
+        );
+        first.status = Status::Flaky;
+    }
+    first
+}
+
+fn run_task(settings: &Settings, task: &Task, dir: &Path, work: &Path) -> Done {
+    let started = Instant::now();
+    let (verdict, records) = run_scenario(settings, task, dir, work);
+    let _ = std::fs::remove_dir_all(dir);
+    let (status, feedback) = match verdict {
+        Ok(observed) => (Status::Pass, observed),
+        Err(f) => (f.status, f.message),
+    };
+    let mut result = verdict_of(task.id.clone(), status, feedback);
+    result.duration_ms = started.elapsed().as_millis() as u64;
+    if status != Status::Pass || settings.keep_transcripts {
+        result.runs = records.clone();
+    }
+    (result, records)
+}
+
+fn missing_tools(needs: &[Tool]) -> Option<Failure> {
+    let missing: Vec<String> = needs
+        .iter()
+        .filter(|t| !scenario::have(t))
+        .map(|t| {
+            format!(
+                "`{}` is not installed (install it with `{}`)",
+                t.command, t.install
+            )
+        })
+        .collect();
+    (!missing.is_empty()).then(|| Failure::skip(missing.join("; ")))
+}
+
+fn run_scenario(
+    settings: &Settings,
+    task: &Task,
+    dir: &Path,
+    work: &Path,
+) -> (Result<String, Failure>, Vec<RunRecord>) {
+    if let Check::Builtin(s) = task.check {
+        if let Some(skip) = missing_tools(s.needs) {
+            return (Err(skip), Vec::new());
+        }
+    }
+    let mut ctx = match Ctx::new(
+        settings,
+        &task.program,
+        task.exercise_id,
+        &task.root,
+        dir,
+        work,
+    ) {
+        Ok(ctx) => ctx,
+        Err(e) => {
+            return (
+                Err(Failure::error(format!("grader fault: {e}"))),
+                Vec::new(),
+            )
+        }
+    };
+    let verdict = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match task.check {
+        Check::Builtin(s) => (s.check)(&mut ctx),
+        Check::Data(d) => d.run(&mut ctx),
+    }))
+    .unwrap_or_else(|_| {
+        Err(Failure::error(
+            "grader fault: the scenario panicked (a bug in the harness; please report it)",
+        ))
+    });
+    (verdict, ctx.take_records())
+}
+
+pub(crate) fn verdict_of(id: String, status: Status, feedback: String) -> ScenarioResult {
+    ScenarioResult {
+        id,
+        status,
+        points: u32::from(status == Status::Pass),
+        max_points: 1,
+        feedback,
+        duration_ms: 0,
+        hidden: false,
+        passes: None,
+        runs: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(status: Status) -> ScenarioResult {
+        verdict_of("x.y".into(), status, format!("{status:?}"))
+    }
+
+    #[test]
+    fn repeats_that_agree_keep_their_status() {
+        let r = combine(vec![
+            with(Status::Pass),
+            with(Status::Pass),
+            with(Status::Pass),
+        ]);
+        assert_eq!((r.status, r.passes), (Status::Pass, Some(3)));
+    }
+
+    #[test]
+    fn repeats_that_differ_are_flaky_and_quote_a_failure() {
+        let r = combine(vec![
+            with(Status::Pass),
+            with(Status::Fail),
+            with(Status::Pass),
+        ]);
+        assert_eq!((r.status, r.passes), (Status::Flaky, Some(2)));
+        assert!(
+            r.feedback.contains("passed 2 of 3") && r.feedback.ends_with("Fail"),
+            "{}",
+            r.feedback
+        );
+    }
+}
