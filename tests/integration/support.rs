@@ -83,6 +83,19 @@ pub fn redactions() -> Vec<(&'static str, &'static str)> {
         (r"\b\d+\.\d{3}s\b", "[T]"),
         (r"\b\d+% of a core", "[N]% of a core"),
         (r"Grading .*", "Grading [SUBMISSION]"),
+        // files: the reference's stat lines hold random sizes, inodes and times.
+        (r"\bst_(ino|dev|size|atime|mtime|ctime)=\d+", "st_$1=[N]"),
+        // `ls -l` listings (fork_exec's children): dates and sizes vary, and a child's output
+        // may land anywhere among its parent's lines; dropped (the scenario checks them).
+        (
+            r"(?m)^ *([-dlcbps][-rwxsStT]{9}\S*\s+\d+\s.*|total \d+)\n",
+            "",
+        ),
+        // A TCP client's ephemeral port, as the echo and time servers print their peers.
+        (
+            r"(Connected by|served|serving) 127\.0\.0\.1:\d+",
+            "$1 127.0.0.1:[PORT]",
+        ),
     ]
 }
 

@@ -1,10 +1,227 @@
-//! `plotter`: not written yet (see the catalogue).
+//! `plotter` (the student project's p5_hw8.py): a background thread reads numbers from
+//! standard input into a shared value while the main thread animates a scrolling plot of it.
+//!
+//! What is on screen is judged from frame records: one JSON line per frame in the file named
+//! by `SYSGRADE_PLOT_RECORD` (`{"t": …, "lines": [{"n": points, "x": last x, "y": last y}]}`).
+//! Python programs get them from a matplotlib backend the harness supplies
+//! (`MPLBACKEND=module://mpl_sysgrade_backend`, assets/mpl_sysgrade_backend.py), which drives
+//! the figures' timers without a display; other programs write them themselves (the reference
+//! does). The same scenarios decide for both.
+
+mod frames;
 
 use super::Exercise;
+use crate::outcome::{Failure, Status, Verdict};
+use crate::run::transcript::Source;
+use crate::run::Run;
+use crate::scenario::{Ctx, Launch, Scenario};
+use crate::text::{quote, re};
+use crate::{ensure, fail};
+use frames::Frames;
+use std::time::Duration;
 
 pub static EXERCISE: Exercise = Exercise {
     id: "plotter",
     lecture: &[],
     aliases: &[],
-    scenarios: &[],
+    scenarios: &[
+        Scenario {
+            id: "animates",
+            summary: "at least 10 frames a second while input is idle",
+            check: animates,
+            needs: &[],
+        },
+        Scenario {
+            id: "tracks",
+            summary: "a typed number is plotted within 1 s",
+            check: tracks,
+            needs: &[],
+        },
+        Scenario {
+            id: "bad_input",
+            summary: "`abc` prints `Input must be a number.`; it keeps running and tracking",
+            check: bad_input,
+            needs: &[],
+        },
+    ],
 };
+
+/// The matplotlib backend, written into a folder put on PYTHONPATH for the run.
+const BACKEND: &str = include_str!("../../assets/mpl_sysgrade_backend.py");
+const BACKEND_MODULE: &str = "mpl_sysgrade_backend";
+/// The variable naming the frame record file.
+pub const RECORD_VAR: &str = "SYSGRADE_PLOT_RECORD";
+const INSTALL: &str = "apt-get install -y python3-matplotlib";
+/// Start-up (importing matplotlib) may be slow: the first frame may take this long.
+const FIRST_FRAME: Duration = Duration::from_secs(10);
+const WINDOW: Duration = Duration::from_secs(1);
+const MIN_FRAMES: usize = 10;
+const TRACK_WITHIN: Duration = Duration::from_secs(1);
+const MESSAGE: &str = r"must be a number|not a (valid )?number";
+
+/// A started plotter and the frames it drew.
+struct Plot {
+    run: Run,
+    frames: Frames,
+    scale: f64,
+}
+
+impl Plot {
+    /// Starts the program with the record file (and, for Python, the backend) in place.
+    fn start(ctx: &mut Ctx) -> Result<Plot, Failure> {
+        let mut launch = Launch::new();
+        if ctx.program().is_python() && uses_matplotlib(ctx) {
+            let (python, _) = ctx.program().command(&ctx.copy_root());
+            if !frames::has_matplotlib(&python) {
+                return Err(Failure::skip(format!(
+                    "{} cannot import matplotlib; install it with `{INSTALL}` (or `pip install matplotlib` for that interpreter)",
+                    python.display()
+                )));
+            }
+            let dir = ctx.scratch().join("mpl");
+            std::fs::create_dir_all(&dir)
+                .and_then(|()| std::fs::write(dir.join(format!("{BACKEND_MODULE}.py")), BACKEND))
+                .map_err(|e| Failure::error(format!("grader fault: writing the backend: {e}")))?;
+            launch = launch
+                .env("MPLBACKEND", format!("module://{BACKEND_MODULE}"))
+                .env("PYTHONPATH", dir.display().to_string());
+        }
+        let record = ctx.scratch().join("frames.jsonl");
+        let frames = Frames::create(&record, ctx.identity())
+            .map_err(|e| Failure::error(format!("grader fault: creating the frame record: {e}")))?;
+        launch = launch.env(RECORD_VAR, record.display().to_string());
+        let run = ctx.start(launch)?;
+        Ok(Plot {
+            run,
+            frames,
+            scale: ctx.settings().time_scale,
+        })
+    }
+
+    /// Waits for the first frame.
+    fn first_frame(&mut self) -> Result<(), Failure> {
+        if self
+            .frames
+            .wait(&self.run, FIRST_FRAME.mul_f64(self.scale), |f| {
+                !f.is_empty()
+            })
+        {
+            return Ok(());
+        }
+        let what = format!(
+            "expected a first frame within {} s (a matplotlib figure shown with plt.show(), or for other languages frame records written to ${RECORD_VAR})",
+            FIRST_FRAME.as_secs()
+        );
+        Err(self.stopped(what.clone()).unwrap_or_else(|| {
+            Failure::timeout(format!("{what}; it kept running without drawing"))
+        }))
+    }
+
+    /// A failure saying the program ended, if it did.
+    fn stopped(&self, what: String) -> Option<Failure> {
+        let exit = self.run.exit()?;
+        let last = self.run.lines(Source::Stderr).pop();
+        let said = last.map_or_else(String::new, |l| {
+            format!(" (its last error line: {})", quote(&l))
+        });
+        Some(Failure::fail(format!(
+            "{what}; the program {} first{said}",
+            crate::run::describe_exit(exit)
+        )))
+    }
+
+    /// Types `text` and waits for a frame whose line ends at `value`.
+    fn track(&mut self, text: &str, value: f64) -> Result<(), Failure> {
+        let from = self.frames.len();
+        self.run.write_stdin(&format!("{text}\n"))?;
+        let hit = |f: &[frames::Frame]| f[from.min(f.len())..].iter().any(|fr| fr.shows(value));
+        if self
+            .frames
+            .wait(&self.run, TRACK_WITHIN.mul_f64(self.scale), hit)
+        {
+            return Ok(());
+        }
+        let what =
+            format!("after typing {text}, expected the plotted line to reach {text} within 1 s");
+        if let Some(f) = self.stopped(what.clone()) {
+            return Err(f);
+        }
+        let drawn = self.frames.len().saturating_sub(from);
+        if drawn == 0 {
+            fail!("{what}; no frame was drawn at all in that time");
+        }
+        let last = self.frames.last_values();
+        fail!("{what}; {drawn} frame(s) were drawn, the last one ending at {last}");
+    }
+}
+
+/// Whether the program's source mentions matplotlib (then it needs it installed).
+fn uses_matplotlib(ctx: &Ctx) -> bool {
+    let source = ctx.copy_root().join(&ctx.program().found.source);
+    std::fs::read_to_string(source).is_ok_and(|s| s.contains("matplotlib"))
+}
+
+fn animates(ctx: &mut Ctx) -> Verdict {
+    let mut plot = Plot::start(ctx)?;
+    plot.first_frame()?;
+    let from = plot.frames.len();
+    let window = WINDOW.mul_f64(plot.scale);
+    if plot
+        .frames
+        .wait(&plot.run, window, |f| f.len() >= from + MIN_FRAMES)
+    {
+        return Ok(format!(
+            "kept drawing while input was idle: {MIN_FRAMES} frames within 1 s"
+        ));
+    }
+    let got = plot.frames.len() - from;
+    let what = format!(
+        "expected at least {MIN_FRAMES} frames in the 1 s after the first one while standard input was idle"
+    );
+    if let Some(f) = plot.stopped(what.clone()) {
+        return Err(f);
+    }
+    fail!(
+        "{what}; it drew {got}: the animation stalls while nothing is typed (read input on a background thread, not on the main thread that drives the animation)"
+    )
+}
+
+fn tracks(ctx: &mut Ctx) -> Verdict {
+    let mut plot = Plot::start(ctx)?;
+    plot.first_frame()?;
+    plot.track("5", 5.0)?;
+    plot.track("-2.5", -2.5)?;
+    Ok("the plotted value followed the input: it reached 5, then -2.5, each within 1 s".into())
+}
+
+fn bad_input(ctx: &mut Ctx) -> Verdict {
+    let mut plot = Plot::start(ctx)?;
+    plot.first_frame()?;
+    let before = plot.run.lines(Source::Stderr).len();
+    plot.run.write_stdin("abc\n")?;
+    if let Err(f) = plot.run.expect_described(
+        Source::Stderr,
+        &re(MESSAGE),
+        "`Input must be a number.`",
+        TRACK_WITHIN,
+    ) {
+        let said = plot.run.lines(Source::Stderr).split_off(before);
+        match said.iter().rev().find(|l| !l.trim().is_empty()) {
+            Some(line) if f.status == Status::Timeout => fail!(
+                "after typing abc, expected `Input must be a number.` on standard error; it printed {} instead",
+                quote(line)
+            ),
+            _ => return Err(f),
+        }
+    }
+    ensure!(
+        plot.run.alive(),
+        "after typing abc it printed the message but then {}",
+        plot.run
+            .exit()
+            .map_or_else(|| "stopped".to_string(), crate::run::describe_exit)
+    );
+    plot.track("7", 7.0)
+        .map_err(|f| Failure::fail(format!("after `abc` was answered: {}", f.message)))?;
+    Ok("`abc` was answered with `Input must be a number.` on standard error; it kept running and then plotted 7".into())
+}

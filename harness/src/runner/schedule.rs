@@ -47,12 +47,12 @@ pub(super) struct Work<'a> {
 struct Queue<'a> {
     next_plan: usize,
     planning: usize,
-    ready: VecDeque<(usize, Task<'a>)>,
+    ready: VecDeque<(usize, Box<Task<'a>>)>,
 }
 
 enum Job<'a> {
     Plan(usize),
-    Run(usize, Task<'a>),
+    Run(usize, Box<Task<'a>>),
     Stop,
 }
 
@@ -111,7 +111,7 @@ fn worker<'a>(
                     tasks: listed,
                 });
                 let mut q = queue.lock().unwrap_or_else(|p| p.into_inner());
-                q.ready.extend(tasks.into_iter().enumerate());
+                q.ready.extend(tasks.into_iter().map(Box::new).enumerate());
                 q.planning -= 1;
                 drop(q);
                 wake.notify_all();

@@ -6,6 +6,7 @@ pub mod identity;
 pub mod limits;
 pub mod names;
 pub mod namespaces;
+pub mod proc_events;
 pub mod procfs;
 pub mod protocol;
 pub mod pty;

@@ -21,8 +21,8 @@ fn reap() {
     loop {
         match waitpid(Pid::from_raw(-1), Some(WaitPidFlag::WNOHANG)) {
             Ok(WaitStatus::StillAlive) | Err(Errno::ECHILD) => return,
-            Ok(WaitStatus::Exited(pid, code)) => eprintln!("reaped child {pid}: exit {code}"),
-            Ok(WaitStatus::Signaled(pid, sig, _)) => eprintln!("reaped child {pid}: {sig}"),
+            Ok(WaitStatus::Exited(pid, code)) => eprintln!("reaped child pid {pid}: exit {code}"),
+            Ok(WaitStatus::Signaled(pid, sig, _)) => eprintln!("reaped child pid {pid}: {sig}"),
             Ok(_) => {}
             Err(Errno::EINTR) => {}
             Err(e) => {
