@@ -1,10 +1,243 @@
-//! `copy_project`: not written yet (see the catalogue).
+//! `copy_project` (FileSystem/copy_project.py): unpacks `BaseMayaProject.tgz` from its folder,
+//! copies the tree to `NewMayaProject` and removes `BaseMayaProject`.
+//!
+//! The harness puts its own archive in place (see [`archive`]), replacing any the submission
+//! carries, and compares the copy with it entry by entry: kind, permission bits, bytes.
+
+mod archive;
 
 use super::Exercise;
+use crate::outcome::{Failure, Verdict};
+use crate::run::{describe_exit, Run};
+use crate::sandbox::protocol::Exit;
+use crate::scenario::{Ctx, Launch, Scenario};
+use crate::{ensure, fail};
+use archive::Node;
+use std::collections::{BTreeMap, BTreeSet};
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::time::Duration;
 
 pub static EXERCISE: Exercise = Exercise {
     id: "copy_project",
     lecture: &["FileSystem/copy_project.py"],
     aliases: &[],
-    scenarios: &[],
+    scenarios: &[
+        Scenario {
+            id: "tree",
+            summary: "NewMayaProject equals the archive: folders, names with spaces, bytes, modes",
+            check: tree,
+            needs: &[],
+        },
+        Scenario {
+            id: "cleanup",
+            summary: "BaseMayaProject removed afterwards, the archive untouched",
+            check: cleanup,
+            needs: &[],
+        },
+        Scenario {
+            id: "missing_archive",
+            summary: "without the archive: non-zero exit, nothing created",
+            check: missing_archive,
+            needs: &[],
+        },
+    ],
 };
+
+const ARCHIVE: &str = "BaseMayaProject.tgz";
+const TARGET: &str = "NewMayaProject";
+const WAIT: Duration = Duration::from_secs(15);
+
+/// Puts the harness's archive in the program's folder and runs the program to its end.
+fn unpacked(ctx: &mut Ctx) -> Result<(Run, Exit, Vec<u8>), Failure> {
+    let bytes = archive::build()
+        .map_err(|e| Failure::error(format!("grader fault: building {ARCHIVE}: {e}")))?;
+    let path = ctx.workdir().join(ARCHIVE);
+    let _ = std::fs::remove_dir_all(&path);
+    std::fs::write(&path, &bytes)
+        .and_then(|()| std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)))
+        .map_err(|e| Failure::error(format!("grader fault: writing {ARCHIVE}: {e}")))?;
+    let mut run = ctx.start(Launch::new())?;
+    let exit = run.wait_exit(WAIT)?;
+    Ok((run, exit, bytes))
+}
+
+/// The tree below `dir` (not following symlinks): relative path -> node; a symlink or other
+/// special file shows as a file of mode 0 holding its kind's name.
+fn read_tree(dir: &Path) -> BTreeMap<String, Node> {
+    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Node>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten().take(10_000) {
+            let path = entry.path();
+            let rel = path
+                .strip_prefix(root)
+                .unwrap_or(&path)
+                .display()
+                .to_string();
+            let Ok(meta) = std::fs::symlink_metadata(&path) else {
+                continue;
+            };
+            let mode = meta.permissions().mode() & 0o7777;
+            if meta.is_dir() {
+                out.insert(rel, Node::Folder { mode });
+                walk(root, &path, out);
+            } else if meta.is_file() && meta.len() <= 64 << 20 {
+                let bytes = std::fs::read(&path).unwrap_or_default();
+                out.insert(rel, Node::File { mode, bytes });
+            } else {
+                let kind = if meta.is_symlink() {
+                    "symlink"
+                } else {
+                    "special file"
+                };
+                out.insert(
+                    rel,
+                    Node::File {
+                        mode: 0,
+                        bytes: kind.as_bytes().to_vec(),
+                    },
+                );
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+/// `a, b and 3 more`, each name quoted with backquotes.
+fn list<'a>(items: impl IntoIterator<Item = &'a String>) -> String {
+    let items: Vec<&String> = items.into_iter().collect();
+    let shown: Vec<String> = items.iter().take(4).map(|s| format!("`{s}`")).collect();
+    if items.len() > 4 {
+        format!("{} and {} more", shown.join(", "), items.len() - 4)
+    } else {
+        shown.join(", ")
+    }
+}
+
+/// How one entry of the copy differs from the archive's, if it does.
+fn compare(path: &str, want: &Node, got: &Node) -> Option<String> {
+    match (want, got) {
+        (Node::Folder { mode: m1 }, Node::Folder { mode: m2 }) => {
+            (m1 != m2).then(|| format!("folder `{path}` has mode {m2:04o}, expected {m1:04o}"))
+        }
+        (
+            Node::File {
+                mode: m1,
+                bytes: b1,
+            },
+            Node::File {
+                mode: m2,
+                bytes: b2,
+            },
+        ) => {
+            if b1 != b2 {
+                let at = b1.iter().zip(b2).position(|(x, y)| x != y);
+                Some(match at {
+                    Some(at) => format!("`{path}` differs from the archive's at byte {at}"),
+                    None => format!(
+                        "`{path}` holds {} bytes, the archive's {}",
+                        b2.len(),
+                        b1.len()
+                    ),
+                })
+            } else if m1 != m2 {
+                let lost = m1 & 0o111 != 0 && m2 & 0o111 == 0;
+                Some(format!(
+                    "`{path}` has mode {m2:04o}, expected {m1:04o}{}",
+                    if lost { " (its exec bit was lost)" } else { "" }
+                ))
+            } else {
+                None
+            }
+        }
+        (Node::Folder { .. }, _) => Some(format!("`{path}` should be a folder, but is a file")),
+        (_, Node::Folder { .. }) => Some(format!("`{path}` should be a file, but is a folder")),
+    }
+}
+
+fn tree(ctx: &mut Ctx) -> Verdict {
+    let (_run, exit, _) = unpacked(ctx)?;
+    let target = ctx.workdir().join(TARGET);
+    ensure!(
+        target.is_dir(),
+        "expected the folder {TARGET} after the run; there is none (the program {})",
+        describe_exit(exit)
+    );
+    let want = archive::tree();
+    let got = read_tree(&target);
+    let missing: Vec<&String> = want.keys().filter(|k| !got.contains_key(*k)).collect();
+    if !missing.is_empty() {
+        fail!(
+            "{TARGET} lacks {} of the archive's {} entries: {}",
+            missing.len(),
+            want.len(),
+            list(missing)
+        );
+    }
+    let extra: BTreeSet<&String> = got.keys().filter(|k| !want.contains_key(*k)).collect();
+    if !extra.is_empty() {
+        fail!(
+            "{TARGET} holds entries the archive does not: {}",
+            list(extra)
+        );
+    }
+    if let Some(problem) = want.iter().find_map(|(p, w)| compare(p, w, &got[p])) {
+        fail!("{TARGET} is not an exact copy: {problem}");
+    }
+    Ok(format!(
+        "{TARGET} equals the archive: {} entries, nested empty folders, names with spaces, bytes and modes",
+        want.len()
+    ))
+}
+
+fn cleanup(ctx: &mut Ctx) -> Verdict {
+    let (_run, exit, bytes) = unpacked(ctx)?;
+    let dir = ctx.workdir();
+    let base = dir.join(archive::TOP);
+    if std::fs::symlink_metadata(&base).is_ok() {
+        fail!(
+            "{} is still there after the run (the program {}); it should be removed once copied",
+            archive::TOP,
+            describe_exit(exit)
+        );
+    }
+    match std::fs::read(dir.join(ARCHIVE)) {
+        Ok(now) if now == bytes => Ok(format!("{} removed, {ARCHIVE} untouched", archive::TOP)),
+        Ok(_) => fail!("{ARCHIVE} was changed by the program; it should be left as it was"),
+        Err(_) => fail!("{ARCHIVE} is gone after the run; it should be left as it was"),
+    }
+}
+
+fn missing_archive(ctx: &mut Ctx) -> Verdict {
+    let dir = ctx.workdir();
+    let path = dir.join(ARCHIVE);
+    let _ = std::fs::remove_file(&path).or_else(|_| std::fs::remove_dir_all(&path));
+    if std::fs::symlink_metadata(&path).is_ok() {
+        return Err(Failure::error(format!(
+            "grader fault: could not remove the submission's {ARCHIVE}"
+        )));
+    }
+    let before: BTreeSet<String> = read_tree(&dir).into_keys().collect();
+    let mut run = ctx.start(Launch::new())?;
+    let exit = run.wait_exit(WAIT)?;
+    let after: BTreeSet<String> = read_tree(&dir).into_keys().collect();
+    let made: Vec<&String> = after.difference(&before).collect();
+    ensure!(
+        exit != Exit::Code(0),
+        "without {ARCHIVE} it exited with status 0; expected a non-zero status"
+    );
+    ensure!(
+        made.is_empty(),
+        "without {ARCHIVE} it {} but created {}",
+        describe_exit(exit),
+        list(made)
+    );
+    Ok(format!(
+        "without {ARCHIVE} it {} and created nothing",
+        describe_exit(exit)
+    ))
+}

@@ -73,7 +73,7 @@ fn describe(numbers: &[i64]) -> String {
 }
 
 /// Runs with `args` to its end, checks exit 0 and the `i=` lines on stdout.
-fn counts(ctx: &mut Ctx, args: &[&str], n: i64) -> Result<crate::run::Run, Failure> {
+fn counts(ctx: &mut Ctx, args: &[&str], n: i64) -> Result<(), Failure> {
     let launch = args.iter().fold(Launch::new(), |l, a| l.arg(*a));
     let mut run = ctx.start(launch)?;
     let exit = run.wait_exit(WAIT)?;
@@ -96,7 +96,7 @@ fn counts(ctx: &mut Ctx, args: &[&str], n: i64) -> Result<crate::run::Run, Failu
         "{with} it printed the right lines but {} (expected status 0)",
         describe_exit(exit)
     );
-    Ok(run)
+    Ok(())
 }
 
 fn default(ctx: &mut Ctx) -> Verdict {
@@ -111,7 +111,8 @@ fn with_arg(ctx: &mut Ctx) -> Verdict {
 }
 
 fn streams(ctx: &mut Ctx) -> Verdict {
-    let run = counts(ctx, &["3"], 3)?;
+    let mut run = ctx.start(Launch::new().arg("3"))?;
+    run.wait_exit(WAIT)?;
     let message = re(MESSAGE);
     let (out, err) = (run.lines(Source::Stdout), run.lines(Source::Stderr));
     if let Some(line) = out.iter().find(|l| message.is_match(l)) {
@@ -134,6 +135,10 @@ fn streams(ctx: &mut Ctx) -> Verdict {
         stray.is_empty(),
         "i= lines appeared on stderr ({}); they belong on stdout",
         describe(&stray)
+    );
+    ensure!(
+        !counted(&out).is_empty(),
+        "with the argument 3 no i= line appeared on stdout"
     );
     Ok("i= lines on stdout, `Using command line args` on stderr".into())
 }

@@ -41,13 +41,13 @@ pub static EXERCISE: Exercise = Exercise {
 const PROBE: &str = r#"# run.py probe of the grading harness: records each start and end, prints like run.py
 import json, os, sys, time
 LOG = @LOG@
-LINGER = 0.2
+LINGER = 0.1
 def note(**record):
     record.update(pid=os.getpid(), t=time.monotonic())
     with open(LOG, "a") as f:
         f.write(json.dumps(record) + "\n")
 args = sys.argv[1:]
-note(event="start", argv=args, ppid=os.getppid())
+note(event="start", argv=args, name=sys.argv[0], ppid=os.getppid())
 count, code = 10, 0
 if len(args) == 1:
     try:
@@ -71,6 +71,8 @@ const EXPECTED: [&[&str]; 3] = [&[], &["11"], &["2"]];
 /// One start of the probe.
 #[derive(Debug, Clone)]
 struct Start {
+    /// How it was called (`./run.py`, `run.py`, `./run`).
+    name: String,
     argv: Vec<String>,
     pid: i64,
     at: f64,
@@ -80,7 +82,7 @@ struct Start {
 
 impl Start {
     fn command(&self) -> String {
-        std::iter::once("./run.py".to_string())
+        std::iter::once(self.name.clone())
             .chain(self.argv.iter().cloned())
             .collect::<Vec<_>>()
             .join(" ")
@@ -112,6 +114,11 @@ fn starts(records: &[Value]) -> Vec<Start> {
         .map(|r| {
             let pid = r.get("pid").and_then(Value::as_i64).unwrap_or(-1);
             Start {
+                name: r
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .unwrap_or("./run.py")
+                    .to_string(),
                 argv: probe::strings(r, "argv"),
                 pid,
                 at: num(r, "t").unwrap_or(0.0),
@@ -143,13 +150,10 @@ fn children(ctx: &mut Ctx) -> Verdict {
     for (k, (start, want)) in starts.iter().zip(EXPECTED).enumerate() {
         ensure!(
             start.argv == want,
-            "run {} was `{}`; expected `{}` (the runs were: {})",
+            "run {} was `{}`; expected the argument(s) {:?} (the runs were: {})",
             k + 1,
             start.command(),
-            std::iter::once("./run.py")
-                .chain(want.iter().copied())
-                .collect::<Vec<_>>()
-                .join(" "),
+            want,
             listed.join(", ")
         );
     }
@@ -172,7 +176,7 @@ fn children(ctx: &mut Ctx) -> Verdict {
             ),
         }
     }
-    Ok("three runs of ./run.py ([], [11], [2]), each started after the previous one ended".into())
+    Ok("three runs ([], [11], [2]), each started after the previous one ended".into())
 }
 
 fn capture(ctx: &mut Ctx) -> Verdict {
@@ -194,7 +198,8 @@ fn capture(ctx: &mut Ctx) -> Verdict {
     let seen = lines.iter().position(|l| mark.is_match(l));
     let Some(head) = lines.iter().position(|l| header.is_match(l)) else {
         fail!(
-            "expected a `Captured output` line followed by the output of `./run.py 2`; there was no `Captured output` line{}",
+            "expected a `Captured output` line followed by the output of `{}`; there was no `Captured output` line{}",
+            third.command(),
             if seen.is_some() {
                 " (its output went straight to the terminal)"
             } else {
@@ -204,15 +209,17 @@ fn capture(ctx: &mut Ctx) -> Verdict {
     };
     match seen {
         Some(at) if at < head => fail!(
-            "the output of `./run.py 2` ({}) appeared before `Captured output`: it went straight to the terminal instead of being captured",
+            "the output of `{}` ({}) appeared before `Captured output`: it went straight to the terminal instead of being captured",
+            third.command(),
             quote(&lines[at])
         ),
         Some(at) if at > head || after_header(&lines[head], &header, &mark) => Ok(format!(
-            "the output of `./run.py 2` was captured and printed after {}",
+            "the output of the third run (argument 2) was captured and printed after {}",
             quote(&lines[head])
         )),
         _ => fail!(
-            "after `Captured output` expected the output of `./run.py 2` (its last line was `run.py probe, pid {}`); it never appeared on stdout",
+            "after `Captured output` expected the output of `{}` (its last line was `run.py probe, pid {}`); it never appeared on stdout",
+            third.command(),
             third.pid
         ),
     }

@@ -334,6 +334,12 @@ impl Run {
         self.shared.lock().main_exit.map(|r| r.exit)
     }
 
+    /// The processes the supervisor reaped so far, the program among them: orphans that
+    /// were re-parented to it. A child the program waited for itself never appears here.
+    pub fn reaped(&self) -> Vec<Reaped> {
+        self.shared.lock().reaped.clone()
+    }
+
     /// Whether the program is still running (not yet reaped and not a zombie).
     pub fn alive(&self) -> bool {
         if self.exit().is_some() {
