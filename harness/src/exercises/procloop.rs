@@ -3,6 +3,7 @@
 
 use super::Exercise;
 use crate::outcome::{Failure, Status, Verdict};
+use crate::run::transcript::Source;
 use crate::scenario::{Ctx, Launch, Scenario};
 use crate::text::re;
 use crate::{ensure, fail};
@@ -35,6 +36,9 @@ pub static EXERCISE: Exercise = Exercise {
     ],
 };
 
+/// Lines a sleeping loop may print in the 1 s window (the lecture's prints one per 10 s).
+const MAX_LINES_PER_WINDOW: usize = 5;
+
 const PID_LINE: &str = r"process id\D*(\d+)";
 
 /// How long scenarios other than `first_line` wait for the first line: a slow start costs
@@ -56,11 +60,22 @@ fn first_line(ctx: &mut Ctx) -> Verdict {
 fn keeps_running(ctx: &mut Ctx) -> Verdict {
     let mut run = ctx.start(Launch::new())?;
     first_pid_line(&mut run, PATIENT)?;
+    let lines_before = run.lines(Source::Stdout).len();
     let share = run.cpu_share(Duration::from_secs(1))?;
+    let printed = run.lines(Source::Stdout).len() - lines_before;
     ensure!(
         share < 0.5,
-        "used {:.0}% of a core over 1 s after its first line: it spins instead of sleeping",
+        "asked for {:.0}% of a core over 1 s after its first line: it spins instead of sleeping",
         share * 100.0
+    );
+    ensure!(
+        printed <= MAX_LINES_PER_WINDOW && !run.flooded(),
+        "printed {printed} more lines within 1 s of its first{}: it loops without sleeping",
+        if run.flooded() {
+            " and flooded its output"
+        } else {
+            ""
+        }
     );
     ensure!(
         run.alive(),

@@ -454,19 +454,30 @@ impl Run {
         self.signal(sig)
     }
 
-    /// The share of one core the program used over `window` (0.0–1.0 and above for threads).
+    /// How much of one core the program asked for over `window` (0.0–1.0, more with threads):
+    /// time running plus time waiting in the run queue, from /proc schedstat. A spinning
+    /// program scores about 1.0 however loaded the machine is; a sleeping one about 0.
+    /// Falls back to CPU time used where schedstat is missing.
     pub fn cpu_share(&self, window: Duration) -> Result<f64, Failure> {
         let pid = self.pid();
         let gone = || Failure::fail("the program ended while its CPU use was being measured");
-        let before = procfs::read(pid).ok_or_else(gone)?.cpu_ticks;
+        let sample = || -> Option<f64> {
+            let p = procfs::read(pid).filter(|p| !p.is_zombie())?;
+            match procfs::cpu_demand_ns(pid) {
+                Some(ns) => Some(ns as f64 / 1e9),
+                None => Some(p.cpu_ticks as f64 / procfs::ticks_per_second() as f64),
+            }
+        };
+        let before = sample().ok_or_else(gone)?;
         let t0 = Instant::now();
         std::thread::sleep(window.mul_f64(self.ctx.time_scale));
-        let after = procfs::read(pid)
-            .filter(|p| !p.is_zombie())
-            .ok_or_else(gone)?
-            .cpu_ticks;
-        let used = (after - before) as f64 / procfs::ticks_per_second() as f64;
-        Ok(used / t0.elapsed().as_secs_f64())
+        let after = sample().ok_or_else(gone)?;
+        Ok((after - before).max(0.0) / t0.elapsed().as_secs_f64())
+    }
+
+    /// Whether the program's output went over the cap.
+    pub fn flooded(&self) -> bool {
+        self.shared.lock().flooded.is_some()
     }
 
     /// Writes `text` to the program's standard input.

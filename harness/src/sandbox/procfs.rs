@@ -105,6 +105,21 @@ pub fn descendants(root: i32) -> Vec<ProcInfo> {
     out
 }
 
+/// Nanoseconds `pid` has spent running and waiting to run (`/proc/<pid>/schedstat`), summed
+/// over all its threads: what it asked of the CPU, whether or not a loaded machine gave it.
+pub fn cpu_demand_ns(pid: i32) -> Option<u64> {
+    let tasks = fs::read_dir(format!("/proc/{pid}/task")).ok()?;
+    let mut total = 0u64;
+    for task in tasks.flatten() {
+        let text = fs::read_to_string(task.path().join("schedstat")).unwrap_or_default();
+        let mut fields = text
+            .split_whitespace()
+            .map(|f| f.parse::<u64>().unwrap_or(0));
+        total += fields.next().unwrap_or(0) + fields.next().unwrap_or(0);
+    }
+    Some(total)
+}
+
 /// Clock ticks per second, for turning `cpu_ticks` into time.
 pub fn ticks_per_second() -> u64 {
     // SAFETY: sysconf has no preconditions.
