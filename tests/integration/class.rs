@@ -47,7 +47,10 @@ fn copy_variant(variant: &str, dir: &Path) -> std::io::Result<()> {
 }
 
 /// A class of `n` students cycling through the variants; returns (folder, variant per student).
-fn make_class(n: usize) -> Result<(tempfile::TempDir, Vec<(String, &'static str)>), Failed> {
+/// A generated class: its folder and (student, variant) per student.
+type Class = (tempfile::TempDir, Vec<(String, &'static str)>);
+
+fn make_class(n: usize) -> Result<Class, Failed> {
     let tmp = tempfile::tempdir()?;
     let mut students = Vec::new();
     for i in 0..n {

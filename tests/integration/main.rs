@@ -10,11 +10,13 @@
 //! - `formats::…`, `snapshot::format::…`: every report format, hostile output (formats.rs).
 //! - `class::…`: a class of 100, partitions and merge, detection, `--repeat` (class.rs).
 //! - `course::…`: course files (course.rs).
+//! - `concurrency::…`: two gradings of fixed-name IPC programs at once agree (concurrency.rs).
 //!
 //! This binary is also the supervisor of the runs it grades: `main` dispatches first.
 
 mod class;
 mod cli;
+mod concurrency;
 mod course;
 mod fixtures;
 mod formats;
@@ -35,5 +37,6 @@ fn main() {
     trials.extend(formats::trials());
     trials.extend(class::trials());
     trials.extend(course::trials());
+    trials.extend(concurrency::trials());
     libtest_mimic::run(&args, trials).exit();
 }

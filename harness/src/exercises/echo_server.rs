@@ -1,10 +1,179 @@
-//! `echo_server`: not written yet (see the catalogue).
+//! `echo_server` (SimpleSocket/server.py): listens on 127.0.0.1:65432 and sends back every
+//! chunk it receives, bytes reversed; a connection that sent `HUP` makes it exit 0 after that
+//! connection; SIGINT or SIGHUP exit 0. The harness is a real TCP client in the run's network.
 
 use super::Exercise;
+use crate::ipc::{self, net};
+use crate::outcome::{Failure, Status, Verdict};
+use crate::run::{describe_exit, secs, Run};
+use crate::sandbox::protocol::Exit;
+use crate::scenario::{Ctx, Launch, Scenario};
+use crate::text::quote;
+use crate::{ensure, fail};
+use nix::sys::signal::Signal;
+use std::time::Duration;
 
 pub static EXERCISE: Exercise = Exercise {
     id: "echo_server",
     lecture: &["SimpleSocket/server.py"],
     aliases: &[],
-    scenarios: &[],
+    scenarios: &[
+        Scenario {
+            id: "reverse",
+            summary: "`hello` comes back as `olleh`",
+            check: reverse,
+            needs: &[],
+        },
+        Scenario {
+            id: "reconnect",
+            summary: "a second and a third connection are served",
+            check: reconnect,
+            needs: &[],
+        },
+        Scenario {
+            id: "hup",
+            summary: "after a connection that sent HUP: exit status 0, port released",
+            check: hup,
+            needs: &[],
+        },
+        Scenario {
+            id: "sigint",
+            summary: "SIGINT: exit status 0, port released",
+            check: sigint,
+            needs: &[],
+        },
+    ],
 };
+
+const PORT: u16 = 65432;
+const PATIENT: Duration = Duration::from_secs(10);
+const ANSWER: Duration = Duration::from_secs(2);
+
+/// Starts the server and waits until it listens.
+fn listening(ctx: &mut Ctx) -> Result<Run, Failure> {
+    ctx.claim(&["tcp:65432"])?;
+    let mut run = ctx.start(Launch::new())?;
+    net::wait_listening(&mut run, PORT, PATIENT, ctx.settings().time_scale)?;
+    Ok(run)
+}
+
+/// Connection `n`: sends `text`, reads the reply (as long as `text`), closes, and returns
+/// the reply. The server is first let settle (blocked again, listening), since a server that
+/// makes a new listening socket per connection is briefly without one.
+fn echo(run: &mut Run, n: usize, text: &str, scale: f64) -> Result<Vec<u8>, Failure> {
+    let after = |f: Failure| Failure {
+        message: format!("after connection {}: {}", n - 1, f.message),
+        ..f
+    };
+    if n > 1 {
+        let settled = run
+            .wait_idle(ANSWER)
+            .and_then(|()| net::wait_listening(run, PORT, ANSWER, scale));
+        if let Err(f) = settled {
+            if let Some(how) = ipc::ended(run) {
+                fail!(
+                    "after connection {}, {how}: a server keeps waiting for the next connection",
+                    n - 1
+                );
+            }
+            return Err(after(f));
+        }
+    }
+    let mut stream = net::connect(run, PORT, ANSWER.mul_f64(scale)).map_err(|e| {
+        Failure::fail(format!(
+            "connection {n}: could not connect to 127.0.0.1:{PORT}: {e}"
+        ))
+    })?;
+    let deadline = ipc::deadline(ANSWER, scale);
+    let reply = net::exchange(&mut stream, text.as_bytes(), text.len(), deadline)
+        .map_err(|e| Failure::fail(format!("connection {n}: sending {}: {e}", quote(text))))?;
+    // Noted before closing: a server may end as soon as the connection does.
+    run.note(format!(
+        "connection {n}: sent {text:?}, got {:?} back",
+        String::from_utf8_lossy(&reply)
+    ));
+    net::finish(&mut stream, ipc::deadline(ANSWER, scale));
+    Ok(reply)
+}
+
+/// `got` for `sent`, described: "nothing", or the text quoted.
+fn shown(got: &[u8]) -> String {
+    if got.is_empty() {
+        "nothing".into()
+    } else {
+        quote(&String::from_utf8_lossy(got))
+    }
+}
+
+fn reverse(ctx: &mut Ctx) -> Verdict {
+    let mut run = listening(ctx)?;
+    let reply = echo(&mut run, 1, "hello", ctx.settings().time_scale)?;
+    ipc::settle(&run);
+    ensure!(
+        reply == b"olleh",
+        "sent \"hello\", expected \"olleh\" back within {}; got {}",
+        secs(ANSWER),
+        shown(&reply)
+    );
+    Ok("`hello` came back as `olleh`".into())
+}
+
+fn reconnect(ctx: &mut Ctx) -> Verdict {
+    let mut run = listening(ctx)?;
+    let scale = ctx.settings().time_scale;
+    for (n, text) in [(1, "first"), (2, "second one"), (3, "3rd: the last")] {
+        let reply = echo(&mut run, n, text, scale)?;
+        // Whether the reply is reversed is `reverse`'s business: here, that one came.
+        if reply.len() != text.len() {
+            fail!(
+                "connection {n}: sent {}, got {} back within {} (expected {} bytes)",
+                quote(text),
+                shown(&reply),
+                secs(ANSWER),
+                text.len()
+            );
+        }
+    }
+    ipc::settle(&run);
+    Ok("three connections one after another, each answered".into())
+}
+
+/// After the program ended: status 0 and nothing listening on the port.
+fn ended_cleanly(run: &Run, exit: Exit, after: &str) -> Verdict {
+    ensure!(
+        exit == Exit::Code(0),
+        "after {after} it {} (expected status 0){}",
+        describe_exit(exit),
+        ipc::last_stderr(run)
+    );
+    net::released(run, PORT)?;
+    Ok(format!(
+        "after {after}: exit status 0, port {PORT} released"
+    ))
+}
+
+fn hup(ctx: &mut Ctx) -> Verdict {
+    let mut run = listening(ctx)?;
+    echo(&mut run, 1, "HUP", ctx.settings().time_scale)?;
+    let exit = run.wait_exit(ANSWER).map_err(|f| match f.status {
+        Status::Timeout => Failure::fail(format!(
+            "still running {} after a connection that sent HUP: it should exit",
+            secs(ANSWER)
+        )),
+        _ => f,
+    })?;
+    ended_cleanly(&run, exit, "a connection that sent HUP")
+}
+
+fn sigint(ctx: &mut Ctx) -> Verdict {
+    let mut run = listening(ctx)?;
+    run.signal_when_idle(Signal::SIGINT, ANSWER)?;
+    let exit = run.wait_exit(ANSWER).map_err(|f| match f.status {
+        Status::Timeout => Failure::fail(format!(
+            "still running {} after SIGINT: it should exit",
+            secs(ANSWER)
+        )),
+        _ => f,
+    })?;
+    ended_cleanly(&run, exit, "SIGINT")
+}

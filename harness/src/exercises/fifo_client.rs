@@ -1,10 +1,149 @@
-//! `fifo_client`: not written yet (see the catalogue).
+//! `fifo_client` (SimpleFiFo/client.py): makes `mypipe` if it is missing and writes `0\n` …
+//! `99\n` into it. The harness is the reader, with a real FIFO, checking the bytes exactly.
 
 use super::Exercise;
+use crate::ipc;
+use crate::ipc::fifo::{self, Reader};
+use crate::ipc::watch;
+use crate::outcome::{Failure, Verdict};
+use crate::run::{secs, Run};
+use crate::scenario::{Ctx, Launch, Scenario};
+use crate::text::quote;
+use crate::{ensure, fail};
+use std::time::Duration;
 
 pub static EXERCISE: Exercise = Exercise {
     id: "fifo_client",
     lecture: &["SimpleFiFo/client.py"],
     aliases: &[],
-    scenarios: &[],
+    scenarios: &[
+        Scenario {
+            id: "lines",
+            summary: "the reader gets exactly 0…99, one per line, then end of file",
+            check: lines,
+            needs: &[],
+        },
+        Scenario {
+            id: "creates",
+            summary: "with no FIFO it makes one and waits for a reader",
+            check: creates,
+            needs: &[],
+        },
+    ],
 };
+
+const FIFO: &str = "mypipe";
+const PATIENT: Duration = Duration::from_secs(10);
+
+fn grader_fault(what: &str) -> impl Fn(std::io::Error) -> Failure + '_ {
+    move |e| Failure::error(format!("grader fault: {what}: {e}"))
+}
+
+/// What a reader that got `data` (and end of file or not) saw, compared with 0…99.
+fn judge(data: &[u8], eof: bool) -> Result<(), String> {
+    let want: String = (0..100).map(|i| format!("{i}\n")).collect();
+    let text = String::from_utf8_lossy(data);
+    if text == want && eof {
+        return Ok(());
+    }
+    let got: Vec<&str> = text.split_inclusive('\n').collect();
+    let expected: Vec<String> = (0..100).map(|i| format!("{i}\n")).collect();
+    if let Some(i) = (0..got.len().min(100)).find(|&i| got[i] != expected[i]) {
+        return Err(format!(
+            "line {} was {}, expected {} ({} line(s) in all)",
+            i + 1,
+            quote(got[i]),
+            quote(&expected[i]),
+            got.len()
+        ));
+    }
+    if got.len() < 100 {
+        return Err(format!(
+            "got only {} of the 100 lines ({} bytes), {}",
+            got.len(),
+            data.len(),
+            if eof {
+                "then end of file"
+            } else {
+                "then nothing more"
+            }
+        ));
+    }
+    if got.len() > 100 {
+        return Err(format!(
+            "after the 100 lines came more: {}",
+            quote(&got[100..].concat())
+        ));
+    }
+    Err("got the 100 lines, but the FIFO was not closed after them (no end of file)".into())
+}
+
+fn lines(ctx: &mut Ctx) -> Verdict {
+    let path = ctx.workdir().join(FIFO);
+    fifo::make(&path).map_err(grader_fault("making mypipe"))?;
+    // Open before the start: the program's open never waits for the harness.
+    let reader = Reader::open(&path, false).map_err(grader_fault("opening mypipe"))?;
+    let mut run = ctx.start(Launch::new())?;
+    let deadline = ipc::deadline(PATIENT, ctx.settings().time_scale);
+    let (data, eof) = reader.read_to_eof(deadline);
+    if data.is_empty() && !eof {
+        return Err(match ipc::ended(&mut run) {
+            Some(how) => Failure::fail(format!(
+                "expected 100 lines through {FIFO}; {how} without writing any"
+            )),
+            None => Failure::timeout(format!(
+                "expected 100 lines through {FIFO} within {}; nothing came",
+                secs(PATIENT)
+            )),
+        });
+    }
+    judge(&data, eof).map_err(|e| Failure::fail(format!("through {FIFO}: {e}")))?;
+    let _ = run.wait_exit(Duration::from_secs(2));
+    Ok(format!(
+        "read exactly 0…99 ({} bytes) through {FIFO}, then end of file",
+        data.len()
+    ))
+}
+
+/// Lets a client blocked on the FIFO finish: reads what it writes, until its end.
+fn release(run: &mut Run, path: &std::path::Path, scale: f64) {
+    if let Ok(reader) = Reader::open(path, false) {
+        let _ = reader.read_to_eof(ipc::deadline(Duration::from_secs(2), scale));
+    }
+    let _ = run.wait_exit(Duration::from_secs(2));
+}
+
+fn creates(ctx: &mut Ctx) -> Verdict {
+    let scale = ctx.settings().time_scale;
+    let mut run = ctx.start(Launch::new())?;
+    let dir = ctx.workdir();
+    let found = watch::wait_for_entry(&dir, FIFO, ipc::deadline(PATIENT, scale), || !run.alive())
+        .map_err(grader_fault("watching the program's folder"))?;
+    let path = dir.join(FIFO);
+    if !found {
+        return Err(match ipc::ended(&mut run) {
+            Some(how) => Failure::fail(format!(
+                "with no {FIFO} present it should make one; {how} without making it"
+            )),
+            None => Failure::timeout(format!(
+                "with no {FIFO} present it should make one; none appeared within {}",
+                secs(PATIENT)
+            )),
+        });
+    }
+    match fifo::describe(&path) {
+        Some(kind) if kind == "a FIFO" => {}
+        Some(kind) => {
+            fail!("it made {FIFO} as {kind}, not as a FIFO (make it with mkfifo before opening it)")
+        }
+        None => fail!("{FIFO} appeared and vanished again"),
+    }
+    let waiting = run.wait_idle(Duration::from_secs(2));
+    ensure!(
+        waiting.is_ok() && run.alive(),
+        "it made the FIFO but did not wait for a reader: {}",
+        ipc::ended(&mut run).unwrap_or_else(|| "it kept running without blocking".into())
+    );
+    release(&mut run, &path, scale);
+    Ok(format!("made {FIFO} as a FIFO and waited for a reader"))
+}

@@ -59,7 +59,7 @@ fn grader_fault(what: &str) -> impl Fn(std::io::Error) -> Failure + '_ {
 }
 
 /// Waits for `mypipe` to appear in the program's folder and checks that it is a FIFO.
-fn wait_fifo(ctx: &Ctx, run: &Run, within: Duration) -> Result<PathBuf, Failure> {
+fn wait_fifo(ctx: &Ctx, run: &mut Run, within: Duration) -> Result<PathBuf, Failure> {
     let dir = ctx.workdir();
     let deadline = ipc::deadline(within, ctx.settings().time_scale);
     let found = watch::wait_for_entry(&dir, FIFO, deadline, || !run.alive())
@@ -88,8 +88,9 @@ fn wait_fifo(ctx: &Ctx, run: &Run, within: Duration) -> Result<PathBuf, Failure>
 }
 
 fn made(ctx: &mut Ctx) -> Verdict {
-    let run = ctx.start(Launch::new())?;
-    wait_fifo(ctx, &run, APPEAR)?;
+    let mut run = ctx.start(Launch::new())?;
+    wait_fifo(ctx, &mut run, APPEAR)?;
+    ipc::settle(&run);
     Ok(format!("{FIFO} appeared in its folder and is a FIFO"))
 }
 
@@ -102,7 +103,7 @@ fn report_pattern(bytes: usize, last: usize) -> regex::Regex {
 }
 
 /// Writer `n`: opens `path` once the server reads it, writes `text`, closes.
-fn write_once(run: &Run, path: &Path, text: &str, n: usize, scale: f64) -> Result<(), Failure> {
+fn write_once(run: &mut Run, path: &Path, text: &str, n: usize, scale: f64) -> Result<(), Failure> {
     let deadline = ipc::deadline(PATIENT, scale);
     let file = fifo::open_writer(path, deadline, || !run.alive())
         .map_err(grader_fault("opening mypipe for writing"))?;
@@ -142,7 +143,7 @@ fn reads(ctx: &mut Ctx) -> Verdict {
             while counts.closes_read == 0 && watch.wait(deadline, &mut counts) {}
         }
         let text: String = (first..first + 100).map(|i| format!("{i}\n")).collect();
-        write_once(&run, &path, &text, n, scale)?;
+        write_once(&mut run, &path, &text, n, scale)?;
         let what = format!(
             "a report of writer {n} (`read {}`, or its data ending in {})",
             text.len(),
@@ -178,7 +179,7 @@ fn reads(ctx: &mut Ctx) -> Verdict {
 /// Waits for the FIFO, sends `sig` once the server blocks, expects it removed and status 0.
 fn stops(ctx: &mut Ctx, sig: Signal) -> Verdict {
     let mut run = ctx.start(Launch::new())?;
-    let path = wait_fifo(ctx, &run, PATIENT)?;
+    let path = wait_fifo(ctx, &mut run, PATIENT)?;
     run.signal_when_idle(sig, ANSWER)?;
     let exit = run.wait_exit(ANSWER).map_err(|f| match f.status {
         Status::Timeout => Failure::fail(format!(

@@ -1,10 +1,181 @@
-//! `image_fifo`: not written yet (see the catalogue).
+//! `image_fifo` (ImageFIFO/createImage.py): writes 200 frames of 400×400 RGBA to the FIFO
+//! `imagefifo`, opening and closing it once per frame. The harness makes the FIFO, keeps its
+//! read end open for the whole run (so the writer never waits or gets SIGPIPE because of the
+//! reader's timing), counts the writer's opens with inotify and judges the frames as images.
 
 use super::Exercise;
+use crate::ipc;
+use crate::ipc::fifo::{self, Reader};
+use crate::ipc::watch::{Counts, Watch};
+use crate::outcome::{Failure, Verdict};
+use crate::picture;
+use crate::run::{secs, Run};
+use crate::scenario::{Ctx, Launch, Scenario};
+use crate::{ensure, fail};
+use std::time::{Duration, Instant};
 
 pub static EXERCISE: Exercise = Exercise {
     id: "image_fifo",
     lecture: &["ImageFIFO/createImage.py"],
     aliases: &[],
-    scenarios: &[],
+    scenarios: &[
+        Scenario {
+            id: "frames",
+            summary: "200 × 640000 bytes arrive, one open of the FIFO per frame",
+            check: frames,
+            needs: &[],
+        },
+        Scenario {
+            id: "content",
+            summary: "frames are opaque coloured lines on white, and differ",
+            check: content,
+            needs: &[],
+        },
+    ],
 };
+
+const FIFO: &str = "imagefifo";
+const FRAME: usize = 400 * 400 * 4;
+const FRAMES: usize = 200;
+/// The longest pause between two signs of progress (bytes or an open) before a timeout.
+const STALL: Duration = Duration::from_secs(10);
+/// Frames judged by `content`.
+const LOOKED_AT: usize = 3;
+
+/// What crossed the FIFO.
+struct Received {
+    bytes: usize,
+    /// The first bytes, up to what the caller asked to keep.
+    kept: Vec<u8>,
+    counts: Counts,
+    /// Nothing came for `STALL` while the program kept running.
+    stalled: bool,
+}
+
+/// Makes the FIFO, opens its read end, starts the program and reads until it ends (or
+/// stalls), keeping the first `keep` bytes.
+fn receive(ctx: &mut Ctx, keep: usize) -> Result<(Run, Received), Failure> {
+    let fault = |what: &'static str| {
+        move |e: std::io::Error| Failure::error(format!("grader fault: {what}: {e}"))
+    };
+    let path = ctx.workdir().join(FIFO);
+    fifo::make(&path).map_err(fault("making the FIFO"))?;
+    let reader = Reader::open(&path, true).map_err(fault("opening the FIFO"))?;
+    reader.grow(1 << 20);
+    // Watched after the harness's own open: every event is the program's.
+    let watch = Watch::opens_and_closes(&path).map_err(fault("watching the FIFO"))?;
+    let scale = ctx.settings().time_scale;
+    let mut run = ctx.start(Launch::new())?;
+    let mut got = Received {
+        bytes: 0,
+        kept: Vec::new(),
+        counts: Counts::default(),
+        stalled: false,
+    };
+    let mut stall = ipc::deadline(STALL, scale);
+    loop {
+        let before = (got.bytes, got.counts);
+        let ready = ipc::wait_ready(
+            &[reader.fd(), watch.fd()],
+            nix::poll::PollFlags::POLLIN,
+            stall,
+            Duration::from_millis(50),
+        );
+        if ready.first().is_some_and(|r| !r.is_empty()) {
+            got.bytes += reader.drain(&mut got.kept, keep).0;
+        }
+        watch.count(&mut got.counts);
+        if !run.alive() {
+            // Everything it wrote is in the pipe by now.
+            got.bytes += reader.drain(&mut got.kept, keep).0;
+            watch.count(&mut got.counts);
+            // Its exit is reported a moment after it shows in /proc.
+            let _ = run.wait_exit(Duration::from_secs(2));
+            return Ok((run, got));
+        }
+        if (got.bytes, got.counts) != before {
+            stall = ipc::deadline(STALL, scale);
+        } else if Instant::now() >= stall {
+            got.stalled = true;
+            return Ok((run, got));
+        }
+    }
+}
+
+/// The timeout for a program that stopped sending while it kept running.
+fn stalled(got: &Received) -> Failure {
+    Failure::timeout(format!(
+        "nothing more came through {FIFO} for {} after {} bytes ({} open(s)); the program kept running",
+        secs(STALL),
+        got.bytes,
+        got.counts.opens
+    ))
+}
+
+fn frames(ctx: &mut Ctx) -> Verdict {
+    let (mut run, got) = receive(ctx, 0)?;
+    if got.stalled {
+        return Err(stalled(&got));
+    }
+    let how = ipc::ended(&mut run).unwrap_or_default();
+    let want = FRAMES * FRAME;
+    ensure!(
+        got.bytes == want,
+        "{} bytes came through {FIFO} ({} whole frame(s) of {FRAME} and {} bytes over); expected {FRAMES} × {FRAME} = {want}; {how}",
+        got.bytes,
+        got.bytes / FRAME,
+        got.bytes % FRAME
+    );
+    let writes = got.counts.closes_write;
+    ensure!(
+        writes == FRAMES,
+        "all {want} bytes came, but {FIFO} was opened for writing and closed {writes} time(s) ({} open(s) in all); expected once per frame, {FRAMES} times",
+        got.counts.opens
+    );
+    Ok(format!(
+        "{FRAMES} frames ({want} bytes) through {FRAMES} opens of {FIFO}"
+    ))
+}
+
+/// What is wrong with frame `i`, if anything.
+fn judge_frame(i: usize, frame: &[u8]) -> Result<(), String> {
+    let s = picture::stats(frame, 4);
+    if s.opaque < 1.0 {
+        return Err(format!(
+            "frame {}: alpha is not 255 everywhere ({:.1}% of pixels are not opaque)",
+            i + 1,
+            (1.0 - s.opaque) * 100.0
+        ));
+    }
+    picture::lines_on_white(&s, &picture::EXACT).map_err(|e| format!("frame {}: {e}", i + 1))
+}
+
+fn content(ctx: &mut Ctx) -> Verdict {
+    let (run, got) = receive(ctx, LOOKED_AT * FRAME)?;
+    drop(run);
+    if got.kept.len() < LOOKED_AT * FRAME {
+        if got.stalled {
+            return Err(stalled(&got));
+        }
+        fail!(
+            "only {} bytes came through {FIFO} before the program ended; {LOOKED_AT} frames of {FRAME} bytes needed",
+            got.kept.len()
+        );
+    }
+    let frames: Vec<&[u8]> = got.kept.chunks_exact(FRAME).collect();
+    for (i, frame) in frames.iter().enumerate() {
+        judge_frame(i, frame).map_err(Failure::fail)?;
+    }
+    for i in 1..frames.len() {
+        let d = picture::difference(frames[i - 1], frames[i]);
+        ensure!(
+            d > 0.005,
+            "frames {i} and {} are (nearly) the same ({:.2}% of bytes differ): each frame should be drawn anew",
+            i + 1,
+            d * 100.0
+        );
+    }
+    Ok(format!(
+        "the first {LOOKED_AT} frames are opaque coloured lines on white, and differ"
+    ))
+}

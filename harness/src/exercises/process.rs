@@ -1,11 +1,11 @@
 //! `process` (Processes/process.cpp): prints its process id, user id and group id, exits 0.
 
 use super::Exercise;
+use crate::ensure;
 use crate::outcome::{Failure, Verdict};
 use crate::run::transcript::Source;
 use crate::scenario::{Ctx, Launch, Scenario};
 use crate::text::re;
-use crate::ensure;
 use std::time::Duration;
 
 pub static EXERCISE: Exercise = Exercise {

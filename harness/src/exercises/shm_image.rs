@@ -1,10 +1,160 @@
-//! `shm_image`: not written yet (see the catalogue).
+//! `shm_image` (the writer side of the lecture's ImageSharedMemory): attaches to the existing
+//! POSIX shared memory segment `imageMap` (400×400×4 bytes), writes one RGBA image of random
+//! lines on white and exits without unlinking it. The harness makes the segment in the run's
+//! private /dev/shm before the program starts and reads it through a descriptor of its own.
 
 use super::Exercise;
+use crate::outcome::{Failure, Status, Verdict};
+use crate::picture;
+use crate::run::{describe_exit, secs, Run};
+use crate::sandbox::protocol::Exit;
+use crate::scenario::{Ctx, Launch, Scenario};
+use crate::{ensure, fail};
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+use std::time::Duration;
 
 pub static EXERCISE: Exercise = Exercise {
     id: "shm_image",
     lecture: &[],
     aliases: &[],
-    scenarios: &[],
+    scenarios: &[
+        Scenario {
+            id: "content",
+            summary: "the segment holds an opaque image of coloured lines on white",
+            check: content,
+            needs: &[],
+        },
+        Scenario {
+            id: "kept",
+            summary: "the segment still exists after the program (and its helpers) ended",
+            check: kept,
+            needs: &[],
+        },
+        Scenario {
+            id: "missing",
+            summary: "with no segment: non-zero exit, and no segment created",
+            check: missing,
+            needs: &[],
+        },
+    ],
 };
+
+const SEGMENT: &str = "imageMap";
+const SIZE: usize = 400 * 400 * 4;
+/// The writer draws one image and exits: generous for a slow interpreter.
+const FINISH: Duration = Duration::from_secs(10);
+/// For descendants (a Python resource tracker) to finish after the program.
+const HELPERS: Duration = Duration::from_secs(5);
+
+/// Makes the segment, starts the writer and waits for it to exit. The returned file is the
+/// harness's own descriptor on the segment, opened before the program ran, so its content is
+/// readable even if the segment's name is gone.
+fn written(ctx: &mut Ctx) -> Result<(Run, File, Exit), Failure> {
+    ctx.claim(&[&format!("shm:{SEGMENT}")])?;
+    let owner = ctx.identity();
+    let mut handle = None;
+    let mut run = ctx.start_prepared(Launch::new(), |reach| {
+        let fault = |e: std::io::Error| {
+            Failure::error(format!("grader fault: making the segment {SEGMENT}: {e}"))
+        };
+        let path = reach
+            .create_shm(SEGMENT, SIZE as u64, owner)
+            .map_err(fault)?;
+        handle = Some(File::open(path).map_err(fault)?);
+        Ok(())
+    })?;
+    // The harness made the segment: it is not the program's leftover.
+    run.allow_shm(SEGMENT);
+    let file = handle.ok_or_else(|| Failure::error("grader fault: no segment handle"))?;
+    let exit = finished(&mut run)?;
+    Ok((run, file, exit))
+}
+
+/// Waits for the writer to exit (a writer that never does is a timeout).
+fn finished(run: &mut Run) -> Result<Exit, Failure> {
+    run.wait_exit(FINISH).map_err(|f| match f.status {
+        Status::Timeout => Failure::timeout(format!(
+            "expected it to write the image and exit within {}; it kept running",
+            secs(FINISH)
+        )),
+        _ => f,
+    })
+}
+
+fn content(ctx: &mut Ctx) -> Verdict {
+    let (run, file, exit) = written(ctx)?;
+    let mut image = vec![0u8; SIZE];
+    file.read_exact_at(&mut image, 0).map_err(|e| {
+        Failure::fail(format!(
+            "could not read {SIZE} bytes of {SEGMENT} after the program: {e} (was it shrunk?)"
+        ))
+    })?;
+    forget_segment(run);
+    if image.iter().all(|b| *b == 0) {
+        fail!(
+            "{SEGMENT} still holds only zero bytes after the program {}: nothing was written into it",
+            describe_exit(exit)
+        );
+    }
+    let s = picture::stats(&image, 4);
+    ensure!(
+        s.opaque == 1.0,
+        "alpha is not 255 everywhere in {SEGMENT} ({:.1}% of pixels are not opaque)",
+        (1.0 - s.opaque) * 100.0
+    );
+    picture::lines_on_white(&s, &picture::EXACT)
+        .map_err(|e| Failure::fail(format!("{SEGMENT} holds an image, but {e}")))?;
+    Ok(format!("{SEGMENT} holds opaque coloured lines on white"))
+}
+
+fn kept(ctx: &mut Ctx) -> Verdict {
+    let python = ctx.program().is_python();
+    let (run, _file, exit) = written(ctx)?;
+    run.wait_tree_done(HELPERS);
+    let path = run.reach().shm_path(SEGMENT);
+    if !path.exists() {
+        let why = if python {
+            " Python before 3.13 registers an attached segment with its resource tracker, which unlinks it when the program ends: after attaching, call `resource_tracker.unregister(shm._name, \"shared_memory\")` (from multiprocessing), and only close() the segment, never unlink() it.".to_string()
+        } else {
+            " The viewer owns the segment: the writer only unmaps and closes it, without shm_unlink.".to_string()
+        };
+        fail!(
+            "after the program {} the segment {SEGMENT} was gone: the writer must leave it for the viewer.{why}",
+            describe_exit(exit)
+        );
+    }
+    forget_segment(run);
+    Ok(format!(
+        "{SEGMENT} still exists after the program {}",
+        describe_exit(exit)
+    ))
+}
+
+/// Ends the run and removes the harness's segment (it outlives a run that shares the
+/// host's /dev/shm).
+fn forget_segment(run: Run) {
+    let _ = std::fs::remove_file(run.reach().shm_path(SEGMENT));
+    drop(run);
+}
+
+fn missing(ctx: &mut Ctx) -> Verdict {
+    ctx.claim(&[&format!("shm:{SEGMENT}")])?;
+    let mut run = ctx.start(Launch::new())?;
+    let exit = finished(&mut run)?;
+    run.wait_tree_done(HELPERS);
+    let created = run.reach().shm_path(SEGMENT).exists();
+    ensure!(
+        !created,
+        "with no segment {SEGMENT} it created one (and {}): it should attach to the viewer's segment only, never create it",
+        describe_exit(exit)
+    );
+    ensure!(
+        exit != Exit::Code(0),
+        "with no segment {SEGMENT} it exited with status 0; expected a non-zero status (an error)"
+    );
+    Ok(format!(
+        "with no segment it {} and created none",
+        describe_exit(exit)
+    ))
+}

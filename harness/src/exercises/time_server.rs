@@ -1,10 +1,232 @@
-//! `time_server`: not written yet (see the catalogue).
+//! `time_server` (the student project's p7_hw6.py): listens on port 55555 with SO_REUSEADDR
+//! and answers every connection with `\n\nCurrent time: <ctime>\n\n`, then closes it. The
+//! harness's clients are real TCP clients in the run's network; the restart runs the program
+//! again in the same network, where the first run's connection still sits in TIME_WAIT.
 
 use super::Exercise;
+use crate::ipc::{self, ctime, net};
+use crate::outcome::{Failure, Verdict};
+use crate::run::{secs, Run};
+use crate::scenario::{Ctx, Launch, Scenario};
+use crate::text::quote;
+use crate::{ensure, fail};
+use nix::sys::signal::Signal;
+use std::time::Duration;
 
 pub static EXERCISE: Exercise = Exercise {
     id: "time_server",
     lecture: &[],
     aliases: &[],
-    scenarios: &[],
+    scenarios: &[
+        Scenario {
+            id: "message",
+            summary: "the reply holds the time as ctime (within 2 s), then end of file",
+            check: message,
+            needs: &[],
+        },
+        Scenario {
+            id: "many",
+            summary: "20 clients one after another and 10 at once are all served",
+            check: many,
+            needs: &[],
+        },
+        Scenario {
+            id: "reset_client",
+            summary: "a client that resets its connection at once does not bring it down",
+            check: reset_client,
+            needs: &[],
+        },
+        Scenario {
+            id: "restart",
+            summary: "killed after serving a client and started again at once, it binds again",
+            check: restart,
+            needs: &[],
+        },
+    ],
 };
+
+const PORT: u16 = 55555;
+const PATIENT: Duration = Duration::from_secs(10);
+/// For one client, a SYN retry (1 s, then 3 s) included.
+const CLIENT: Duration = Duration::from_secs(8);
+/// How far the reported time may be from the clock.
+const SKEW: f64 = 2.0;
+
+/// Starts the server and waits until it listens.
+fn listening(ctx: &mut Ctx, launch: Launch) -> Result<Run, Failure> {
+    let mut run = ctx.start(launch)?;
+    net::wait_listening(&mut run, PORT, PATIENT, ctx.settings().time_scale)?;
+    Ok(run)
+}
+
+/// One client: connects, reads the reply to end of file. Any reply followed by end of file
+/// is "served"; with `check_time` the reply must also hold the time as ctime.
+fn client(run: &Run, label: &str, scale: f64, check_time: bool) -> Result<(), String> {
+    let mut stream = net::connect(run, PORT, CLIENT.mul_f64(scale))
+        .map_err(|e| format!("{label}: could not connect to 127.0.0.1:{PORT}: {e}"))?;
+    let (data, eof) = net::read_to_eof(&mut stream, ipc::deadline(CLIENT, scale));
+    let now = ctime::now();
+    let text = String::from_utf8_lossy(&data);
+    if data.is_empty() {
+        return Err(format!(
+            "{label}: no reply{}",
+            if eof {
+                " (the connection was closed at once)"
+            } else {
+                ""
+            }
+        ));
+    }
+    if check_time {
+        check_date(label, &text, now, scale)?;
+    }
+    if !eof {
+        return Err(format!(
+            "{label}: the reply {} was not followed by end of file within {}: close the connection after sending",
+            quote(&text),
+            secs(CLIENT)
+        ));
+    }
+    Ok(())
+}
+
+/// `text` holds a ctime date within `SKEW` of `now`.
+fn check_date(label: &str, text: &str, now: f64, scale: f64) -> Result<(), String> {
+    let (date, at) = match ctime::find(text) {
+        Some(Ok(found)) => found,
+        Some(Err(why)) => return Err(format!("{label}: the reply {}: {why}", quote(text))),
+        None => {
+            return Err(format!(
+                "{label}: the reply {} holds no ctime date like \"Sun Nov 22 02:49:31 2026\"",
+                quote(text)
+            ))
+        }
+    };
+    let off = at as f64 - now;
+    if off.abs() > SKEW * scale + 1.0 {
+        return Err(format!(
+            "{label}: the reply says {date:?}, {:.0} s {} the clock (TZ=UTC)",
+            off.abs(),
+            if off > 0.0 { "ahead of" } else { "behind" }
+        ));
+    }
+    Ok(())
+}
+
+fn message(ctx: &mut Ctx) -> Verdict {
+    ctx.claim(&["tcp:55555"])?;
+    let run = listening(ctx, Launch::new())?;
+    client(&run, "the client", ctx.settings().time_scale, true).map_err(Failure::fail)?;
+    ipc::settle(&run);
+    Ok("replied with the time as ctime (TZ=UTC), then end of file".into())
+}
+
+fn many(ctx: &mut Ctx) -> Verdict {
+    ctx.claim(&["tcp:55555"])?;
+    let scale = ctx.settings().time_scale;
+    let run = listening(ctx, Launch::new())?;
+    net::no_syncookies(&run)
+        .map_err(|e| Failure::error(format!("grader fault: turning SYN cookies off: {e}")))?;
+    for i in 1..=20 {
+        client(&run, &format!("sequential client {i} of 20"), scale, false)
+            .map_err(Failure::fail)?;
+    }
+    let results: Vec<Result<(), String>> = std::thread::scope(|s| {
+        let run = &run;
+        let threads: Vec<_> = (1..=10)
+            .map(|i| {
+                s.spawn(move || client(run, &format!("concurrent client {i} of 10"), scale, false))
+            })
+            .collect();
+        threads
+            .into_iter()
+            .map(|t| {
+                t.join()
+                    .unwrap_or_else(|_| Err("a client thread failed".into()))
+            })
+            .collect()
+    });
+    let failed: Vec<String> = results.into_iter().filter_map(Result::err).collect();
+    ensure!(
+        failed.is_empty(),
+        "20 clients one after another were served, but of 10 at once {} failed: {}",
+        failed.len(),
+        failed.join("; ")
+    );
+    ipc::settle(&run);
+    Ok("20 clients one after another and 10 at once were all served".into())
+}
+
+/// Sends SIGCONT to a stopped program when dropped, whatever happened meanwhile.
+struct Stopped<'a>(&'a Run);
+
+impl Drop for Stopped<'_> {
+    fn drop(&mut self) {
+        let _ = self.0.signal(Signal::SIGCONT);
+    }
+}
+
+fn reset_client(ctx: &mut Ctx) -> Verdict {
+    ctx.claim(&["tcp:55555"])?;
+    let scale = ctx.settings().time_scale;
+    let mut run = listening(ctx, Launch::new())?;
+    {
+        // Stopped, the server cannot answer before the reset arrives: the reset always comes
+        // first, as it would from a client that gives up at once on a busy server.
+        run.signal(Signal::SIGSTOP)?;
+        let _continue = Stopped(&run);
+        let stream = net::connect(&run, PORT, CLIENT.mul_f64(scale))
+            .map_err(|e| Failure::fail(format!("could not connect to 127.0.0.1:{PORT}: {e}")))?;
+        net::reset(stream)
+            .map_err(|e| Failure::error(format!("grader fault: resetting the connection: {e}")))?;
+        run.note("a client connected and reset the connection at once");
+    }
+    if let Err(e) = client(&run, "the next client", scale, false) {
+        // A server dying of the reset may still be on its way out.
+        let _ = run.wait_exit(Duration::from_secs(1));
+        let how = ipc::ended(&mut run)
+            .map(|h| format!("; {h}"))
+            .unwrap_or_default();
+        fail!("after a client reset its connection at once: {e}{how}");
+    }
+    ipc::settle(&run);
+    ensure!(
+        run.alive(),
+        "it served the next client but then {}",
+        ipc::ended(&mut run).unwrap_or_default()
+    );
+    Ok("survived a client that reset at once, and served the next one".into())
+}
+
+fn restart(ctx: &mut Ctx) -> Verdict {
+    ctx.claim(&["tcp:55555"])?;
+    let scale = ctx.settings().time_scale;
+    let mut first = listening(ctx, Launch::new())?;
+    client(&first, "the first run's client", scale, false).map_err(Failure::fail)?;
+    let sup = first.supervisor_pid().unwrap_or(-1);
+    let waiting = net::states(sup, PORT)
+        .iter()
+        .filter(|s| *s == net::TIME_WAIT)
+        .count();
+    first.note(format!(
+        "{waiting} connection(s) on port {PORT} in TIME_WAIT"
+    ));
+    ipc::settle(&first);
+    // Only the program is killed: its run (and so its network) stays for the second run.
+    first.signal(Signal::SIGKILL)?;
+    first.wait_exit(Duration::from_secs(2))?;
+    let mut second = ctx.start(Launch::new().network_of(&first))?;
+    net::wait_listening(&mut second, PORT, PATIENT, scale).map_err(|f| Failure {
+        message: format!(
+            "started again right after being killed ({waiting} connection(s) of the first run in TIME_WAIT): {} (set SO_REUSEADDR before bind)",
+            f.message
+        ),
+        ..f
+    })?;
+    client(&second, "the restarted server's client", scale, false).map_err(Failure::fail)?;
+    ipc::settle(&second);
+    drop(second);
+    Ok(format!(
+        "started again right after a kill ({waiting} connection(s) in TIME_WAIT), it listened and served"
+    ))
+}

@@ -44,7 +44,7 @@ pub fn find(text: &str) -> Option<Result<(String, i64), String>> {
     let (month, day) = (index(&MONTHS, &c[2]) + 1, num(3));
     let days = days_from_civil(num(7), month, day);
     let weekday = (days + 4).rem_euclid(7);
-    if day < 1 || day > 31 || num(4) > 23 || num(5) > 59 || num(6) > 60 {
+    if !(1..=31).contains(&day) || num(4) > 23 || num(5) > 59 || num(6) > 60 {
         return Some(Err(format!("{matched:?} is not a valid date")));
     }
     if weekday != index(&DAYS, &c[1]) {

@@ -72,8 +72,33 @@ pub fn last_stderr(run: &crate::run::Run) -> String {
         .unwrap_or_default()
 }
 
-/// "it exited with status 1; its last line on standard error: …", for a run that ended.
-pub fn ended(run: &crate::run::Run) -> Option<String> {
+/// "it exited with status 1; its last line on standard error: …", for a run that ended
+/// (a program seen dead in /proc is given a moment for its exit to be reported).
+pub fn ended(run: &mut crate::run::Run) -> Option<String> {
+    if run.exit().is_none() && !run.alive() {
+        let _ = run.wait_exit(Duration::from_secs(2));
+    }
     run.exit()
         .map(|e| format!("it {}{}", crate::run::describe_exit(e), last_stderr(run)))
+}
+
+/// Lets a program that is still running finish what it is doing (a line it prints after
+/// serving a client) before the harness ends it: waits until it blocks, briefly.
+pub fn settle(run: &crate::run::Run) {
+    let _ = run.wait_idle(Duration::from_secs(2));
+}
+
+/// Waits (polling /proc) until the program and every process it started are blocked: a
+/// program still starting a helper (Python's resource tracker, spawned when a segment is
+/// made) is not ready for a signal yet. False when that did not happen by the deadline.
+pub fn wait_settled(run: &crate::run::Run, within: Duration, scale: f64) -> bool {
+    use crate::sandbox::procfs;
+    let main = run.pid();
+    poll_state(deadline(within, scale), || {
+        let blocked = |p: &procfs::ProcInfo| p.state == 'S' || p.is_zombie();
+        let settled = procfs::read(main).is_some_and(|p| p.state == 'S')
+            && procfs::descendants(main).iter().all(blocked);
+        settled.then_some(())
+    })
+    .is_some()
 }

@@ -43,7 +43,12 @@ pub fn listening(run: &Run, port: u16) -> bool {
 
 /// Waits until something listens on `port` in the run's network (polled: there is no event
 /// for it). A program that ends first, or never listens, is the failure returned.
-pub fn wait_listening(run: &Run, port: u16, within: Duration, scale: f64) -> Result<(), Failure> {
+pub fn wait_listening(
+    run: &mut Run,
+    port: u16,
+    within: Duration,
+    scale: f64,
+) -> Result<(), Failure> {
     let deadline = super::deadline(within, scale);
     let done = super::poll_state(deadline, || {
         if listening(run, port) {
@@ -56,7 +61,7 @@ pub fn wait_listening(run: &Run, port: u16, within: Duration, scale: f64) -> Res
         Some(true) => Ok(()),
         _ => match super::ended(run) {
             Some(how) => Err(Failure::fail(format!(
-                "expected it to listen on port {port}; {how} without listening"
+                "it never listened on port {port}: {how}"
             ))),
             None => Err(Failure::timeout(format!(
                 "expected it to listen on port {port} within {}; nothing listened there",
@@ -135,6 +140,18 @@ pub fn reset(stream: TcpStream) -> std::io::Result<()> {
     nix::sys::socket::setsockopt(&stream, nix::sys::socket::sockopt::Linger, &linger)?;
     drop(stream);
     Ok(())
+}
+
+/// Turns SYN cookies off in the run's own network (never in the host's). With them on, a
+/// silent client of a listener whose backlog overflows (p7_hw6.py's backlog is one) can wait
+/// forever: the ACK answering a cookie is dropped while the accept queue is full and nothing
+/// resends it. Without them the kernel retries, and every client is served within seconds.
+pub fn no_syncookies(run: &Run) -> std::io::Result<()> {
+    let reach = run.reach();
+    if !reach.private_network {
+        return Ok(());
+    }
+    reach.in_network(|| std::fs::write("/proc/sys/net/ipv4/tcp_syncookies", "0"))?
 }
 
 /// The run's processes that listen on `port`, described ("pid 12 (python3 server.py)").
