@@ -125,10 +125,30 @@ pub(super) fn teardown(run: &mut Run, mut launched: Launched) -> RunRecord {
     }
 }
 
+/// How far the pty reader may trail the supervisor's exit report: output read this soon
+/// after the exit was written before it.
+const READER_LAG_MS: u64 = 250;
+
+/// Records the program's exit in the transcript, after the output it wrote before exiting
+/// (which the reader thread may have delivered a moment after the exit report).
 fn note_exit(shared: &Shared) {
-    let exit = shared.lock().main_exit;
+    let (exit, last_output) = {
+        let st = shared.lock();
+        let exit = st.main_exit;
+        let last = exit.and_then(|r| {
+            st.entries
+                .iter()
+                .filter(|e| {
+                    e.source != super::Source::Harness && e.at_ms <= r.at_ms + READER_LAG_MS
+                })
+                .map(|e| e.at_ms)
+                .max()
+        });
+        (exit, last)
+    };
     if let Some(r) = exit {
-        shared.note_at(r.at_ms, format!("the program {}", describe_exit(r.exit)));
+        let at = r.at_ms.max(last_output.unwrap_or(0));
+        shared.note_at(at, format!("the program {}", describe_exit(r.exit)));
     }
 }
 
