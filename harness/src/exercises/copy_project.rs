@@ -65,45 +65,29 @@ fn unpacked(ctx: &mut Ctx) -> Result<(Run, Exit, Vec<u8>), Failure> {
 /// The tree below `dir` (not following symlinks): relative path -> node; a symlink or other
 /// special file shows as a file of mode 0 holding its kind's name.
 fn read_tree(dir: &Path) -> BTreeMap<String, Node> {
-    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Node>) {
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            return;
-        };
-        for entry in entries.flatten().take(10_000) {
-            let path = entry.path();
-            let rel = path
-                .strip_prefix(root)
-                .unwrap_or(&path)
-                .display()
-                .to_string();
-            let Ok(meta) = std::fs::symlink_metadata(&path) else {
-                continue;
-            };
-            let mode = meta.permissions().mode() & 0o7777;
-            if meta.is_dir() {
-                out.insert(rel, Node::Folder { mode });
-                walk(root, &path, out);
-            } else if meta.is_file() && meta.len() <= 64 << 20 {
-                let bytes = std::fs::read(&path).unwrap_or_default();
-                out.insert(rel, Node::File { mode, bytes });
-            } else {
-                let kind = if meta.is_symlink() {
-                    "symlink"
-                } else {
-                    "special file"
-                };
-                out.insert(
-                    rel,
-                    Node::File {
-                        mode: 0,
-                        bytes: kind.as_bytes().to_vec(),
-                    },
-                );
-            }
-        }
-    }
     let mut out = BTreeMap::new();
-    walk(dir, dir, &mut out);
+    for (rel, meta) in crate::sandbox::copy::entries(dir, 10_000) {
+        let mode = meta.permissions().mode() & 0o7777;
+        let node = if meta.is_dir() {
+            Node::Folder { mode }
+        } else if meta.is_file() && meta.len() <= 64 << 20 {
+            Node::File {
+                mode,
+                bytes: std::fs::read(dir.join(&rel)).unwrap_or_default(),
+            }
+        } else {
+            let kind = if meta.is_symlink() {
+                "symlink"
+            } else {
+                "special file"
+            };
+            Node::File {
+                mode: 0,
+                bytes: kind.as_bytes().to_vec(),
+            }
+        };
+        out.insert(rel, node);
+    }
     out
 }
 

@@ -93,35 +93,19 @@ fn observe(ctx: &mut Ctx) -> Result<Observed, Failure> {
 
 /// Every entry below `dir`: relative path -> kind and size.
 fn tree(dir: &Path) -> BTreeMap<String, String> {
-    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, String>) {
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            return;
-        };
-        for entry in entries.flatten().take(5000) {
-            let path = entry.path();
-            let rel = path
-                .strip_prefix(root)
-                .unwrap_or(&path)
-                .display()
-                .to_string();
-            match std::fs::symlink_metadata(&path) {
-                Ok(m) if m.is_dir() => {
-                    out.insert(rel, "folder".into());
-                    walk(root, &path, out);
-                }
-                Ok(m) if m.is_file() => {
-                    out.insert(rel, format!("file of {} bytes", m.len()));
-                }
-                Ok(_) => {
-                    out.insert(rel, "other".into());
-                }
-                Err(_) => {}
-            }
-        }
-    }
-    let mut out = BTreeMap::new();
-    walk(dir, dir, &mut out);
-    out
+    crate::sandbox::copy::entries(dir, 5000)
+        .into_iter()
+        .map(|(rel, m)| {
+            let kind = if m.is_dir() {
+                "folder".to_string()
+            } else if m.is_file() {
+                format!("file of {} bytes", m.len())
+            } else {
+                "other".to_string()
+            };
+            (rel, kind)
+        })
+        .collect()
 }
 
 /// A stretch of output: a line naming files and the lines after it naming none.

@@ -47,6 +47,37 @@ pub fn chown_tree(path: &Path, uid: u32, gid: u32) -> io::Result<()> {
     Ok(())
 }
 
+/// Every entry below `root` (symlinks not followed), as (path relative to `root`, metadata),
+/// parents before children, at most `limit` of them.
+pub fn entries(root: &Path, limit: usize) -> Vec<(String, fs::Metadata)> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(listing) = fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in listing.flatten() {
+            if out.len() >= limit {
+                return out;
+            }
+            let path = entry.path();
+            let Ok(meta) = fs::symlink_metadata(&path) else {
+                continue;
+            };
+            if meta.is_dir() {
+                stack.push(path.clone());
+            }
+            let rel = path
+                .strip_prefix(root)
+                .unwrap_or(&path)
+                .display()
+                .to_string();
+            out.push((rel, meta));
+        }
+    }
+    out
+}
+
 /// Total size of the regular files below `path`, skipping what `copy_tree` skips.
 pub fn tree_size(path: &Path) -> u64 {
     let Ok(entries) = fs::read_dir(path) else {
