@@ -21,22 +21,34 @@ fn sysgrade() -> Command {
     Command::new(env!("CARGO_BIN_EXE_sysgrade"))
 }
 
-/// Grades the flooding fixture in a child process and reads its peak memory.
+/// Grades the flooding fixture in a child process and reads the peak memory of that child and
+/// its own descendants only (`wait4` on it, so other trials' builds are not counted).
 fn flood_memory() -> Outcome {
     let dir = support::root().join("fixtures/hostile-flood");
-    let out = sysgrade()
+    let report = tempfile::NamedTempFile::new()?;
+    let child = sysgrade()
         .args(["grade", "--quiet", "--exercise", "procloop"])
         .arg(&dir)
-        .output()?;
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    if !stdout.contains("flood") && !stdout.contains("spins") {
+        .stdout(Stdio::from(report.reopen()?))
+        .spawn()?;
+    let mut status = 0;
+    // SAFETY: getrusage-style out-parameters for wait4 on our own child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    if unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) } < 0 {
+        return Err(Failed::from(format!(
+            "wait4: {}",
+            std::io::Error::last_os_error()
+        )));
+    }
+    let stdout = std::fs::read_to_string(report.path())?;
+    let named = ["flood", "spins", "loops without sleeping"]
+        .iter()
+        .any(|w| stdout.contains(w));
+    if !named {
         return Err(Failed::from(format!(
             "the report does not name the flood:\n{stdout}"
         )));
     }
-    // SAFETY: getrusage fills the struct we pass.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
     let peak_mib = usage.ru_maxrss / 1024;
     if peak_mib > 200 {
         return Err(Failed::from(format!(
