@@ -1,0 +1,305 @@
+//! The step vocabulary of a live run: waiting for lines, exits and idleness, sending signals,
+//! measuring CPU demand, typing on standard input. Every wait has a deadline (nominal,
+//! multiplied by the time scale) and records what it did in the transcript.
+
+use super::state::Reaped;
+use super::transcript::{Entry, Source};
+use super::{explain, secs, Line, Run};
+use crate::outcome::Failure;
+use crate::sandbox::procfs;
+use crate::sandbox::protocol::Exit;
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+use regex::Regex;
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+impl Run {
+    /// Waits for the next line on `source` matching `re` (after the last one matched there).
+    pub fn expect_line(
+        &mut self,
+        source: Source,
+        re: &Regex,
+        within: Duration,
+    ) -> Result<Line, Failure> {
+        let what = format!(
+            "a line matching /{}/",
+            re.as_str().trim_start_matches("(?i)")
+        );
+        self.expect_described(source, re, &what, within)
+    }
+
+    /// [`Run::expect_line`], with `what` describing the line in failure messages.
+    pub fn expect_described(
+        &mut self,
+        source: Source,
+        re: &Regex,
+        what: &str,
+        within: Duration,
+    ) -> Result<Line, Failure> {
+        let from = self.cursors.get(&source).copied().unwrap_or(0);
+        let deadline = self.deadline(within);
+        let found = self.shared.wait_for(deadline, |st| {
+            let hit = st.entries[from..]
+                .iter()
+                .position(|e| e.source == source && re.is_match(&e.text))
+                .map(|i| (from + i, st.entries[from + i].text.clone()));
+            if hit.is_some() {
+                return Some(hit);
+            }
+            let stream_done = match source {
+                Source::Stderr => st.stderr.eof,
+                _ => st.stdout.eof,
+            };
+            (st.flooded.is_some() || stream_done || st.supervisor_gone).then_some(None)
+        });
+        match found {
+            Some(Some((index, text))) => {
+                self.cursors.insert(source, index + 1);
+                Ok(Line { index, text })
+            }
+            other => {
+                let st = self.shared.lock();
+                let what = format!(
+                    "expected {what} on {} within {}",
+                    source.label(),
+                    secs(within)
+                );
+                Err(explain(&st, what, other.is_none()))
+            }
+        }
+    }
+
+    /// Like [`Run::expect_line`] on standard output.
+    pub fn expect_stdout(&mut self, re: &Regex, within: Duration) -> Result<Line, Failure> {
+        self.expect_line(Source::Stdout, re, within)
+    }
+
+    /// Waits for a stdout line matching `re` and checks that its first capture group is the
+    /// number `expected`; `what` names the number in messages ("process id").
+    pub fn expect_number(
+        &mut self,
+        re: &Regex,
+        what: &str,
+        expected: i64,
+        within: Duration,
+    ) -> Result<i64, Failure> {
+        let line = self.expect_stdout(re, within)?;
+        let got = re
+            .captures(&line.text)
+            .and_then(|c| c.get(1)?.as_str().parse::<i64>().ok());
+        match got {
+            Some(n) if n == expected => Ok(n),
+            Some(n) => Err(Failure::fail(format!(
+                "printed {what} {n}, but it is {expected}"
+            ))),
+            None => Err(Failure::fail(format!(
+                "printed {} with no number for {what}",
+                crate::text::quote(&line.text)
+            ))),
+        }
+    }
+
+    /// Makes the next `expect_line` on `source` search from the first line again.
+    pub fn rewind(&mut self, source: Source) {
+        self.cursors.remove(&source);
+    }
+
+    /// How many transcript entries there are so far (an index for later comparisons).
+    pub fn mark(&self) -> usize {
+        self.shared.lock().entries.len()
+    }
+
+    /// Lines the program printed on `source` so far.
+    pub fn lines(&self, source: Source) -> Vec<String> {
+        self.shared
+            .lock()
+            .entries
+            .iter()
+            .filter(|e| e.source == source)
+            .map(|e| e.text.clone())
+            .collect()
+    }
+
+    /// The transcript so far.
+    pub fn entries(&self) -> Vec<Entry> {
+        self.shared.lock().entries.clone()
+    }
+
+    /// How the program ended, if it has.
+    pub fn exit(&self) -> Option<Exit> {
+        self.shared.lock().main_exit.map(|r| r.exit)
+    }
+
+    /// The processes the supervisor reaped so far, the program among them: orphans that
+    /// were re-parented to it. A child the program waited for itself never appears here.
+    pub fn reaped(&self) -> Vec<Reaped> {
+        self.shared.lock().reaped.clone()
+    }
+
+    /// Whether the program is still running (not yet reaped and not a zombie).
+    pub fn alive(&self) -> bool {
+        if self.exit().is_some() {
+            return false;
+        }
+        procfs::read(self.pid()).is_some_and(|p| !p.is_zombie())
+    }
+
+    /// Waits until the program has ended.
+    pub fn wait_exit(&mut self, within: Duration) -> Result<Exit, Failure> {
+        let deadline = self.deadline(within);
+        let done = self.shared.wait_for(deadline, |st| {
+            if let Some(r) = st.main_exit {
+                return Some(Some(r.exit));
+            }
+            st.supervisor_gone.then_some(None)
+        });
+        match done {
+            Some(Some(exit)) => {
+                self.drain();
+                Ok(exit)
+            }
+            other => {
+                let st = self.shared.lock();
+                Err(explain(
+                    &st,
+                    format!("expected the program to exit within {}", secs(within)),
+                    other.is_none(),
+                ))
+            }
+        }
+    }
+
+    /// Waits until nothing of the program's tree is left, descendants included (a Python
+    /// resource tracker finishing its clean-up); false when something still runs at the end.
+    pub fn wait_tree_done(&self, within: Duration) -> bool {
+        let deadline = self.deadline(within);
+        self.shared
+            .wait_for(deadline, |st| {
+                (st.empty || st.supervisor_gone).then_some(())
+            })
+            .is_some()
+    }
+
+    /// After the program exited: waits (briefly) until its output streams reach end of file,
+    /// so every line it printed is in the transcript. A child still holding the terminal
+    /// keeps them open; then the wait ends at its deadline.
+    fn drain(&self) {
+        let deadline = self.deadline(Duration::from_secs(1));
+        let _ = self.shared.wait_for(deadline, |st| {
+            (st.stdout.eof && st.stderr.eof).then_some(())
+        });
+    }
+
+    /// Sends `sig` once the program blocks, or anyway when it does not block within
+    /// `within` (a busy program must still be signalled; the transcript says so).
+    pub fn signal_soon(&self, sig: Signal, within: Duration) -> Result<(), Failure> {
+        if let Err(f) = self.wait_idle(within) {
+            if f.status != crate::outcome::Status::Timeout {
+                return Err(f);
+            }
+            self.note(format!(
+                "the program never blocked within {}: signalling it while it runs",
+                secs(within)
+            ));
+        }
+        self.signal(sig)
+    }
+
+    /// Waits until the program is blocked (state `S` in /proc): asleep, reading, waiting.
+    /// There is no event for this, so /proc is polled, at first every millisecond.
+    pub fn wait_idle(&self, within: Duration) -> Result<(), Failure> {
+        let deadline = self.deadline(within);
+        let pid = self.pid();
+        let mut pause = Duration::from_micros(500);
+        loop {
+            match procfs::read(pid) {
+                Some(p) if p.state == 'S' => return Ok(()),
+                Some(p) if !p.is_zombie() => {}
+                _ => {
+                    let st = self.shared.lock();
+                    return Err(explain(
+                        &st,
+                        "expected the program to be running".into(),
+                        false,
+                    ));
+                }
+            }
+            if Instant::now() >= deadline {
+                return Err(Failure::timeout(format!(
+                    "expected the program to block (sleep or wait) within {}; it kept running",
+                    secs(within)
+                )));
+            }
+            std::thread::sleep(pause);
+            pause = (pause * 2).min(Duration::from_millis(10));
+        }
+    }
+
+    /// Sends `sig` to the program, recording it in the transcript.
+    pub fn signal(&self, sig: Signal) -> Result<(), Failure> {
+        let pid = self.pid();
+        self.shared.note(format!("sent {sig} to pid {pid}"));
+        kill(Pid::from_raw(pid), sig)
+            .map_err(|e| Failure::fail(format!("could not send {sig}: {e} (the program is gone)")))
+    }
+
+    /// Waits until the program is blocked, then sends `sig`: a signal never lands between a
+    /// print and the bookkeeping that follows it.
+    pub fn signal_when_idle(&self, sig: Signal, within: Duration) -> Result<(), Failure> {
+        self.wait_idle(within)?;
+        self.signal(sig)
+    }
+
+    /// How much of one core the program asked for over `window` (0.0–1.0, more with threads):
+    /// time running plus time waiting in the run queue, from /proc schedstat. A spinning
+    /// program scores about 1.0 however loaded the machine is; a sleeping one about 0.
+    /// Falls back to CPU time used where schedstat is missing.
+    pub fn cpu_share(&self, window: Duration) -> Result<f64, Failure> {
+        let pid = self.pid();
+        let gone = || Failure::fail("the program ended while its CPU use was being measured");
+        let sample = || -> Option<f64> {
+            let p = procfs::read(pid).filter(|p| !p.is_zombie())?;
+            match procfs::cpu_demand_ns(pid) {
+                Some(ns) => Some(ns as f64 / 1e9),
+                None => Some(p.cpu_ticks as f64 / procfs::ticks_per_second() as f64),
+            }
+        };
+        let before = sample().ok_or_else(gone)?;
+        let t0 = Instant::now();
+        std::thread::sleep(window.mul_f64(self.ctx.time_scale));
+        let after = sample().ok_or_else(gone)?;
+        Ok((after - before).max(0.0) / t0.elapsed().as_secs_f64())
+    }
+
+    /// Whether the program's output went over the cap.
+    pub fn flooded(&self) -> bool {
+        self.shared.lock().flooded.is_some()
+    }
+
+    /// Writes `text` to the program's standard input.
+    pub fn write_stdin(&mut self, text: &str) -> Result<(), Failure> {
+        self.shared.note(format!("typed {text:?}"));
+        let stdin = self.launched.as_mut().and_then(|l| l.stdin.as_mut());
+        let Some(stdin) = stdin else {
+            return Err(Failure::fail("standard input is already closed"));
+        };
+        stdin
+            .write_all(text.as_bytes())
+            .and_then(|()| stdin.flush())
+            .map_err(|e| {
+                Failure::fail(format!(
+                    "could not write to standard input: {e} (the program stopped reading)"
+                ))
+            })
+    }
+
+    /// Closes the program's standard input (end of file).
+    pub fn close_stdin(&mut self) {
+        if let Some(l) = self.launched.as_mut() {
+            if l.stdin.take().is_some() {
+                self.shared.note("closed standard input");
+            }
+        }
+    }
+}
