@@ -4,7 +4,7 @@
 
 use super::Exercise;
 use crate::ipc::{self, net};
-use crate::outcome::{Failure, Status, Verdict};
+use crate::outcome::{Failure, Verdict};
 use crate::run::{describe_exit, secs, Run};
 use crate::sandbox::protocol::Exit;
 use crate::scenario::{Ctx, Launch, Scenario};
@@ -155,25 +155,13 @@ fn ended_cleanly(run: &Run, exit: Exit, after: &str) -> Verdict {
 fn hup(ctx: &mut Ctx) -> Verdict {
     let mut run = listening(ctx)?;
     echo(&mut run, 1, "HUP", ctx.settings().time_scale)?;
-    let exit = run.wait_exit(ANSWER).map_err(|f| match f.status {
-        Status::Timeout => Failure::fail(format!(
-            "still running {} after a connection that sent HUP: it should exit",
-            secs(ANSWER)
-        )),
-        _ => f,
-    })?;
+    let exit = run.expect_exit_after(ANSWER, "a connection that sent HUP", "it should exit")?;
     ended_cleanly(&run, exit, "a connection that sent HUP")
 }
 
 fn sigint(ctx: &mut Ctx) -> Verdict {
     let mut run = listening(ctx)?;
     run.signal_when_idle(Signal::SIGINT, ANSWER)?;
-    let exit = run.wait_exit(ANSWER).map_err(|f| match f.status {
-        Status::Timeout => Failure::fail(format!(
-            "still running {} after SIGINT: it should exit",
-            secs(ANSWER)
-        )),
-        _ => f,
-    })?;
+    let exit = run.expect_exit_after(ANSWER, "SIGINT", "it should exit")?;
     ended_cleanly(&run, exit, "SIGINT")
 }

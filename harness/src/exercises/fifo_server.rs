@@ -5,7 +5,7 @@
 use super::Exercise;
 use crate::ipc::fifo;
 use crate::ipc::watch::{self, Counts, Watch};
-use crate::outcome::{Failure, Status, Verdict};
+use crate::outcome::{Failure, Verdict};
 use crate::run::{describe_exit, secs, Run};
 use crate::sandbox::protocol::Exit;
 use crate::scenario::{Ctx, Launch, Scenario};
@@ -181,13 +181,11 @@ fn stops(ctx: &mut Ctx, sig: Signal) -> Verdict {
     let mut run = ctx.start(Launch::new())?;
     let path = wait_fifo(ctx, &mut run, PATIENT)?;
     run.signal_when_idle(sig, ANSWER)?;
-    let exit = run.wait_exit(ANSWER).map_err(|f| match f.status {
-        Status::Timeout => Failure::fail(format!(
-            "still running {} after {sig}: it should remove {FIFO} and exit",
-            secs(ANSWER)
-        )),
-        _ => f,
-    })?;
+    let exit = run.expect_exit_after(
+        ANSWER,
+        sig.as_str(),
+        &format!("it should remove {FIFO} and exit"),
+    )?;
     ensure!(
         fifo::describe(&path).is_none(),
         "after {sig} it {}, but {FIFO} is still there: remove the FIFO before exiting",

@@ -2,11 +2,11 @@
 //! killed.
 
 use super::Exercise;
-use crate::outcome::{Failure, Status, Verdict};
+use crate::ensure;
+use crate::outcome::{Failure, Verdict};
 use crate::run::transcript::Source;
 use crate::scenario::{Ctx, Launch, Scenario};
 use crate::text::re;
-use crate::{ensure, fail};
 use nix::sys::signal::Signal;
 use std::time::Duration;
 
@@ -91,14 +91,13 @@ fn killed(ctx: &mut Ctx) -> Verdict {
     let mut run = ctx.start(Launch::new())?;
     first_pid_line(&mut run, PATIENT)?;
     run.signal_soon(Signal::SIGTERM, Duration::from_secs(2))?;
-    match run.wait_exit(Duration::from_secs(1)) {
-        Ok(exit) => Ok(format!(
-            "SIGTERM ended it: it {}",
-            crate::run::describe_exit(exit)
-        )),
-        Err(f) if f.status == Status::Timeout => {
-            fail!("still running 1 s after SIGTERM: it ignores or mishandles SIGTERM")
-        }
-        Err(f) => Err(f),
-    }
+    let exit = run.expect_exit_after(
+        Duration::from_secs(1),
+        "SIGTERM",
+        "it ignores or mishandles SIGTERM",
+    )?;
+    Ok(format!(
+        "SIGTERM ended it: it {}",
+        crate::run::describe_exit(exit)
+    ))
 }

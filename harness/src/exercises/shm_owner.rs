@@ -4,7 +4,7 @@
 
 use super::Exercise;
 use crate::ipc;
-use crate::outcome::{Failure, Status, Verdict};
+use crate::outcome::{Failure, Verdict};
 use crate::run::{describe_exit, secs, Run};
 use crate::sandbox::protocol::Exit;
 use crate::scenario::{Ctx, Launch, Scenario};
@@ -111,13 +111,11 @@ fn unlinked(ctx: &mut Ctx) -> Verdict {
     let (mut run, path) = ready(ctx)?;
     ipc::wait_settled(&run, ANSWER, ctx.settings().time_scale);
     run.signal_when_idle(Signal::SIGINT, ANSWER)?;
-    let exit = run.wait_exit(ANSWER).map_err(|f| match f.status {
-        Status::Timeout => Failure::fail(format!(
-            "still running {} after SIGINT: it should unlink {SEGMENT} and exit",
-            secs(ANSWER)
-        )),
-        _ => f,
-    })?;
+    let exit = run.expect_exit_after(
+        ANSWER,
+        "SIGINT",
+        &format!("it should unlink {SEGMENT} and exit"),
+    )?;
     // Helpers (a Python resource tracker) may still be finishing.
     run.wait_tree_done(Duration::from_secs(5));
     ensure!(

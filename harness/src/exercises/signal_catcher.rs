@@ -3,7 +3,7 @@
 
 use super::Exercise;
 use crate::fail;
-use crate::outcome::{Failure, Status, Verdict};
+use crate::outcome::{Failure, Verdict};
 use crate::run::Run;
 use crate::scenario::{Ctx, Launch, Scenario};
 use crate::text::re;
@@ -77,12 +77,13 @@ fn sigint(ctx: &mut Ctx) -> Verdict {
 fn sigterm(ctx: &mut Ctx) -> Verdict {
     let mut run = started(ctx)?;
     run.signal_soon(Signal::SIGTERM, WAIT)?;
-    match run.wait_exit(Duration::from_secs(1)) {
-        Ok(exit) => Ok(format!(
-            "SIGTERM ended it: it {}",
-            crate::run::describe_exit(exit)
-        )),
-        Err(f) if f.status == Status::Timeout => fail!("still running 1 s after SIGTERM"),
-        Err(f) => Err(f),
-    }
+    let exit = run.expect_exit_after(
+        Duration::from_secs(1),
+        "SIGTERM",
+        "it ignores or mishandles SIGTERM",
+    )?;
+    Ok(format!(
+        "SIGTERM ended it: it {}",
+        crate::run::describe_exit(exit)
+    ))
 }

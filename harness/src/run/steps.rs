@@ -206,6 +206,24 @@ impl Run {
         self.signal(sig)
     }
 
+    /// Waits for the exit that `event` should cause. Still running at the deadline is a
+    /// `fail` ("still running 1 s after SIGINT: it should exit"): the program did the wrong
+    /// thing, it did not merely hang.
+    pub fn expect_exit_after(
+        &mut self,
+        within: Duration,
+        event: &str,
+        should: &str,
+    ) -> Result<Exit, Failure> {
+        self.wait_exit(within).map_err(|f| match f.status {
+            crate::outcome::Status::Timeout => Failure::fail(format!(
+                "still running {} after {event}: {should}",
+                secs(within)
+            )),
+            _ => f,
+        })
+    }
+
     /// Waits until the program is blocked (state `S` in /proc): asleep, reading, waiting.
     /// There is no event for this, so /proc is polled, at first every millisecond.
     pub fn wait_idle(&self, within: Duration) -> Result<(), Failure> {
