@@ -11,11 +11,11 @@ use crate::run::{Run, RunContext, RunRecord};
 use crate::sandbox::copy::{chown_tree, copy_tree};
 use crate::sandbox::identity::{self, Lease};
 use crate::sandbox::names;
-use crate::sandbox::protocol::Spec;
+use crate::sandbox::protocol::{Network, Spec, View};
 use crate::sandbox::reach::Reach;
 use crate::sandbox::Guarantees;
 use crate::settings::Settings;
-use crate::submission::Program;
+use crate::submission::{Entry, Program};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -122,14 +122,14 @@ impl<'a> Ctx<'a> {
             exercise,
             dir: dir.to_path_buf(),
             own_root: own_root.to_path_buf(),
-            lease: if Guarantees::current(settings).separate_uid {
+            lease: if Guarantees::current(&settings.supervisor).separate_uid {
                 identity::lease()
             } else {
                 None
             },
             records: Arc::new(Mutex::new(Vec::new())),
             started: 0,
-            claims: Vec::new(),
+            claims: serialising_claims(settings, exercise)?,
         })
     }
 
@@ -211,7 +211,7 @@ impl<'a> Ctx<'a> {
     /// Claims global names (`tcp:65432`, `shm:imageMap`) for the rest of the scenario when
     /// runs share the host's namespaces; a no-op when they have their own.
     pub fn claim(&mut self, names: &[&str]) -> Result<(), Failure> {
-        let g = crate::sandbox::Guarantees::current(self.settings);
+        let g = Guarantees::current(&self.settings.supervisor);
         for name in names {
             let private = if name.starts_with("shm:") {
                 g.private_tmp
@@ -248,7 +248,11 @@ impl<'a> Ctx<'a> {
                     Failure::error(format!("grader fault: preparing the run folder: {e}"))
                 })?;
         }
-        let guarantees = crate::sandbox::Guarantees::current(self.settings);
+        let guarantees = Guarantees::current(&self.settings.supervisor);
+        let network = match launch.join_network {
+            Some(pid) => Network::Join(pid),
+            None => Network::Private,
+        };
         let spec = Spec {
             program,
             args,
@@ -259,11 +263,8 @@ impl<'a> Ctx<'a> {
             wall_limit_ms: (self.settings.run_wall_limit_secs as f64
                 * 1000.0
                 * self.settings.time_scale) as u64,
-            private_network: guarantees.private_network,
-            private_tmp: guarantees.private_tmp,
-            own_root: self.own_root.clone(),
+            sandbox: guarantees.sandbox(self.view(), network),
             hold: prepare.is_some(),
-            join_network: launch.join_network.filter(|_| guarantees.private_network),
         };
         self.started += 1;
         let ctx = RunContext {
@@ -284,6 +285,25 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// What a run of this scenario may see besides the system: its copy and home and the
+    /// harness's scratch read-write; the built program and an interpreter living outside the
+    /// system folders read-only.
+    fn view(&self) -> View {
+        let _ = std::fs::create_dir_all(self.dir.join("harness"));
+        let mut ro = Vec::new();
+        match &self.program.entry {
+            Entry::Native { binary } => ro.extend(binary.parent().map(Path::to_path_buf)),
+            Entry::Interpreted { interpreter } => {
+                ro.extend(crate::settings::interpreter_roots(interpreter))
+            }
+            Entry::InPlace => {}
+        }
+        View {
+            rw: vec![self.copy_root(), self.home(), self.dir.join("harness")],
+            ro,
+        }
+    }
+
     /// The transcripts and leftovers of every run this scenario started (call after the
     /// scenario function returned, so every run has been torn down).
     pub fn take_records(&self) -> Vec<RunRecord> {
@@ -297,4 +317,28 @@ impl<'a> Ctx<'a> {
 /// Whether `tool` is on the grader's PATH.
 pub fn have(tool: &Tool) -> bool {
     crate::settings::which(tool.command).is_some()
+}
+
+/// Locks that keep runs apart where the machine cannot: without private scratch places, two
+/// runs of one exercise (same fixed names: `/tmp/x.pid`, FIFOs, ports) take turns; and
+/// without a uid of their own either, every run of this user does, so that what a run leaves
+/// in `/tmp` is known to be its own.
+fn serialising_claims(settings: &Settings, exercise: &str) -> Result<Vec<names::NameLock>, Error> {
+    let g = Guarantees::current(&settings.supervisor);
+    let mut names = Vec::new();
+    if !g.private_tmp {
+        names.push(format!("exercise:{exercise}"));
+    }
+    if !g.attributable() {
+        names.push(format!("runs-of-uid:{}", nix::unistd::geteuid()));
+    }
+    names
+        .iter()
+        .map(|n| {
+            names::claim(n).map_err(|source| Error::Io {
+                what: format!("claiming {n}"),
+                source,
+            })
+        })
+        .collect()
 }

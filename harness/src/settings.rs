@@ -64,13 +64,65 @@ pub fn default_jobs() -> usize {
 }
 
 /// `/usr/bin/python3` when programs run as another uid (an interpreter under /root would be
-/// out of its reach), else the first `python3` on PATH.
+/// out of its reach), else the first `python3` on PATH, resolved to the interpreter itself (a
+/// pyenv shim is a script that needs pyenv, which a run does not see).
 fn default_python() -> PathBuf {
     let system = PathBuf::from("/usr/bin/python3");
     if crate::sandbox::identity::available() && system.exists() {
         return system;
     }
-    which("python3").unwrap_or(system)
+    let found = which("python3").unwrap_or(system);
+    if in_system(&found) {
+        return found;
+    }
+    python_says(&found, "sys.executable")
+        .map(PathBuf::from)
+        .filter(|p| p.is_file())
+        .unwrap_or(found)
+}
+
+/// Whether `path` lies in the system folders every run sees read-only.
+fn in_system(path: &std::path::Path) -> bool {
+    crate::sandbox::rootfs::SYSTEM
+        .iter()
+        .any(|dir| path.starts_with(dir))
+}
+
+/// Runs `python -c print(<expr>)` and returns its one line.
+fn python_says(python: &std::path::Path, expr: &str) -> Option<String> {
+    let out = std::process::Command::new(python)
+        .args(["-I", "-c", &format!("import sys; print({expr})")])
+        .output()
+        .ok()?;
+    let text = String::from_utf8(out.stdout).ok()?;
+    out.status.success().then(|| text.trim().to_string())
+}
+
+/// The folders an interpreter outside the system folders needs to see (its installation,
+/// and a virtual environment's), read-only; nothing for a system interpreter.
+pub fn interpreter_roots(interpreter: &std::path::Path) -> Vec<PathBuf> {
+    static ROOTS: std::sync::Mutex<Vec<(PathBuf, Vec<PathBuf>)>> =
+        std::sync::Mutex::new(Vec::new());
+    if in_system(interpreter) {
+        return Vec::new();
+    }
+    let Ok(mut known) = ROOTS.lock() else {
+        return Vec::new();
+    };
+    if let Some((_, roots)) = known.iter().find(|(i, _)| i == interpreter) {
+        return roots.clone();
+    }
+    let mut roots: Vec<PathBuf> = ["sys.base_prefix", "sys.prefix"]
+        .iter()
+        .filter_map(|e| python_says(interpreter, e))
+        .map(PathBuf::from)
+        .filter(|p| p.is_dir() && !in_system(p))
+        .collect();
+    roots.extend(interpreter.parent().map(std::path::Path::to_path_buf));
+    roots.sort();
+    roots.dedup();
+    known.push((interpreter.to_path_buf(), roots.clone()));
+    roots
 }
 
 /// The first executable called `name` on PATH.

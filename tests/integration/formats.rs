@@ -188,9 +188,10 @@ fn snapshot(name: &str, format: Format) -> Outcome {
     settings.add_filter(r#""(duration_ms|at_ms)": \d+"#, r#""$1": [MS]"#);
     settings.add_filter(r#"time="\d+\.\d+""#, r#"time="[S]""#);
     settings.add_filter(
-        r#""(own_uid|private_network|private_tmp|separate_uid)": (true|false)"#,
+        r#""(own_uid|private_network|private_tmp|separate_uid|namespaces|user_namespace|private_filesystem|signals_contained)": (true|false)"#,
         r#""$1": [BOOL]"#,
     );
+    settings.add_filter(r#""landlock_abi": \d+"#, r#""landlock_abi": [N]"#);
     settings.bind(|| insta::assert_snapshot!(format!("format__{name}"), text));
     Ok(())
 }

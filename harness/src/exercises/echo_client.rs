@@ -133,8 +133,7 @@ fn with_server(ctx: &mut Ctx) -> Result<(crate::run::Run, Server), Failure> {
     let mut listener = None;
     let run = ctx.start_prepared(Launch::new(), |reach| {
         let bound = reach
-            .in_network(|| TcpListener::bind(("127.0.0.1", PORT)))
-            .and_then(|r| r)
+            .tcp_listener(std::net::SocketAddr::from(([127, 0, 0, 1], PORT)))
             .map_err(|e| Failure::error(format!("grader fault: listening on port {PORT}: {e}")))?;
         listener = Some(bound);
         Ok(())

@@ -204,8 +204,13 @@ fn stat(ctx: &mut Ctx) -> Verdict {
         .into_iter()
         .filter_map(|n| o.seen.written.get(&n).map(|w| (n, w)))
         .collect();
-    if judged.is_empty() && !o.seen.exact {
-        return Ok("the files were made and removed faster than inotify could watch them (fanotify needs the grader to be root): sizes not checked".into());
+    if judged.len() < 10 && !o.seen.exact {
+        // Without fanotify a file written and removed at once escapes inotify: judging only
+        // the files it caught could pass a program whose other files are wrong.
+        return Err(Failure::skip(format!(
+            "sizes cannot be judged on this machine: fanotify (which needs CAP_SYS_ADMIN, refused here) is what sees every file written, and inotify caught {} of the ten before they were removed",
+            judged.len()
+        )));
     }
     ensure!(
         !judged.is_empty(),

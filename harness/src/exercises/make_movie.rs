@@ -318,7 +318,10 @@ fn waits(ctx: &mut Ctx) -> Verdict {
         );
     }
     ensure!(
-        !std::path::Path::new(&format!("/proc/{shim}")).exists(),
+        !o.run
+            .reach()
+            .path(std::path::Path::new(&format!("/proc/{shim}")))
+            .exists(),
         "ffmpeg (pid {shim}) was still there 5 s after the program ended"
     );
     Ok("the program closed ffmpeg's input and waited for it to finish before exiting".into())

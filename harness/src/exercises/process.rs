@@ -31,7 +31,7 @@ pub static EXERCISE: Exercise = Exercise {
 fn ids(ctx: &mut Ctx) -> Verdict {
     let mut run = ctx.start(Launch::new())?;
     let want = [
-        ("process id", run.pid() as i64),
+        ("process id", run.own_pid() as i64),
         ("user id", run.uid() as i64),
         ("group id", run.gid() as i64),
     ];

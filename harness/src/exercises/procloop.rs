@@ -47,7 +47,7 @@ const PATIENT: Duration = Duration::from_secs(10);
 
 /// Waits up to `within` for the first pid line and checks the number.
 fn first_pid_line(run: &mut crate::run::Run, within: Duration) -> Result<i64, Failure> {
-    let pid = i64::from(run.pid());
+    let pid = i64::from(run.own_pid());
     run.expect_number(&re(PID_LINE), "process id", pid, within)
 }
 

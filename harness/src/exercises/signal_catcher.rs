@@ -40,7 +40,7 @@ const WAIT: Duration = Duration::from_secs(2);
 
 fn started(ctx: &mut Ctx) -> Result<Run, Failure> {
     let mut run = ctx.start(Launch::new())?;
-    let pid = i64::from(run.pid());
+    let pid = i64::from(run.own_pid());
     run.expect_number(&re(r"pid\D*(\d+)"), "pid", pid, WAIT)?;
     Ok(run)
 }

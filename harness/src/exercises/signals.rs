@@ -44,8 +44,8 @@ const ANSWER_WITHIN: Duration = Duration::from_secs(1);
 /// Starts the program and waits for its first pid line.
 fn started(ctx: &mut Ctx) -> Result<Run, Failure> {
     let mut run = ctx.start(Launch::new())?;
-    let pid_line = number(run.pid());
-    let what = format!("a line holding its pid {}", run.pid());
+    let pid_line = number(run.own_pid());
+    let what = format!("a line holding its pid {}", run.own_pid());
     run.expect_described(Source::Stdout, &pid_line, &what, WAIT)?;
     Ok(run)
 }
@@ -72,7 +72,7 @@ fn sigint_survives(ctx: &mut Ctx) -> Verdict {
 
 fn prompt(ctx: &mut Ctx) -> Verdict {
     let mut run = started(ctx)?;
-    let pid_line = number(run.pid());
+    let pid_line = number(run.own_pid());
     for n in 1..=3 {
         let sent = run.mark();
         let answer = interrupt(&mut run, n)?;
@@ -99,7 +99,7 @@ fn sighup_count(ctx: &mut Ctx) -> Verdict {
         .captures(&answer.text)
         .and_then(|c| c[1].parse().ok())
         .unwrap_or(-1);
-    let pid_line = number(run.pid());
+    let pid_line = number(run.own_pid());
     let printed = run.entries()[..answer.index]
         .iter()
         .filter(|e| e.source == Source::Stdout && pid_line.is_match(&e.text))

@@ -124,9 +124,9 @@ fn message(ctx: &mut Ctx) -> Verdict {
 fn many(ctx: &mut Ctx) -> Verdict {
     ctx.claim(&["tcp:55555"])?;
     let scale = ctx.settings().time_scale;
+    // The run's own network has SYN cookies off (the supervisor sees to it): a silent
+    // client of an overflowing backlog is retried instead of forgotten.
     let run = listening(ctx, Launch::new())?;
-    net::no_syncookies(&run)
-        .map_err(|e| Failure::error(format!("grader fault: turning SYN cookies off: {e}")))?;
     for i in 1..=20 {
         client(&run, &format!("sequential client {i} of 20"), scale, false)
             .map_err(Failure::fail)?;

@@ -74,8 +74,7 @@ pub fn wait_listening(
 /// Connects to 127.0.0.1:`port` from inside the run's network.
 pub fn connect(run: &Run, port: u16, within: Duration) -> std::io::Result<TcpStream> {
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
-    run.reach()
-        .in_network(|| TcpStream::connect_timeout(&addr, within))?
+    run.reach().tcp_connect(addr, within)
 }
 
 /// Reads from `stream` until end of file, `enough` says the data is complete, or
@@ -140,18 +139,6 @@ pub fn reset(stream: TcpStream) -> std::io::Result<()> {
     nix::sys::socket::setsockopt(&stream, nix::sys::socket::sockopt::Linger, &linger)?;
     drop(stream);
     Ok(())
-}
-
-/// Turns SYN cookies off in the run's own network (never in the host's). With them on, a
-/// silent client of a listener whose backlog overflows (p7_hw6.py's backlog is one) can wait
-/// forever: the ACK answering a cookie is dropped while the accept queue is full and nothing
-/// resends it. Without them the kernel retries, and every client is served within seconds.
-pub fn no_syncookies(run: &Run) -> std::io::Result<()> {
-    let reach = run.reach();
-    if !reach.private_network {
-        return Ok(());
-    }
-    reach.in_network(|| std::fs::write("/proc/sys/net/ipv4/tcp_syncookies", "0"))?
 }
 
 /// The run's processes that listen on `port`, described ("pid 12 (python3 server.py)").

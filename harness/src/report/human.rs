@@ -56,14 +56,10 @@ fn submission(out: &mut String, r: &SubmissionResult, color: bool) {
             &format!("Grading {}", escape::text(&r.submission))
         )
     );
-    let g = &r.guarantees;
-    let yes_no = |b: bool| if b { "yes" } else { "no" };
     let _ = writeln!(
         out,
-        "  guarantees: own uid per run: {}, own network: {}, own /tmp and /dev/shm: {}; time scale {}",
-        yes_no(g.separate_uid),
-        yes_no(g.private_network),
-        yes_no(g.private_tmp),
+        "  sandbox: {}; time scale {}",
+        sandbox_line(&r.guarantees),
         r.time_scale
     );
     for p in &r.problems {
@@ -170,5 +166,76 @@ fn scenario(out: &mut String, s: &ScenarioResult, color: bool) {
                 escape::text(&entry.text)
             );
         }
+    }
+}
+
+/// The report header's account of the layers that held, probed at start-up.
+pub fn sandbox_line(g: &crate::sandbox::Guarantees) -> String {
+    let mut held = Vec::new();
+    if g.namespaces {
+        let user = if g.user_namespace { "user, " } else { "" };
+        let net = if g.private_network { ", network" } else { "" };
+        held.push(format!(
+            "namespaces ({user}pid, mount, IPC{net}), a private root with its own /tmp, /var/tmp, /dev/shm and /run/lock"
+        ));
+    } else if g.landlock_abi > 0 {
+        let scoped = if crate::sandbox::landlock::scopes_signals(g.landlock_abi) {
+            ", signals scoped to the run"
+        } else {
+            ""
+        };
+        held.push(format!(
+            "Landlock ABI {} (files: the system read-only, its own copy and home{scoped}); no namespaces here, so /tmp and the network are shared and runs of one exercise take turns",
+            g.landlock_abi
+        ));
+    } else {
+        held.push("no isolation layer held: a program may read other files of this user and signal the grader (see README, \"What a verdict rests on\")".to_string());
+    }
+    if g.separate_uid {
+        held.push("a uid of its own per run".into());
+    }
+    if !g.signals_contained {
+        held.push("kill(-1) can reach the grader".into());
+    }
+    held.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sandbox_line;
+    use crate::sandbox::Guarantees;
+
+    #[test]
+    fn the_sandbox_line_names_what_held_in_each_mode() {
+        let root = Guarantees {
+            separate_uid: true,
+            private_network: true,
+            private_tmp: true,
+            namespaces: true,
+            private_filesystem: true,
+            signals_contained: true,
+            ..Guarantees::default()
+        };
+        assert_eq!(
+            sandbox_line(&root),
+            "namespaces (pid, mount, IPC, network), a private root with its own /tmp, /var/tmp, /dev/shm and /run/lock, a uid of its own per run"
+        );
+        let user = Guarantees {
+            separate_uid: false,
+            user_namespace: true,
+            ..root.clone()
+        };
+        assert!(sandbox_line(&user).starts_with("namespaces (user, pid, mount, IPC, network)"));
+        let container = Guarantees {
+            separate_uid: true,
+            landlock_abi: 7,
+            private_filesystem: true,
+            signals_contained: true,
+            ..Guarantees::default()
+        };
+        assert!(sandbox_line(&container).starts_with("Landlock ABI 7 (files: the system read-only, its own copy and home, signals scoped to the run)"));
+        let bare = Guarantees::default();
+        assert!(sandbox_line(&bare).contains("no isolation layer held"));
+        assert!(sandbox_line(&bare).ends_with("kill(-1) can reach the grader"));
     }
 }

@@ -59,7 +59,8 @@ pub struct Run {
     cursors: HashMap<Source, usize>,
     ctx: RunContext,
     spec: Spec,
-    shm_before: Vec<String>,
+    /// The shared scratch places before the run (for runs without private ones).
+    shared_before: Vec<PathBuf>,
     allowed_shm: Vec<String>,
 }
 
@@ -73,7 +74,11 @@ impl Run {
         ctx: RunContext,
         prepare: Option<Prepare<'_>>,
     ) -> Result<Result<Run, Failure>, Error> {
-        let shm_before = teardown::shm_names();
+        let shared_before = if spec.sandbox.namespaces {
+            Vec::new()
+        } else {
+            teardown::shared_entries()
+        };
         let launched = launch::launch(supervisor, &spec, output_cap)?;
         let shared = launched.shared.clone();
         let run = Run {
@@ -82,7 +87,7 @@ impl Run {
             cursors: HashMap::new(),
             ctx,
             spec,
-            shm_before,
+            shared_before,
             allowed_shm: Vec::new(),
         };
         let deadline = Instant::now() + Duration::from_secs(10);
@@ -105,6 +110,8 @@ impl Run {
         match started {
             Some(Ok(pid)) => {
                 let at = run.shared.lock().started_at_ms.unwrap_or(0);
+                let own = run.own_pid();
+                let pid = if own > 0 { own } else { pid };
                 run.shared.note_at(
                     at,
                     format!("started {} (pid {pid})", run.describe_command()),
@@ -141,17 +148,23 @@ impl Run {
             prepare(&self.reach())?;
         }
         if let Some(l) = &self.launched {
-            let _ = writeln!(&l.control, "{}", serde_json::json!({"cmd": "go"}));
+            let line = format!("{}\n", serde_json::json!({"cmd": "go"}));
+            let _ = (&l.handle.control).write_all(line.as_bytes());
         }
         Ok(())
     }
 
     /// The run's namespaces, for the harness's own sockets and shared memory.
     pub fn reach(&self) -> Reach {
+        use crate::sandbox::protocol::Network;
         Reach {
             supervisor: self.supervisor_pid().unwrap_or(-1),
-            private_network: self.spec.private_network,
-            private_tmp: self.spec.private_tmp,
+            private_network: self.spec.sandbox.network != Network::Host,
+            private_tmp: self.spec.sandbox.namespaces,
+            sockets: self.launched.as_ref().and_then(|l| {
+                let control = l.handle.control.try_clone().ok()?;
+                Some((Arc::new(control), l.channel.clone()))
+            }),
         }
     }
 
@@ -175,12 +188,23 @@ impl Run {
 
     /// What the supervisor reported it could not set up.
     pub fn problems(&self) -> Vec<String> {
-        self.shared.lock().problems.clone()
+        self.shared
+            .lock()
+            .problems
+            .iter()
+            .map(|(_, e)| e.clone())
+            .collect()
     }
 
-    /// The program's pid (the process the supervisor started).
+    /// The program's pid as the grader sees it (for `/proc` and signals); 0 before it
+    /// started, never a value that `kill` would read as a group or everyone.
     pub fn pid(&self) -> i32 {
-        self.shared.lock().main_pid.unwrap_or(-1)
+        self.shared.lock().main_pid.filter(|p| *p > 0).unwrap_or(0)
+    }
+
+    /// The program's pid as it sees itself: what it prints as its pid.
+    pub fn own_pid(&self) -> i32 {
+        self.shared.lock().own_pid.filter(|p| *p > 0).unwrap_or(0)
     }
 
     /// The supervisor's pid: its namespaces are the run's.

@@ -102,8 +102,9 @@ pub fn spawn_report_reader(shared: Arc<Shared>, control: UnixStream) -> JoinHand
 fn apply(shared: &Shared, report: Report) {
     shared.update(|st| match report {
         Report::Ready { pid } => st.supervisor_pid = Some(pid),
-        Report::Started { pid } => {
+        Report::Started { pid, own_pid } => {
             st.main_pid = Some(pid);
+            st.own_pid = Some(own_pid);
             st.started_at_ms = Some(shared.now_ms());
         }
         Report::SpawnFailed { error } => st.spawn_error = Some(error),
@@ -124,6 +125,6 @@ fn apply(shared: &Shared, report: Report) {
         Report::Empty => st.empty = true,
         Report::WallLimit => st.wall_limit = true,
         Report::KilledAll { .. } => st.killed_all = true,
-        Report::Problem { error } => st.problems.push(error),
+        Report::Problem { facility, error } => st.problems.push((facility, error)),
     });
 }

@@ -34,7 +34,10 @@ pub struct State {
     /// Set once a stream went over the output cap.
     pub flooded: Option<Source>,
     pub supervisor_pid: Option<i32>,
+    /// The program's pid as the grader sees it (for `/proc` and signals).
     pub main_pid: Option<i32>,
+    /// The program's pid as it sees itself (in its run's pid namespace).
+    pub own_pid: Option<i32>,
     /// When the supervisor reported the program started.
     pub started_at_ms: Option<u64>,
     pub spawn_error: Option<String>,
@@ -46,7 +49,7 @@ pub struct State {
     pub killed_all: bool,
     /// The control socket closed: the supervisor is gone.
     pub supervisor_gone: bool,
-    pub problems: Vec<String>,
+    pub problems: Vec<(crate::sandbox::protocol::Facility, String)>,
 }
 
 /// The shared state and its condition variable.

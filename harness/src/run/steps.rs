@@ -257,7 +257,13 @@ impl Run {
     /// Sends `sig` to the program, recording it in the transcript.
     pub fn signal(&self, sig: Signal) -> Result<(), Failure> {
         let pid = self.pid();
-        self.shared.note(format!("sent {sig} to pid {pid}"));
+        if pid <= 0 {
+            return Err(Failure::error(
+                "grader fault: signalling a program that never started",
+            ));
+        }
+        self.shared
+            .note(format!("sent {sig} to pid {}", self.own_pid()));
         kill(Pid::from_raw(pid), sig)
             .map_err(|e| Failure::fail(format!("could not send {sig}: {e} (the program is gone)")))
     }

@@ -12,13 +12,13 @@ use super::transcript::Entry;
 use super::{describe_exit, Run};
 use crate::sandbox::procfs;
 use crate::sandbox::protocol::Command;
+use crate::sandbox::rootfs::PRIVATE_DIRS;
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use serde::Serialize;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-use wait_timeout::ChildExt;
 
 /// What a run left behind. Each entry is a plain description that names the thing.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -84,7 +84,7 @@ pub(super) fn teardown(run: &mut Run, mut launched: Launched) -> RunRecord {
     let main = run.pid();
     let sup = run
         .supervisor_pid()
-        .unwrap_or(launched.supervisor.id() as i32);
+        .unwrap_or(launched.handle.child.id() as i32);
 
     if run.exit().is_none() && main > 0 {
         leftovers.zombies = lingering_zombies(main, grace / 3);
@@ -101,15 +101,15 @@ pub(super) fn teardown(run: &mut Run, mut launched: Launched) -> RunRecord {
         });
     }
     leftovers.shm = shm_leftovers(run, sup);
-    leftovers.files = if run.spec.private_tmp {
-        private_tmp_files(sup, &run.ctx.own_root)
+    leftovers.files = if run.spec.sandbox.namespaces {
+        private_files(sup, &run.ctx.own_root)
     } else if let Some((uid, _)) = run.spec.identity {
         owned_files(uid, &run.ctx.own_root)
     } else {
-        Vec::new()
+        new_files(&run.shared_before, &run.ctx.own_root)
     };
     send(&launched, &Command::Quit);
-    finish_supervisor(&mut launched);
+    launched.handle.finish();
     let _ = shared.wait_for(Instant::now() + Duration::from_secs(2), |st| {
         (st.stdout.eof && st.stderr.eof).then_some(())
     });
@@ -154,18 +154,7 @@ fn note_exit(shared: &Shared) {
 
 fn send(launched: &Launched, cmd: &Command) {
     if let Ok(line) = serde_json::to_string(cmd) {
-        let _ = writeln!(&launched.control, "{line}");
-    }
-}
-
-fn finish_supervisor(launched: &mut Launched) {
-    let _ = launched.control.shutdown(std::net::Shutdown::Write);
-    match launched.supervisor.wait_timeout(Duration::from_secs(10)) {
-        Ok(Some(_)) => {}
-        _ => {
-            let _ = launched.supervisor.kill();
-            let _ = launched.supervisor.wait();
-        }
+        let _ = (&launched.handle.control).write_all(format!("{line}\n").as_bytes());
     }
 }
 
@@ -210,9 +199,23 @@ fn describe_alive(sup: i32) -> Vec<String> {
         .collect()
 }
 
-/// Names in the host's /dev/shm.
-pub(super) fn shm_names() -> Vec<String> {
-    list_names(Path::new("/dev/shm"))
+/// The entries of the shared scratch places (`/tmp`, `/var/tmp`, `/dev/shm`, `/run/lock`) as
+/// they are now: compared at the end of a run that has neither its own places nor its own
+/// uid, to find what it added.
+pub(super) fn shared_entries() -> Vec<PathBuf> {
+    PRIVATE_DIRS
+        .iter()
+        .flat_map(|dir| {
+            list_names(Path::new(dir))
+                .into_iter()
+                .map(move |n| Path::new(dir).join(n))
+        })
+        .collect()
+}
+
+/// Names the harness's own helpers leave (libfaketime's segments), never the program's.
+fn harness_trace(name: &str) -> bool {
+    name.starts_with("faketime_shm_") || name.starts_with("sem.faketime_sem_")
 }
 
 fn list_names(dir: &Path) -> Vec<String> {
@@ -226,11 +229,15 @@ fn list_names(dir: &Path) -> Vec<String> {
     names
 }
 
-/// Entries the program left in its private /tmp and /var/tmp (the grading folder aside),
-/// named as the program saw them. They vanish with the run's mount namespace.
-fn private_tmp_files(sup: i32, own_root: &Path) -> Vec<String> {
+/// Entries the program left in its private scratch places (the folders that lead to its
+/// own paths aside), named as the program saw them. They vanish with the run's mount
+/// namespace.
+fn private_files(sup: i32, own_root: &Path) -> Vec<String> {
     let mut found = Vec::new();
-    for dir in ["/tmp", "/var/tmp"] {
+    for dir in PRIVATE_DIRS.iter().chain(&["/dev/mqueue"]) {
+        if *dir == "/dev/shm" {
+            continue;
+        }
         let seen = PathBuf::from(format!("/proc/{sup}/root{dir}"));
         for name in list_names(&seen) {
             let path = Path::new(dir).join(&name);
@@ -243,9 +250,46 @@ fn private_tmp_files(sup: i32, own_root: &Path) -> Vec<String> {
     found
 }
 
+/// Entries owned by the grader's uid that appeared in the shared scratch places since
+/// `before`; removed. Only sound while no other run of this uid runs at once (see
+/// `Guarantees::attributable`).
+fn new_files(before: &[PathBuf], own_root: &Path) -> Vec<String> {
+    use std::os::unix::fs::MetadataExt;
+    let uid = nix::unistd::geteuid().as_raw();
+    let mut found = Vec::new();
+    for path in shared_entries() {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if before.contains(&path)
+            || own_root.starts_with(&path)
+            || path.starts_with(own_root)
+            || path.starts_with("/dev/shm")
+            || harness_trace(&name)
+        {
+            continue;
+        }
+        let Ok(meta) = std::fs::symlink_metadata(&path) else {
+            continue;
+        };
+        if meta.uid() != uid {
+            continue;
+        }
+        found.push(path.display().to_string());
+        let _ = if meta.is_dir() {
+            std::fs::remove_dir_all(&path)
+        } else {
+            std::fs::remove_file(&path)
+        };
+    }
+    found.sort();
+    found
+}
+
 /// Segments left in the run's /dev/shm (its private one, or new names in the host's), removed.
 fn shm_leftovers(run: &Run, sup: i32) -> Vec<String> {
-    let (dir, before) = if run.spec.private_tmp {
+    let (dir, before) = if run.spec.sandbox.namespaces {
         (
             PathBuf::from(format!("/proc/{sup}/root/dev/shm")),
             Vec::new(),
@@ -254,11 +298,17 @@ fn shm_leftovers(run: &Run, sup: i32) -> Vec<String> {
         // Owned files in /dev/shm are found by owner below.
         return Vec::new();
     } else {
-        (PathBuf::from("/dev/shm"), run.shm_before.clone())
+        let before = run
+            .shared_before
+            .iter()
+            .filter(|p| p.starts_with("/dev/shm"))
+            .filter_map(|p| Some(p.file_name()?.to_string_lossy().into_owned()))
+            .collect();
+        (PathBuf::from("/dev/shm"), before)
     };
     let mut left = Vec::new();
     for name in list_names(&dir) {
-        if before.contains(&name) || run.allowed_shm.contains(&name) {
+        if before.contains(&name) || run.allowed_shm.contains(&name) || harness_trace(&name) {
             continue;
         }
         let _ = std::fs::remove_file(dir.join(&name));
@@ -272,8 +322,9 @@ fn owned_files(uid: u32, own_root: &Path) -> Vec<String> {
     use std::os::unix::fs::MetadataExt;
     let mut found = Vec::new();
     let mut budget = 20_000usize;
-    let mut stack: Vec<PathBuf> = ["/tmp", "/var/tmp", "/dev/shm", "/dev/mqueue"]
+    let mut stack: Vec<PathBuf> = PRIVATE_DIRS
         .iter()
+        .chain(&["/dev/mqueue"])
         .map(PathBuf::from)
         .collect();
     while let Some(dir) = stack.pop() {
@@ -286,7 +337,8 @@ fn owned_files(uid: u32, own_root: &Path) -> Vec<String> {
                 return found;
             }
             let path = entry.path();
-            if path.starts_with(own_root) {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if path.starts_with(own_root) || harness_trace(&name) {
                 continue;
             }
             let Ok(meta) = std::fs::symlink_metadata(&path) else {

@@ -52,7 +52,7 @@ pub fn grade(
 ) -> Result<Vec<SubmissionResult>, Error> {
     let dir = tempfile::Builder::new()
         .prefix("sysgrade-")
-        .tempdir()
+        .tempdir_in(grading_base(&Guarantees::current(&settings.supervisor)))
         .map_err(|source| Error::Io {
             what: "creating the grading folder".into(),
             source,
@@ -134,6 +134,34 @@ pub fn grade(
         }
     });
     Ok(results.into_iter().flatten().collect())
+}
+
+/// Where the grading folder (every run's copy of its submission) lives. Runs with a private
+/// root see none of it; under Landlock they may use the shared `/tmp`, so there it lives
+/// elsewhere: below `/var/cache` for root, the user's cache folder otherwise.
+fn grading_base(g: &Guarantees) -> PathBuf {
+    let tmp = std::env::temp_dir();
+    if g.private_tmp {
+        return tmp;
+    }
+    let base = if nix::unistd::geteuid().is_root() {
+        PathBuf::from("/var/cache/sysgrade")
+    } else {
+        match std::env::var_os("XDG_CACHE_HOME").or_else(|| std::env::var_os("HOME")) {
+            Some(dir) if std::env::var_os("XDG_CACHE_HOME").is_some() => {
+                PathBuf::from(dir).join("sysgrade")
+            }
+            Some(home) => PathBuf::from(home).join(".cache/sysgrade"),
+            None => return tmp,
+        }
+    };
+    match std::fs::create_dir_all(&base) {
+        Ok(()) => {
+            let _ = std::fs::set_permissions(&base, std::fs::Permissions::from_mode(0o711));
+            base
+        }
+        Err(_) => tmp,
+    }
 }
 
 /// Events for a planned submission: each exercise's outcome, and its runnable scenarios.
@@ -245,7 +273,7 @@ fn assemble(
         max_score: 0,
         exercises,
         problems: planned.problems.clone(),
-        guarantees: Guarantees::current(settings),
+        guarantees: Guarantees::current(&settings.supervisor),
         time_scale: settings.time_scale,
     }
     .total()

@@ -26,6 +26,15 @@ impl ProcInfo {
     }
 }
 
+/// This process's pid in the `/proc` it sees (1 for a supervisor that is pid 1 of its run's
+/// pid namespace, once the run's own `/proc` is mounted).
+pub fn own_pid() -> i32 {
+    fs::read_link("/proc/self")
+        .ok()
+        .and_then(|p| p.to_str()?.parse().ok())
+        .unwrap_or(std::process::id() as i32)
+}
+
 /// Reads one process; `None` when it is gone (or unreadable).
 pub fn read(pid: i32) -> Option<ProcInfo> {
     let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;

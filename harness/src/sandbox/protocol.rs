@@ -10,6 +10,8 @@ use std::path::PathBuf;
 pub const SUPERVISOR_ARG: &str = "__sysgrade_supervise";
 /// The descriptor the control socket arrives on in the supervisor.
 pub const CONTROL_FD: i32 = 3;
+/// The descriptor of the socket channel (descriptors passed to the grader).
+pub const CHANNEL_FD: i32 = 4;
 
 /// Everything the supervisor needs to start one program.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -23,23 +25,54 @@ pub struct Spec {
     pub limits: Limits,
     /// Everything is killed once the program has run this long.
     pub wall_limit_ms: u64,
-    /// A network namespace of its own, with loopback up.
-    pub private_network: bool,
-    /// A mount namespace with private tmpfs on `/tmp`, `/var/tmp` and `/dev/shm` (the
-    /// grading folder `own_root` stays visible at its path).
-    pub private_tmp: bool,
-    /// The grading folder (holds the program's copy): kept reachable inside a private /tmp.
-    #[serde(default)]
-    pub own_root: PathBuf,
+    /// How the run is confined: namespaces, its view of the file system, Landlock.
+    pub sandbox: Sandbox,
     /// After `Ready`, wait for `Go` before starting the program, so the grader can set up
     /// things inside the run's namespaces first.
     #[serde(default)]
     pub hold: bool,
-    /// With `private_network`: join the network namespace of this live process (the
-    /// supervisor of an earlier run) instead of making a new one, so that a restarted program
-    /// meets what the earlier run left there (connections in TIME_WAIT).
-    #[serde(default)]
-    pub join_network: Option<i32>,
+}
+
+/// The confinement of one run. Each layer is asked for only where the probe found it works
+/// (see `sandbox::Guarantees`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Sandbox {
+    /// Fresh pid, mount and IPC namespaces (after a user namespace when the grader is not
+    /// root), and a private root file system: the system read-only, `view` and private
+    /// `/tmp`, `/var/tmp`, `/dev/shm` and `/run/lock`. The program is pid 2 under the
+    /// supervisor's pid 1.
+    pub namespaces: bool,
+    /// The network the program sees.
+    pub network: Network,
+    /// Landlock rules matching `view` (with `/tmp` and friends writable), and signals and
+    /// abstract sockets scoped to the run where the kernel can: for machines that refuse
+    /// namespaces (containers, restricted user namespaces).
+    pub landlock: bool,
+    /// The paths the program may see besides the system.
+    pub view: View,
+}
+
+/// Which network a run gets.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Network {
+    /// The machine's own (builds that fetch crates; machines without namespaces).
+    #[default]
+    Host,
+    /// A network namespace of its own, with loopback up.
+    Private,
+    /// The network (and user) namespace of this live process, the supervisor of an earlier
+    /// run, so that a restarted program meets what that run left (connections in TIME_WAIT).
+    Join(i32),
+}
+
+/// Paths bound into the run's root at the same place, or allowed by Landlock.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct View {
+    /// Read-write: the run's copy of the submission, its home.
+    pub rw: Vec<PathBuf>,
+    /// Read-only: the built program, an interpreter outside the system folders, shims.
+    pub ro: Vec<PathBuf>,
 }
 
 /// Resource limits applied to the program (and inherited by all it starts).
@@ -72,6 +105,10 @@ pub enum Command {
     Go,
     /// Kill every descendant and reap them all.
     KillAll,
+    /// Make a TCP socket in the run's network and send it back over the socket channel
+    /// (descriptor 4): the grader's own clients and servers live in the run's network even
+    /// when it may not enter it (a user namespace it does not own).
+    TcpSocket { ipv6: bool },
     /// Kill everything left and exit.
     Quit,
 }
@@ -88,17 +125,21 @@ pub enum Exit {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "ev", rename_all = "snake_case")]
 pub enum Report {
-    /// Namespaces are set up; `pid` is the supervisor's own.
+    /// Namespaces are set up; `pid` is the supervisor's own, as the grader sees it.
     Ready {
         pid: i32,
     },
+    /// The program started: `pid` as the grader sees it, `own_pid` as the program sees
+    /// itself (in its pid namespace).
     Started {
         pid: i32,
+        own_pid: i32,
     },
     SpawnFailed {
         error: String,
     },
-    /// A descendant was reaped, `at_ms` after the program started.
+    /// A descendant was reaped, `at_ms` after the program started (`pid` as the program's
+    /// processes see it).
     Reaped {
         pid: i32,
         exit: Exit,
@@ -113,8 +154,23 @@ pub enum Report {
     KilledAll {
         killed: usize,
     },
-    /// Setting something up failed (namespaces, limits).
+    /// Setting something up failed; the run goes on without it.
     Problem {
+        facility: Facility,
         error: String,
     },
+}
+
+/// A layer of the sandbox, as named in a [`Report::Problem`].
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum Facility {
+    UserNamespace,
+    PidNamespace,
+    MountNamespace,
+    IpcNamespace,
+    Network,
+    Filesystem,
+    Landlock,
+    Identity,
 }

@@ -1,43 +1,83 @@
-//! Reaching into a run's namespaces from the grader: its network (sockets made by a thread
-//! that joined the run's network namespace stay in it) and its `/dev/shm`.
+//! Reaching into a run from the grader: its network (TCP sockets made inside it by the run's
+//! supervisor), its `/dev/shm` and its private file system (through `/proc/<supervisor>/root`).
 
-use nix::sched::{setns, CloneFlags};
-use std::path::PathBuf;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 /// A handle on one run's namespaces. Without private namespaces it is the host's.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Reach {
+    /// The run's supervisor (pid 1 of the run, where it has a pid namespace), as the grader
+    /// sees it.
     pub supervisor: i32,
     pub private_network: bool,
     pub private_tmp: bool,
+    /// Where to ask for sockets: the control socket and the channel they arrive on.
+    pub sockets: Option<(Arc<UnixStream>, Arc<Mutex<UnixStream>>)>,
 }
 
 impl Reach {
-    /// Runs `f` on a thread inside the run's network namespace and returns its result.
-    /// Sockets `f` creates belong to that namespace wherever they are used later.
-    pub fn in_network<T: Send>(&self, f: impl FnOnce() -> T + Send) -> std::io::Result<T> {
+    /// A TCP listener on `addr` inside the run's network.
+    pub fn tcp_listener(&self, addr: SocketAddr) -> std::io::Result<TcpListener> {
         if !self.private_network {
-            return Ok(f());
+            return TcpListener::bind(addr);
         }
-        let ns = std::fs::File::open(format!("/proc/{}/ns/net", self.supervisor))?;
-        std::thread::scope(|scope| {
-            scope
-                .spawn(move || {
-                    setns(&ns, CloneFlags::CLONE_NEWNET).map_err(std::io::Error::from)?;
-                    Ok(f())
-                })
-                .join()
-                .map_err(|_| std::io::Error::other("the namespace thread panicked"))?
-        })
+        let fd = self.socket(addr.is_ipv6())?;
+        let opt = nix::sys::socket::sockopt::ReuseAddr;
+        nix::sys::socket::setsockopt(&fd, opt, &true)?;
+        nix::sys::socket::bind(
+            fd.as_raw_fd(),
+            &nix::sys::socket::SockaddrStorage::from(addr),
+        )?;
+        nix::sys::socket::listen(&fd, nix::sys::socket::Backlog::new(128)?)?;
+        Ok(TcpListener::from(fd))
+    }
+
+    /// A TCP connection to `addr` inside the run's network, within `timeout`.
+    pub fn tcp_connect(&self, addr: SocketAddr, timeout: Duration) -> std::io::Result<TcpStream> {
+        if !self.private_network {
+            return TcpStream::connect_timeout(&addr, timeout);
+        }
+        let fd = self.socket(addr.is_ipv6())?;
+        connect_within(&fd, addr, timeout)?;
+        Ok(TcpStream::from(fd))
+    }
+
+    /// A fresh TCP socket from the run's supervisor.
+    fn socket(&self, ipv6: bool) -> std::io::Result<OwnedFd> {
+        use std::io::Write;
+        let (control, channel) = self
+            .sockets
+            .as_ref()
+            .ok_or_else(|| std::io::Error::other("no way into the run's network"))?;
+        let channel = channel
+            .lock()
+            .map_err(|_| std::io::Error::other("socket channel poisoned"))?;
+        let line = format!(
+            "{}\n",
+            serde_json::json!({"cmd": "tcp_socket", "ipv6": ipv6})
+        );
+        control.as_ref().write_all(line.as_bytes())?;
+        super::channel::receive(&channel, Duration::from_secs(10))
     }
 
     /// The path of shared memory segment `name` as the run sees it (`shm_open("/name")`).
     pub fn shm_path(&self, name: &str) -> PathBuf {
-        let name = name.trim_start_matches('/');
+        self.path(&Path::new("/dev/shm").join(name.trim_start_matches('/')))
+    }
+
+    /// Where the grader finds the run's `path` (absolute): inside its private root, or the
+    /// same path when it shares the grader's file system.
+    pub fn path(&self, path: &Path) -> PathBuf {
         if self.private_tmp {
-            PathBuf::from(format!("/proc/{}/root/dev/shm/{name}", self.supervisor))
+            let rel = path.strip_prefix("/").unwrap_or(path);
+            PathBuf::from(format!("/proc/{}/root", self.supervisor)).join(rel)
         } else {
-            PathBuf::from(format!("/dev/shm/{name}"))
+            path.to_path_buf()
         }
     }
 
@@ -64,4 +104,30 @@ impl Reach {
         }
         Ok(path)
     }
+}
+
+/// `connect` with a deadline, on a blocking socket.
+fn connect_within(fd: &OwnedFd, addr: SocketAddr, timeout: Duration) -> std::io::Result<()> {
+    use nix::fcntl::{fcntl, FcntlArg, OFlag};
+    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+    let flags = OFlag::from_bits_truncate(fcntl(fd, FcntlArg::F_GETFL)?);
+    fcntl(fd, FcntlArg::F_SETFL(flags | OFlag::O_NONBLOCK))?;
+    let target = nix::sys::socket::SockaddrStorage::from(addr);
+    match nix::sys::socket::connect(fd.as_raw_fd(), &target) {
+        Ok(()) => {}
+        Err(nix::errno::Errno::EINPROGRESS) => {
+            let mut fds = [PollFd::new(fd.as_fd(), PollFlags::POLLOUT)];
+            let wait = PollTimeout::try_from(timeout).unwrap_or(PollTimeout::MAX);
+            if poll(&mut fds, wait)? == 0 {
+                return Err(std::io::ErrorKind::TimedOut.into());
+            }
+            let err = nix::sys::socket::getsockopt(fd, nix::sys::socket::sockopt::SocketError)?;
+            if err != 0 {
+                return Err(std::io::Error::from_raw_os_error(err));
+            }
+        }
+        Err(e) => return Err(e.into()),
+    }
+    fcntl(fd, FcntlArg::F_SETFL(flags))?;
+    Ok(())
 }

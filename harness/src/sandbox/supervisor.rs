@@ -9,8 +9,10 @@
 //! **Architecture Invariant:** the supervisor never outlives its control socket: when the
 //! grader goes away (or says `Quit`), everything the program started is killed and reaped.
 
-use super::protocol::{Command, Exit, Report, Spec, CONTROL_FD, SUPERVISOR_ARG};
-use super::{namespaces, procfs};
+use super::protocol::{
+    Command, Exit, Facility, Report, Spec, CHANNEL_FD, CONTROL_FD, SUPERVISOR_ARG,
+};
+use super::{landlock, namespaces, procfs, rootfs};
 use nix::sys::signal::{kill, Signal};
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
@@ -49,28 +51,62 @@ fn run() -> std::io::Result<()> {
     // SAFETY: the grader passes the control socket as descriptor 3 and nothing else owns it.
     let control = unsafe { UnixStream::from_raw_fd(CONTROL_FD) };
     set_cloexec(CONTROL_FD);
+    set_cloexec(CHANNEL_FD);
     let mut reader = BufReader::new(control.try_clone()?);
-    let out: Sender = Arc::new(Mutex::new(control));
     let mut line = String::new();
     reader.read_line(&mut line)?;
     let spec: Spec = serde_json::from_str(&line).map_err(std::io::Error::other)?;
 
-    nix::sys::prctl::set_child_subreaper(true).map_err(std::io::Error::other)?;
-    for error in namespaces::enter(&spec) {
-        send(&out, &Report::Problem { error });
+    // Still single-threaded: namespaces first, then (with a pid namespace) the fork that
+    // makes this process pid 1 of the run.
+    let entered = namespaces::enter(&spec);
+    if entered.pid {
+        namespaces::become_init()?;
     }
+    let out: Sender = Arc::new(Mutex::new(control));
+    let mut problems = entered.problems;
+    nix::sys::prctl::set_child_subreaper(true).map_err(std::io::Error::other)?;
+    let host_proc = if entered.mount {
+        match rootfs::enter(&spec.sandbox.view) {
+            Ok(fd) => Some(fd),
+            Err(e) => {
+                problems.push((Facility::Filesystem, e));
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let ruleset = if spec.sandbox.landlock {
+        match landlock::prepare(&spec.sandbox.view) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                problems.push((Facility::Landlock, e));
+                None
+            }
+        }
+    } else {
+        None
+    };
+    for (facility, error) in problems {
+        send(&out, &Report::Problem { facility, error });
+    }
+    let host = HostProc::new(host_proc);
     send(
         &out,
         &Report::Ready {
-            pid: std::process::id() as i32,
+            pid: host.own_pid().unwrap_or(std::process::id() as i32),
         },
     );
     if spec.hold && !wait_for_go(&mut reader) {
         return Ok(());
     }
 
+    if entered.pid {
+        namespaces::scatter_pids();
+    }
     let started = Instant::now();
-    let main_pid = match spawn(&spec) {
+    let main_pid = match spawn(&spec, ruleset.as_ref()) {
         Ok(pid) => pid,
         Err(e) => {
             send(
@@ -84,7 +120,13 @@ fn run() -> std::io::Result<()> {
         }
     };
     release_stdio();
-    send(&out, &Report::Started { pid: main_pid });
+    send(
+        &out,
+        &Report::Started {
+            pid: host.pid_of_child(main_pid).unwrap_or(main_pid),
+            own_pid: main_pid,
+        },
+    );
     let main = Arc::new(AtomicI32::new(main_pid));
     spawn_reaper(out.clone(), main.clone(), started);
     control_loop(
@@ -95,11 +137,63 @@ fn run() -> std::io::Result<()> {
     kill_all();
     // Give the reaper a moment to collect what was killed, then go.
     let deadline = Instant::now() + Duration::from_secs(2);
-    while !procfs::descendants(std::process::id() as i32).is_empty() && Instant::now() < deadline {
+    while !procfs::descendants(procfs::own_pid()).is_empty() && Instant::now() < deadline {
         std::thread::yield_now();
         let _ = nix::poll::poll(&mut [], nix::poll::PollTimeout::from(5u8));
     }
     Ok(())
+}
+
+/// The grader's `/proc`, kept open across the move into the private root: the pids the
+/// grader knows processes by.
+struct HostProc {
+    dir: Option<std::os::fd::OwnedFd>,
+}
+
+impl HostProc {
+    fn new(dir: Option<std::os::fd::OwnedFd>) -> HostProc {
+        HostProc { dir }
+    }
+
+    fn path(&self, rest: &str) -> Option<std::path::PathBuf> {
+        use std::os::fd::AsRawFd;
+        let fd = self.dir.as_ref()?.as_raw_fd();
+        Some(std::path::PathBuf::from(format!(
+            "/proc/self/fd/{fd}/{rest}"
+        )))
+    }
+
+    /// This process's pid as the grader sees it.
+    fn own_pid(&self) -> Option<i32> {
+        std::fs::read_link(self.path("self")?)
+            .ok()?
+            .to_str()?
+            .parse()
+            .ok()
+    }
+
+    /// The grader's pid of our child `own` (its pid in our namespace): the child whose
+    /// `NSpid` ends with `own`.
+    fn pid_of_child(&self, own: i32) -> Option<i32> {
+        let me = self.own_pid()?;
+        let children =
+            std::fs::read_to_string(self.path(&format!("{me}/task/{me}/children"))?).ok()?;
+        children
+            .split_whitespace()
+            .filter_map(|c| c.parse::<i32>().ok())
+            .find(|pid| {
+                let status = self
+                    .path(&format!("{pid}/status"))
+                    .and_then(|p| std::fs::read_to_string(p).ok())
+                    .unwrap_or_default();
+                status
+                    .lines()
+                    .find(|l| l.starts_with("NSpid:"))
+                    .and_then(|l| l.split_whitespace().last())
+                    .and_then(|n| n.parse::<i32>().ok())
+                    == Some(own)
+            })
+    }
 }
 
 fn set_cloexec(fd: i32) {
@@ -109,15 +203,17 @@ fn set_cloexec(fd: i32) {
     }
 }
 
-/// Starts the program: own session, default signal dispositions, empty mask, limits, identity.
-fn spawn(spec: &Spec) -> std::io::Result<i32> {
+/// Starts the program: own session, default signal dispositions, empty mask, limits,
+/// identity, and the Landlock ruleset where there is one.
+fn spawn(spec: &Spec, ruleset: Option<&landlock::Prepared>) -> std::io::Result<i32> {
     let mut cmd = std::process::Command::new(&spec.program);
     cmd.args(&spec.args).current_dir(&spec.cwd).env_clear();
     cmd.envs(spec.env.iter().map(|(k, v)| (k, v)));
     let limits = spec.limits;
+    let ruleset = ruleset.map(landlock::Prepared::raw);
     let identity = spec.identity.filter(|_| nix::unistd::geteuid().is_root());
     // SAFETY: only async-signal-safe calls (setsid, sigaction, sigprocmask, setrlimit,
-    // setgroups, setgid, setuid) run between fork and exec.
+    // setgroups, setgid, setuid, prctl, landlock_restrict_self) run between fork and exec.
     unsafe {
         cmd.pre_exec(move || {
             nix::unistd::setsid().map_err(std::io::Error::from)?;
@@ -130,6 +226,9 @@ fn spawn(spec: &Spec) -> std::io::Result<i32> {
                 {
                     return Err(std::io::Error::last_os_error());
                 }
+            }
+            if let Some(fd) = ruleset {
+                landlock::enforce(fd)?;
             }
             Ok(())
         });
@@ -155,7 +254,7 @@ fn reset_signals() {
 
 /// Points the supervisor's own standard streams at /dev/null, so that end of output on the
 /// grader's side means the program's tree closed them.
-fn release_stdio() {
+pub(super) fn release_stdio() {
     if let Ok(null) = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
@@ -220,6 +319,7 @@ fn control_loop(reader: &mut BufReader<UnixStream>, out: &Sender, deadline: Inst
                     let killed = kill_all();
                     send(out, &Report::KilledAll { killed });
                 }
+                Ok(Command::TcpSocket { ipv6 }) => super::channel::send_tcp_socket(ipv6),
                 Ok(Command::Go) => {}
                 Ok(Command::Quit) | Err(_) => return,
             },
@@ -240,8 +340,10 @@ fn wait_for_go(reader: &mut BufReader<UnixStream>) -> bool {
         match serde_json::from_str::<Command>(&line) {
             Ok(Command::Go) => return true,
             Ok(Command::Quit) => return false,
-            _ => line.clear(),
+            Ok(Command::TcpSocket { ipv6 }) => super::channel::send_tcp_socket(ipv6),
+            _ => {}
         }
+        line.clear();
     }
     false
 }
@@ -263,7 +365,7 @@ fn wait_for_quit(reader: &mut BufReader<UnixStream>) {
 /// Stops then kills every live descendant, repeating until none is left alive (a forking
 /// program can add children between two scans). Returns how many were signalled.
 pub fn kill_all() -> usize {
-    let me = std::process::id() as i32;
+    let me = procfs::own_pid();
     let mut killed = 0;
     for _ in 0..50 {
         let alive: Vec<i32> = procfs::descendants(me)

@@ -8,7 +8,7 @@ use crate::outcome::Failure;
 use crate::run::oneshot::run_to_end;
 use crate::sandbox::copy::{chown_tree, copy_tree};
 use crate::sandbox::identity::{self, Lease};
-use crate::sandbox::protocol::{Exit, Spec};
+use crate::sandbox::protocol::{Exit, Network, Spec, View};
 use crate::settings::Settings;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -70,7 +70,9 @@ impl<'a> Builder<'a> {
         }
         let copy = self.work.join("src");
         copy_tree(&self.submission, &copy).map_err(io("copying the submission for the build"))?;
-        if self.lease.is_none() && crate::sandbox::Guarantees::current(self.settings).separate_uid {
+        if self.lease.is_none()
+            && crate::sandbox::Guarantees::current(&self.settings.supervisor).separate_uid
+        {
             self.lease = identity::lease();
         }
         if let Some(lease) = &self.lease {
@@ -128,7 +130,11 @@ impl<'a> Builder<'a> {
         };
         let mut log = Vec::new();
         for argv in steps {
-            let spec = self.spec(&argv, &dir, identity, base_env(&self.work));
+            let view = View {
+                rw: vec![self.work.clone()],
+                ro: Vec::new(),
+            };
+            let spec = self.spec(&argv, &dir, identity, base_env(&self.work), view);
             let finished = match self.run_step(spec)? {
                 Ok(f) => f,
                 Err(f) => {
@@ -201,7 +207,15 @@ impl<'a> Builder<'a> {
         cwd: &Path,
         identity: Option<(u32, u32)>,
         env: Vec<(String, String)>,
+        view: View,
     ) -> Spec {
+        let guarantees = crate::sandbox::Guarantees::current(&self.settings.supervisor);
+        // Compilers need no network; cargo fetches crates.
+        let network = if argv[0] == "cargo" {
+            Network::Host
+        } else {
+            Network::Private
+        };
         Spec {
             program: find_tool(&argv[0]),
             args: argv[1..].to_vec(),
@@ -215,11 +229,8 @@ impl<'a> Builder<'a> {
             wall_limit_ms: (self.settings.build_limit_secs as f64
                 * 1000.0
                 * self.settings.time_scale) as u64,
-            private_network: false,
-            private_tmp: false,
-            own_root: PathBuf::new(),
+            sandbox: guarantees.sandbox(view, network),
             hold: false,
-            join_network: None,
         }
     }
 
@@ -265,7 +276,9 @@ impl<'a> Builder<'a> {
         let argv: Vec<String> = ["cargo", "build", "--release", "--bins", "--quiet"]
             .map(String::from)
             .to_vec();
-        let mut spec = self.spec(&argv, &crate_dir, None, env);
+        let _ = std::fs::create_dir_all(&target);
+        let view = cargo_view(&copy, &target, &env);
+        let mut spec = self.spec(&argv, &crate_dir, None, env, view);
         spec.program = crate::settings::which("cargo").unwrap_or_else(|| PathBuf::from("cargo"));
         let finished = match self.run_step(spec)? {
             Ok(f) => f,
@@ -320,6 +333,26 @@ fn base_env(home: &Path) -> Vec<(String, String)> {
         ("PATH".into(), "/usr/local/bin:/usr/bin:/bin".into()),
         ("HOME".into(), home.display().to_string()),
     ]
+}
+
+/// What a cargo build sees: the copy and the target folder, the cargo home (its registry
+/// cache is written) and the toolchains, read-only.
+fn cargo_view(copy: &Path, target: &Path, env: &[(String, String)]) -> View {
+    let var = |k: &str| {
+        env.iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| PathBuf::from(v))
+    };
+    let home = var("HOME").unwrap_or_default();
+    let cargo_home = var("CARGO_HOME").unwrap_or_else(|| home.join(".cargo"));
+    let rustup_home = var("RUSTUP_HOME").unwrap_or_else(|| home.join(".rustup"));
+    let cargo = crate::settings::which("cargo").and_then(|c| c.parent().map(Path::to_path_buf));
+    let mut ro: Vec<PathBuf> = vec![rustup_home];
+    ro.extend(cargo.filter(|c| !c.starts_with(&cargo_home)));
+    View {
+        rw: vec![copy.to_path_buf(), target.to_path_buf(), cargo_home],
+        ro: ro.into_iter().filter(|p| p.exists()).collect(),
+    }
 }
 
 fn find_tool(name: &str) -> PathBuf {

@@ -153,9 +153,12 @@ pub fn has_matplotlib(python: &Path) -> bool {
 fn ask(python: &Path) -> bool {
     use wait_timeout::ChildExt;
     let child = std::process::Command::new(python)
-        .args(["-c", "import matplotlib"])
+        // A real attribute: an empty folder named matplotlib imports as a namespace package.
+        .args(["-c", "import matplotlib; matplotlib.__version__"])
         .env_clear()
         .env("LANG", "C.UTF-8")
+        // Runs get a home; a grader user without a passwd entry has none to lend.
+        .env("HOME", std::env::temp_dir())
         .env("PATH", "/usr/local/bin:/usr/bin:/bin")
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())

@@ -1,0 +1,117 @@
+//! Landlock, for machines that refuse namespaces (a Docker container, a distribution that
+//! restricts unprivileged user namespaces): the program may read the system and its view,
+//! write its view and the shared scratch places (`/tmp`, `/var/tmp`, `/dev/shm`, `/run/lock`),
+//! and nothing else. From ABI 6 on, signals and abstract unix sockets are scoped to the run,
+//! so `kill(-1)` cannot reach the grader.
+//!
+//! The ruleset is made by the supervisor before it forks the program and enforced in the
+//! child between fork and exec, with two plain system calls.
+
+use super::protocol::View;
+use super::rootfs::{PRIVATE_DIRS, SYSTEM};
+use ::landlock::{
+    Access, AccessFs, CompatLevel, Compatible, Ruleset, RulesetAttr, RulesetCreatedAttr, Scope, ABI,
+};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::path::{Path, PathBuf};
+
+/// The Landlock ABI this kernel offers, 0 when it has none (or it is disabled).
+pub fn abi() -> u32 {
+    // SAFETY: landlock_create_ruleset(NULL, 0, LANDLOCK_CREATE_RULESET_VERSION) only returns
+    // the version.
+    let v = unsafe {
+        libc::syscall(
+            libc::SYS_landlock_create_ruleset,
+            std::ptr::null::<libc::c_void>(),
+            0usize,
+            1u32,
+        )
+    };
+    u32::try_from(v).unwrap_or(0)
+}
+
+/// Whether this ABI scopes signals (and abstract unix sockets) to the sandbox.
+pub fn scopes_signals(abi: u32) -> bool {
+    abi >= 6
+}
+
+/// A ruleset ready to be enforced in the program's process.
+#[derive(Debug)]
+pub struct Prepared {
+    fd: OwnedFd,
+}
+
+/// Makes the ruleset for `view`.
+pub fn prepare(view: &View) -> Result<Prepared, String> {
+    let abi = ABI::V6;
+    let read = AccessFs::from_read(abi);
+    let all = AccessFs::from_all(abi);
+    let mut ro: Vec<PathBuf> = SYSTEM.iter().map(PathBuf::from).collect();
+    ro.extend(["/proc", "/sys", "/dev"].map(PathBuf::from));
+    ro.extend(view.ro.iter().cloned());
+    let mut rw: Vec<PathBuf> = PRIVATE_DIRS.iter().map(PathBuf::from).collect();
+    rw.extend(
+        [
+            "/dev/null",
+            "/dev/zero",
+            "/dev/full",
+            "/dev/tty",
+            "/dev/mqueue",
+        ]
+        .map(PathBuf::from),
+    );
+    rw.extend(view.rw.iter().cloned());
+    let err = |e: ::landlock::RulesetError| format!("landlock: {e}");
+    let mut ruleset = Ruleset::default()
+        .set_compatibility(CompatLevel::BestEffort)
+        .handle_access(all)
+        .map_err(err)?
+        .scope(Scope::Signal | Scope::AbstractUnixSocket)
+        .map_err(err)?
+        .create()
+        .map_err(err)?;
+    for (paths, access) in [(&ro, read), (&rw, all)] {
+        for path in paths.iter().filter(|p| p.exists()) {
+            ruleset = ruleset.add_rule(rule(path, access)?).map_err(err)?;
+        }
+    }
+    let fd: Option<OwnedFd> = ruleset.into();
+    fd.map(|fd| Prepared { fd })
+        .ok_or_else(|| "landlock: not supported by this kernel".to_string())
+}
+
+fn rule(
+    path: &Path,
+    access: ::landlock::BitFlags<AccessFs>,
+) -> Result<::landlock::PathBeneath<::landlock::PathFd>, String> {
+    let fd = ::landlock::PathFd::new(path).map_err(|e| format!("landlock: {e}"))?;
+    let access = if path.is_dir() {
+        access
+    } else {
+        access & AccessFs::from_file(ABI::V6)
+    };
+    Ok(::landlock::PathBeneath::new(fd, access))
+}
+
+impl Prepared {
+    /// The ruleset's descriptor, for [`enforce`] in the program's process.
+    pub fn raw(&self) -> RawFd {
+        self.fd.as_raw_fd()
+    }
+}
+
+/// Enforces the ruleset `fd` on the calling process. Async-signal-safe: two system calls.
+pub fn enforce(fd: RawFd) -> std::io::Result<()> {
+    {
+        // SAFETY: prctl and landlock_restrict_self with a ruleset descriptor we own.
+        unsafe {
+            if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            if libc::syscall(libc::SYS_landlock_restrict_self, fd, 0u32) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+        }
+        Ok(())
+    }
+}
