@@ -34,11 +34,16 @@ pub struct Place {
 
 impl Place {
     pub fn new(mode: Mode) -> Result<Place, Failed> {
+        Place::new_in(mode, &std::env::temp_dir())
+    }
+
+    /// A place below `base` instead of the temporary folder.
+    pub fn new_in(mode: Mode, base: &Path) -> Result<Place, Failed> {
         let ids = (mode == Mode::User && is_root()).then(|| {
             let uid = NEXT_UID.fetch_sub(1, Ordering::Relaxed);
             (uid, uid)
         });
-        let dir = tempfile::Builder::new().prefix("modes-").tempdir()?;
+        let dir = tempfile::Builder::new().prefix("modes-").tempdir_in(base)?;
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755))?;
         let bin = dir.path().join("bin");
         std::fs::create_dir(&bin)?;
