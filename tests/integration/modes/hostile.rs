@@ -245,15 +245,18 @@ fn daemon_writer(mode: Mode) -> Outcome {
         // SAFETY: kill by pid of the daemon this trial's grading started.
         unsafe { libc::kill(*pid, libc::SIGKILL) };
     }
-    let left = find_named(&place, &marker);
-    if left
-        .iter()
-        .any(|p| p.starts_with("/tmp") && p.parent() == Some(Path::new("/tmp")))
-    {
-        problems.push(format!("/tmp/{marker}-tmp exists after grading"));
+    let tmp_file = Path::new("/tmp").join(format!("{marker}-tmp"));
+    if tmp_file.exists() {
+        problems.push(format!("{} exists after grading", tmp_file.display()));
     }
-    if !left.is_empty() {
-        problems.push(format!("marker files left on the machine: {left:?}"));
+    let others: Vec<PathBuf> = find_named(&place, &marker)
+        .into_iter()
+        .filter(|p| *p != tmp_file)
+        .collect();
+    if !others.is_empty() {
+        problems.push(format!(
+            "other marker files left on the machine: {others:?}"
+        ));
     }
     std::thread::sleep(Duration::from_millis(100));
     for path in find_named(&place, &marker) {
