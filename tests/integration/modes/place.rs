@@ -153,12 +153,32 @@ impl Place {
 
 impl Drop for Place {
     /// In the user mode, ends whatever still runs as the place's uid (a grader killed by its
-    /// own program leaves runs behind); the trial has already judged by then.
+    /// own program leaves runs behind) and removes what that uid left in the shared
+    /// temporary folders, so that later trials and test runs start clean. The trial has
+    /// already judged by then.
     fn drop(&mut self) {
-        if let Some((uid, _)) = self.ids {
-            for pid in processes_of(uid) {
-                // SAFETY: kill by pid, of a process running as this trial's own uid.
-                unsafe { libc::kill(pid, libc::SIGKILL) };
+        let Some((uid, _)) = self.ids else { return };
+        for pid in processes_of(uid) {
+            // SAFETY: kill by pid, of a process running as this trial's own uid.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
+        for shared in ["/tmp", "/var/tmp", "/dev/shm", "/run/lock"] {
+            let Ok(entries) = std::fs::read_dir(shared) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                use std::os::unix::fs::MetadataExt;
+                let Ok(meta) = entry.path().symlink_metadata() else {
+                    continue;
+                };
+                if meta.uid() != uid {
+                    continue;
+                }
+                let _ = if meta.is_dir() {
+                    std::fs::remove_dir_all(entry.path())
+                } else {
+                    std::fs::remove_file(entry.path())
+                };
             }
         }
     }
