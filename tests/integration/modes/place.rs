@@ -162,6 +162,11 @@ impl Drop for Place {
             // SAFETY: kill by pid, of a process running as this trial's own uid.
             unsafe { libc::kill(pid, libc::SIGKILL) };
         }
+        // SIGKILL is delivered asynchronously: let them die before removing what they made.
+        let deadline = Instant::now() + Duration::from_secs(3);
+        while !processes_of(uid).is_empty() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
         for shared in ["/tmp", "/var/tmp", "/dev/shm", "/run/lock"] {
             let Ok(entries) = std::fs::read_dir(shared) else {
                 continue;
