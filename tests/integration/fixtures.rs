@@ -9,12 +9,12 @@ use std::path::{Path, PathBuf};
 
 #[derive(Debug, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
-struct FixtureToml {
+pub struct FixtureToml {
     #[allow(dead_code)]
-    description: String,
-    exercises: Vec<String>,
+    pub description: String,
+    pub exercises: Vec<String>,
     #[serde(default)]
-    expect: BTreeMap<String, Status>,
+    pub expect: BTreeMap<String, Status>,
 }
 
 pub fn trials() -> Vec<Trial> {
@@ -52,7 +52,8 @@ pub fn trials() -> Vec<Trial> {
     trials
 }
 
-fn read(dir: &Path) -> Result<FixtureToml, String> {
+/// Reads and checks `dir/fixture.toml` (every `[expect]` key a known scenario id).
+pub fn read(dir: &Path) -> Result<FixtureToml, String> {
     let text = std::fs::read_to_string(dir.join("fixture.toml")).map_err(|e| e.to_string())?;
     let fixture: FixtureToml =
         toml::from_str(&text).map_err(|e| format!("{}: {e}", dir.display()))?;

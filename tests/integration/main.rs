@@ -11,22 +11,30 @@
 //! - `class::…`: a class of 100, partitions and merge, detection, `--repeat` (class.rs).
 //! - `course::…`: course files (course.rs).
 //! - `concurrency::…`: two gradings of fixed-name IPC programs at once agree (concurrency.rs).
+//! - `modes::…`: the CLI as root, as an ordinary user and under Docker's default confinement:
+//!   same verdicts, hostile programs contained (modes.rs, modes/).
 //!
-//! This binary is also the supervisor of the runs it grades: `main` dispatches first.
+//! Docker's confinement is reproduced by this binary itself (confine.rs).
+//!
+//! This binary is also the supervisor of the runs it grades and the confining wrapper of the
+//! container mode: `main` dispatches to both first.
 
 mod class;
 mod cli;
 mod concurrency;
+mod confine;
 mod course;
 mod fixtures;
 mod formats;
 mod hostile;
+mod modes;
 mod reference;
 mod snapshots;
 mod support;
 
 fn main() {
     harness::sandbox::supervisor::dispatch();
+    confine::dispatch();
     let args = libtest_mimic::Arguments::from_args();
     let mut trials = Vec::new();
     trials.extend(fixtures::trials());
@@ -38,5 +46,6 @@ fn main() {
     trials.extend(class::trials());
     trials.extend(course::trials());
     trials.extend(concurrency::trials());
+    trials.extend(modes::trials());
     libtest_mimic::run(&args, trials).exit();
 }
