@@ -1,32 +1,58 @@
 //! Helper programs the harness puts in a program's way — a probe standing in for a program it
-//! runs (`./run.py`), a shim first on PATH (`ffmpeg`) — and the records they leave behind.
+//! runs (`./run.py`), a shim first on PATH (`ffmpeg`) — and the records they send.
 //!
-//! The helpers are small python3 scripts. They append one JSON object per line to a records
-//! file in a folder of the scenario's scratch that the run's uid may write, so what they saw
-//! (their arguments, pids, byte counts, start and end times on the monotonic clock) is known
-//! from the processes themselves, not guessed from the program's output. Waiting for a record
-//! is waiting for an inotify event on that folder, with a deadline.
+//! The helpers are small python3 scripts. They connect to a unix socket the harness listens
+//! on and send one JSON object per line (their arguments, pids, byte counts, start and end
+//! times on the monotonic clock), so what they saw is known from the processes themselves, not
+//! guessed from the program's output. The program cannot forge a record: a connection counts
+//! only when the kernel names its peer as a Python interpreter running, untraced and without
+//! injected code, a helper script the harness installed, byte for byte (`verify`). Waiting for
+//! a record is waiting on a condition variable, with a deadline.
+
+mod verify;
 
 use crate::outcome::Failure;
 use crate::scenario::Ctx;
-use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
-use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify};
 use serde_json::Value;
-use std::os::fd::AsFd;
+use std::io::BufRead;
 use std::os::unix::fs::PermissionsExt;
+use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
+use verify::Trusted;
 
-/// The JSON-lines file helper scripts append to.
-#[derive(Debug, Clone)]
+/// Most records kept per socket (a helper sends a handful).
+const MAX_RECORDS: usize = 10_000;
+
+/// What has arrived.
+#[derive(Debug, Default)]
+struct Inbox {
+    records: Vec<Value>,
+    /// Why connections were not believed.
+    rejected: Vec<String>,
+}
+
+#[derive(Debug, Default)]
+struct Shared {
+    inbox: Mutex<Inbox>,
+    changed: Condvar,
+    trusted: Mutex<Vec<Trusted>>,
+    stop: AtomicBool,
+}
+
+/// The records socket of one scenario's helpers.
+#[derive(Debug)]
 pub struct Records {
     dir: PathBuf,
-    file: PathBuf,
+    socket: PathBuf,
+    shared: Arc<Shared>,
 }
 
 impl Records {
-    /// A fresh folder `name` in the scenario's scratch, writable by the run's uid, that will
-    /// hold `records.jsonl`.
+    /// A fresh folder `name` in the scenario's scratch, writable by the run's uid (helpers
+    /// may keep logs there), with the records socket `records.sock` in it.
     pub fn create(ctx: &Ctx, name: &str) -> Result<Records, Failure> {
         let dir = ctx.scratch().join(name);
         let fault =
@@ -36,9 +62,17 @@ impl Records {
             std::os::unix::fs::chown(&dir, Some(uid), Some(gid)).map_err(fault)?;
         }
         std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).map_err(fault)?;
+        let socket = dir.join("records.sock");
+        let listener = UnixListener::bind(&socket).map_err(fault)?;
+        std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o777)).map_err(fault)?;
+        listener.set_nonblocking(true).map_err(fault)?;
+        let shared = Arc::new(Shared::default());
+        let serving = shared.clone();
+        std::thread::spawn(move || accept_loop(&listener, &serving));
         Ok(Records {
-            file: dir.join("records.jsonl"),
             dir,
+            socket,
+            shared,
         })
     }
 
@@ -47,21 +81,36 @@ impl Records {
         &self.dir
     }
 
-    /// The records file the helpers append to.
-    pub fn file(&self) -> &Path {
-        &self.file
+    /// The socket the helpers send their records to.
+    pub fn socket(&self) -> &Path {
+        &self.socket
     }
 
-    /// Every record so far, in order; a line that is not a JSON object is skipped.
+    /// Writes the python3 helper `body` to `path` (see [`install_script`]) and believes
+    /// connections from processes running it.
+    pub fn install(&self, path: &Path, python: &Path, body: &str) -> Result<(), Failure> {
+        let text = install_script(path, python, body)?;
+        if let Ok(mut trusted) = self.shared.trusted.lock() {
+            trusted.push(Trusted { text });
+        }
+        Ok(())
+    }
+
+    /// Every record so far, in order.
     pub fn read(&self) -> Vec<Value> {
-        std::fs::read(&self.file)
-            .map(|bytes| {
-                String::from_utf8_lossy(&bytes)
-                    .lines()
-                    .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-                    .filter(Value::is_object)
-                    .collect()
-            })
+        self.shared
+            .inbox
+            .lock()
+            .map(|i| i.records.clone())
+            .unwrap_or_default()
+    }
+
+    /// Why connections were not believed (a program posing as a helper), for feedback.
+    pub fn rejected(&self) -> Vec<String> {
+        self.shared
+            .inbox
+            .lock()
+            .map(|i| i.rejected.clone())
             .unwrap_or_default()
     }
 
@@ -74,42 +123,103 @@ impl Records {
         done: impl Fn(&[Value]) -> bool,
     ) -> (bool, Vec<Value>) {
         let deadline = Instant::now() + within.mul_f64(scale);
-        let watch = Inotify::init(InitFlags::IN_NONBLOCK | InitFlags::IN_CLOEXEC).ok();
-        if let Some(w) = &watch {
-            let mask = AddWatchFlags::IN_MODIFY
-                | AddWatchFlags::IN_CLOSE_WRITE
-                | AddWatchFlags::IN_CREATE
-                | AddWatchFlags::IN_MOVED_TO;
-            let _ = w.add_watch(&self.dir, mask);
-        }
+        let Ok(mut inbox) = self.shared.inbox.lock() else {
+            return (false, Vec::new());
+        };
         loop {
-            let records = self.read();
-            if done(&records) {
-                return (true, records);
+            if done(&inbox.records) {
+                return (true, inbox.records.clone());
             }
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
-                return (false, records);
+                return (false, inbox.records.clone());
             }
-            // The inotify event is the wake-up; the cap only guards against a missed one.
-            let nap = left.min(Duration::from_millis(250));
-            match &watch {
-                Some(w) => {
-                    let timeout = PollTimeout::try_from(nap).unwrap_or(PollTimeout::ZERO);
-                    let mut fds = [PollFd::new(w.as_fd(), PollFlags::POLLIN)];
-                    if poll(&mut fds, timeout).unwrap_or(0) > 0 {
-                        while w.read_events().is_ok_and(|e| !e.is_empty()) {}
-                    }
+            inbox = match self.shared.changed.wait_timeout(inbox, left) {
+                Ok((guard, _)) => guard,
+                Err(_) => return (false, Vec::new()),
+            };
+        }
+    }
+}
+
+impl Drop for Records {
+    fn drop(&mut self) {
+        self.shared.stop.store(true, Ordering::SeqCst);
+    }
+}
+
+/// Accepts helpers until the records are dropped (checking every 50 ms).
+fn accept_loop(listener: &UnixListener, shared: &Arc<Shared>) {
+    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+    use std::os::fd::AsFd;
+    while !shared.stop.load(Ordering::SeqCst) {
+        let mut fds = [PollFd::new(listener.as_fd(), PollFlags::POLLIN)];
+        if poll(&mut fds, PollTimeout::from(50u8)).unwrap_or(0) == 0 {
+            continue;
+        }
+        let Ok((stream, _)) = listener.accept() else {
+            continue;
+        };
+        let _ = stream.set_nonblocking(false);
+        let trusted = shared.trusted.lock().map(|t| t.clone()).unwrap_or_default();
+        match verify::peer(&stream, &trusted) {
+            Ok(()) => {
+                let serving = shared.clone();
+                std::thread::spawn(move || receive(stream, &serving));
+            }
+            Err(why) => {
+                if let Ok(mut inbox) = shared.inbox.lock() {
+                    inbox.rejected.push(why);
                 }
-                None => std::thread::sleep(nap.min(Duration::from_millis(20))),
             }
         }
     }
 }
 
-/// Writes the python3 script `body` to `path` with `python` as its interpreter line, mode
-/// 0755, replacing whatever was there.
-pub fn install_script(path: &Path, python: &Path, body: &str) -> Result<(), Failure> {
+/// Reads one believed helper's records until it closes.
+fn receive(stream: UnixStream, shared: &Shared) {
+    let reader = std::io::BufReader::new(stream);
+    for line in reader.split(b'\n') {
+        let Ok(line) = line else { break };
+        let Ok(record) = serde_json::from_slice::<Value>(&line) else {
+            continue;
+        };
+        if !record.is_object() {
+            continue;
+        }
+        if let Ok(mut inbox) = shared.inbox.lock() {
+            if inbox.records.len() < MAX_RECORDS {
+                inbox.records.push(record);
+            }
+        }
+        shared.changed.notify_all();
+    }
+}
+
+/// The Python lines a helper starts with: `note(**record)` sends a record to the harness
+/// (`SOCK` is filled in).
+pub const NOTE: &str = r#"import json, os, socket, time
+def _connect(path):
+    try:
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.connect(path)
+        return s
+    except OSError:
+        return None
+_SOCK = _connect(@SOCK@)
+def note(**record):
+    record.update(pid=os.getpid(), t=time.monotonic())
+    if _SOCK is not None:
+        try:
+            _SOCK.sendall((json.dumps(record) + "\n").encode())
+        except OSError:
+            pass
+"#;
+
+/// Writes the python3 script `body` to `path` with `python -I` (isolated: no `PYTHON*`
+/// variables, no user site) as its interpreter line, mode 0755, replacing whatever was
+/// there. Returns the text written.
+pub fn install_script(path: &Path, python: &Path, body: &str) -> Result<Vec<u8>, Failure> {
     let fault = |e: std::io::Error| {
         Failure::error(format!(
             "grader fault: installing {}: {e}",
@@ -123,9 +233,10 @@ pub fn install_script(path: &Path, python: &Path, body: &str) -> Result<(), Fail
             std::fs::remove_file(path).map_err(fault)?;
         }
     }
-    let text = format!("#!{}\n{body}", python.display());
-    std::fs::write(path, text).map_err(fault)?;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).map_err(fault)
+    let text = format!("#!{} -I\n{body}", python.display());
+    std::fs::write(path, &text).map_err(fault)?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).map_err(fault)?;
+    Ok(text.into_bytes())
 }
 
 /// `text` as a Python string literal (JSON string syntax is valid Python).

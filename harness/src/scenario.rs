@@ -314,6 +314,15 @@ impl<'a> Ctx<'a> {
     }
 }
 
+impl Drop for Ctx<'_> {
+    /// Removes the scenario's folder while its identity is still leased: a uid handed to the
+    /// next run must not own files of this one (which that run's teardown would find in
+    /// `/tmp` and blame on its own program).
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
 /// Whether `tool` is on the grader's PATH.
 pub fn have(tool: &Tool) -> bool {
     crate::settings::which(tool.command).is_some()

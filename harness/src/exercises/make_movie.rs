@@ -63,12 +63,8 @@ pub static EXERCISE: Exercise = Exercise {
 };
 
 const SHIM: &str = r#"# ffmpeg shim of the grading harness: counts what reaches ffmpeg, then hands it all on
-import json, os, subprocess, sys, time
-LOG, REAL, FFLOG, EXPECTED = @LOG@, @REAL@, @FFLOG@, @EXPECTED@
-def note(**record):
-    record.update(pid=os.getpid(), t=time.monotonic())
-    with open(LOG, "a") as f:
-        f.write(json.dumps(record) + "\n")
+import subprocess, sys
+REAL, FFLOG, EXPECTED = @REAL@, @FFLOG@, @EXPECTED@
 note(event="start", argv=sys.argv[1:], ppid=os.getppid())
 with open(FFLOG, "ab") as log:
     real = subprocess.Popen([REAL] + sys.argv[1:], stdin=subprocess.PIPE, stderr=log)
@@ -150,13 +146,16 @@ fn observe(ctx: &mut Ctx) -> Result<Observed, Failure> {
     let shim_dir = ctx.scratch().join("shim");
     std::fs::create_dir_all(&shim_dir)
         .map_err(|e| Failure::error(format!("grader fault: making the shim folder: {e}")))?;
-    let body = SHIM
-        .replace("@LOG@", &probe::py_str(&records.file().to_string_lossy()))
+    let note = probe::NOTE.replace(
+        "@SOCK@",
+        &probe::py_str(&records.socket().to_string_lossy()),
+    );
+    let body = format!("{note}{SHIM}")
         .replace("@REAL@", &probe::py_str(&real.to_string_lossy()))
         .replace("@FFLOG@", &probe::py_str(&log.to_string_lossy()))
         .replace("@EXPECTED@", &EXPECTED_BYTES.to_string());
     let python = ctx.settings().python.clone();
-    probe::install_script(&shim_dir.join("ffmpeg"), &python, &body)?;
+    records.install(&shim_dir.join("ffmpeg"), &python, &body)?;
     let mut run = ctx.start(Launch::new().path_first(&shim_dir))?;
     let scale = ctx.settings().time_scale;
     let exited = wait_program(&mut run, &records, scale);
@@ -169,6 +168,11 @@ fn observe(ctx: &mut Ctx) -> Result<Observed, Failure> {
     let (_, recs) = records.wait(DRAIN_WAIT, scale, |r| {
         probe::events(r, "start").len() <= probe::events(r, "done").len()
     });
+    for why in records.rejected() {
+        run.note(format!(
+            "a connection to the harness's records was not believed: {why}"
+        ));
+    }
     let starts: Vec<Value> = probe::events(&recs, "start").into_iter().cloned().collect();
     let exit = exited?;
     ensure!(

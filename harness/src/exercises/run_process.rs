@@ -39,13 +39,8 @@ pub static EXERCISE: Exercise = Exercise {
 
 /// The probe. `LOG` is filled in; it lingers `LINGER` seconds before its end record.
 const PROBE: &str = r#"# run.py probe of the grading harness: records each start and end, prints like run.py
-import json, os, sys, time
-LOG = @LOG@
+import sys
 LINGER = 0.1
-def note(**record):
-    record.update(pid=os.getpid(), t=time.monotonic())
-    with open(LOG, "a") as f:
-        f.write(json.dumps(record) + "\n")
 args = sys.argv[1:]
 note(event="start", argv=args, name=sys.argv[0], ppid=os.getppid())
 count, code = 10, 0
@@ -92,10 +87,14 @@ impl Start {
 /// Installs the probe, runs the program to its end, and waits for every probe run to end.
 fn observe(ctx: &mut Ctx) -> Result<(crate::run::Run, Vec<Start>), Failure> {
     let records = Records::create(ctx, "probe")?;
-    let body = PROBE.replace("@LOG@", &probe::py_str(&records.file().to_string_lossy()));
+    let note = probe::NOTE.replace(
+        "@SOCK@",
+        &probe::py_str(&records.socket().to_string_lossy()),
+    );
+    let body = format!("{note}{PROBE}");
     let python = ctx.settings().python.clone();
     for name in ["run.py", "run"] {
-        probe::install_script(&ctx.workdir().join(name), &python, &body)?;
+        records.install(&ctx.workdir().join(name), &python, &body)?;
     }
     let mut run = ctx.start(Launch::new())?;
     run.wait_exit(WAIT)?;
@@ -103,6 +102,11 @@ fn observe(ctx: &mut Ctx) -> Result<(crate::run::Run, Vec<Start>), Failure> {
     let (_, recs) = records.wait(Duration::from_secs(3), scale, |r| {
         probe::events(r, "start").len() <= probe::events(r, "end").len()
     });
+    for why in records.rejected() {
+        run.note(format!(
+            "a connection to the harness's records was not believed: {why}"
+        ));
+    }
     Ok((run, starts(&recs)))
 }
 
