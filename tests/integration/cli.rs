@@ -155,19 +155,12 @@ fn full_marks_exit_zero() -> Outcome {
 fn list_ids() -> Outcome {
     let out = sysgrade().arg("list").output()?;
     let listed = String::from_utf8_lossy(&out.stdout).into_owned();
-    let catalogue = std::fs::read_to_string(support::root().join("../shared/scenario-ids.txt"))
-        .unwrap_or_default();
-    let implemented: Vec<&str> = harness::exercises::ALL
-        .iter()
-        .filter(|e| !e.scenarios.is_empty())
-        .map(|e| e.id)
-        .collect();
-    for id in catalogue
-        .lines()
-        .filter(|l| implemented.iter().any(|e| l.starts_with(&format!("{e}."))))
-    {
-        if !listed.lines().any(|l| l == id) {
-            return Err(format!("catalogue id {id} is not listed").into());
+    for id in crate::tidy::published()? {
+        if !listed
+            .lines()
+            .any(|l| l.split_whitespace().next() == Some(id.as_str()))
+        {
+            return Err(format!("published id {id} is not listed by `sysgrade list`").into());
         }
     }
     Ok(())

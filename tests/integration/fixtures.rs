@@ -72,6 +72,17 @@ pub fn read(dir: &Path) -> Result<FixtureToml, String> {
 fn check(dir: &Path, exercise: &str, expect: &BTreeMap<String, Status>) -> Outcome {
     let result = support::grade_dir(&support::settings(), dir, &[exercise])?;
     let mut wrong = Vec::new();
+    let seen: Vec<&str> = result
+        .exercises
+        .iter()
+        .flat_map(|e| &e.scenarios)
+        .map(|s| s.id.as_str())
+        .collect();
+    for id in expect.keys() {
+        if id.starts_with(&format!("{exercise}.")) && !seen.contains(&id.as_str()) {
+            wrong.push(format!("{id}: declared in fixture.toml, but not in the results"));
+        }
+    }
     for s in result.exercises.iter().flat_map(|e| &e.scenarios) {
         let want = expect.get(&s.id).copied().unwrap_or(Status::Pass);
         if s.status == Status::Skip && !support::tools_required() {

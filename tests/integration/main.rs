@@ -11,6 +11,8 @@
 //! - `class::…`: a class of 100, partitions and merge, detection, `--repeat` (class.rs).
 //! - `course::…`: course files (course.rs).
 //! - `concurrency::…`: two gradings of fixed-name IPC programs at once agree (concurrency.rs).
+//! - `tidy::…`: scenario ids match `scenario-ids.txt`; every id has a failing and a passing
+//!   fixture (tidy.rs).
 //! - `modes::…`: the CLI as root, as an ordinary user and under Docker's default confinement:
 //!   same verdicts, hostile programs contained (modes.rs, modes/).
 //!
@@ -31,6 +33,7 @@ mod modes;
 mod reference;
 mod snapshots;
 mod support;
+mod tidy;
 
 fn main() {
     harness::sandbox::supervisor::dispatch();
@@ -46,6 +49,7 @@ fn main() {
     trials.extend(class::trials());
     trials.extend(course::trials());
     trials.extend(concurrency::trials());
+    trials.extend(tidy::trials());
     trials.extend(modes::trials());
     libtest_mimic::run(&args, trials).exit();
 }
