@@ -15,6 +15,13 @@ pub fn judge(records: &[(String, Vec<RunRecord>)]) -> (Status, String) {
             }
         }
     }
+    if runs == 0 {
+        return (
+            Status::Skip,
+            "no run took place (the exercise's scenarios were skipped), so there is nothing to judge"
+                .into(),
+        );
+    }
     if findings.is_empty() {
         (
             Status::Pass,
@@ -31,5 +38,17 @@ pub fn judge(records: &[(String, Vec<RunRecord>)]) -> (Status, String) {
             text.push_str(&format!("; and {more} more"));
         }
         (Status::Fail, text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nothing_ran_is_a_skip_not_a_pass() {
+        let (status, feedback) = judge(&[("plotter.animates".into(), Vec::new())]);
+        assert_eq!(status, Status::Skip);
+        assert!(feedback.contains("no run took place"));
     }
 }

@@ -272,6 +272,8 @@ impl<'a> Ctx<'a> {
             own_root: self.own_root.clone(),
             records: self.records.clone(),
             label: format!("run {}", self.started),
+            ending: crate::exercises::get(self.exercise)
+                .map_or(nix::sys::signal::Signal::SIGTERM, |e| e.ending),
         };
         match Run::start(
             &self.settings.supervisor,

@@ -40,7 +40,7 @@ impl Settings {
         Settings {
             time_scale,
             jobs: default_jobs(),
-            supervisor: std::env::current_exe().unwrap_or_else(|_| PathBuf::from("/proc/self/exe")),
+            supervisor: own_binary(),
             python: default_python(),
             limits: Limits::default(),
             output_cap: 1 << 20,
@@ -49,6 +49,17 @@ impl Settings {
             build_limit_secs: 300,
             keep_transcripts: false,
         }
+    }
+}
+
+/// This binary, to be re-run as a supervisor: `/proc/self/exe`, which names the running image
+/// even once a rebuild has replaced the file (a lecturer rebuilding while a class grades).
+fn own_binary() -> PathBuf {
+    let proc = PathBuf::from("/proc/self/exe");
+    if proc.exists() {
+        proc
+    } else {
+        std::env::current_exe().unwrap_or(proc)
     }
 }
 

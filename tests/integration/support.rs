@@ -22,6 +22,12 @@ pub fn skip_without(tool: &str, install: &str) -> Result<bool, libtest_mimic::Fa
     if harness::settings::which(tool).is_some() {
         return Ok(false);
     }
+    skip_missing(tool, install)
+}
+
+/// For a `tool` known to be missing: `Ok(true)` (a note is printed), or an error when tools
+/// are required (CI).
+pub fn skip_missing(tool: &str, install: &str) -> Result<bool, libtest_mimic::Failed> {
     if tools_required() {
         return Err(format!("`{tool}` is required ({REQUIRE_TOOLS} is set): {install}").into());
     }
@@ -74,7 +80,7 @@ pub fn human(result: &SubmissionResult) -> String {
 /// Filters that make reports and transcripts stable: pids, uids, paths, times, percentages.
 pub fn redactions() -> Vec<(&'static str, &'static str)> {
     vec![
-        (r"/tmp/sysgrade-[A-Za-z0-9]+(/sub-\d+/run-\d+)?", "[ROOT]"),
+        (r"/tmp/sysgrade\\?-[A-Za-z0-9]+(/sub\\?-\d+/run\\?-\d+)?", "[ROOT]"),
         (
             r"(?i)(pid|process id|process id is|pid is|child of pid)( |\D{0,3})\d+",
             "$1$2[PID]",
@@ -122,7 +128,11 @@ pub fn insta_settings() -> insta::Settings {
     s.set_snapshot_path(root().join("snapshots"));
     s.set_prepend_module_to_snapshot(false);
     s.set_omit_expression(true);
-    s.add_filter(&regex::escape(&root().display().to_string()), "[REPO]");
+    // The checkout's path, as written and as the Markdown report escapes it (a path may
+    // hold `-`, `_`, spaces…).
+    let repo = root().display().to_string();
+    s.add_filter(&regex::escape(&harness::report::markdown::md(&repo)), "[REPO]");
+    s.add_filter(&regex::escape(&repo), "[REPO]");
     for (pattern, replacement) in redactions() {
         s.add_filter(pattern, replacement);
     }

@@ -22,6 +22,7 @@ pub static EXERCISE: Exercise = Exercise {
     id: "copy_project",
     lecture: &["FileSystem/copy_project.py"],
     aliases: &[],
+    ending: nix::sys::signal::Signal::SIGINT,
     scenarios: &[
         Scenario {
             id: "tree",

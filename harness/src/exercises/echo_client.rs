@@ -22,6 +22,7 @@ pub static EXERCISE: Exercise = Exercise {
     id: "echo_client",
     lecture: &["SimpleSocket/client.py"],
     aliases: &[],
+    ending: nix::sys::signal::Signal::SIGINT,
     scenarios: &[
         Scenario {
             id: "exchange",

@@ -17,6 +17,7 @@ pub static EXERCISE: Exercise = Exercise {
     id: "echo_server",
     lecture: &["SimpleSocket/server.py"],
     aliases: &[],
+    ending: nix::sys::signal::Signal::SIGINT,
     scenarios: &[
         Scenario {
             id: "reverse",

@@ -13,6 +13,7 @@ pub static EXERCISE: Exercise = Exercise {
     id: "env",
     lecture: &["Env/env.cpp", "Env/env.py"],
     aliases: &[],
+    ending: nix::sys::signal::Signal::SIGINT,
     scenarios: &[
         Scenario {
             id: "unset",

@@ -13,6 +13,7 @@ pub static EXERCISE: Exercise = Exercise {
     id: "environ",
     lecture: &["Env/env2.cpp"],
     aliases: &[],
+    ending: nix::sys::signal::Signal::SIGINT,
     scenarios: &[Scenario {
         id: "exact",
         summary: "prints exactly the KEY=VALUE pairs of its environment",

@@ -16,6 +16,7 @@ pub static EXERCISE: Exercise = Exercise {
     id: "fifo_client",
     lecture: &["SimpleFiFo/client.py"],
     aliases: &[],
+    ending: nix::sys::signal::Signal::SIGINT,
     scenarios: &[
         Scenario {
             id: "lines",

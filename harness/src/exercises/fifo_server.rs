@@ -20,6 +20,7 @@ pub static EXERCISE: Exercise = Exercise {
     id: "fifo_server",
     lecture: &["SimpleFiFo/server.py"],
     aliases: &[],
+    ending: nix::sys::signal::Signal::SIGINT,
     scenarios: &[
         Scenario {
             id: "fifo",

@@ -24,6 +24,7 @@ pub static EXERCISE: Exercise = Exercise {
     id: "files",
     lecture: &["FileSystem/file.py"],
     aliases: &[],
+    ending: nix::sys::signal::Signal::SIGINT,
     scenarios: &[
         Scenario {
             id: "created",

@@ -22,6 +22,7 @@ pub static EXERCISE: Exercise = Exercise {
     id: "fork_exec",
     lecture: &[],
     aliases: &[],
+    ending: nix::sys::signal::Signal::SIGINT,
     scenarios: &[
         Scenario {
             id: "counts",

@@ -18,6 +18,7 @@ pub static EXERCISE: Exercise = Exercise {
     id: "image_fifo",
     lecture: &["ImageFIFO/createImage.py"],
     aliases: &[],
+    ending: nix::sys::signal::Signal::SIGINT,
     scenarios: &[
         Scenario {
             id: "frames",

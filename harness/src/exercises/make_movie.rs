@@ -40,6 +40,7 @@ pub static EXERCISE: Exercise = Exercise {
     id: "make_movie",
     lecture: &["Subprocess/make_movie.py"],
     aliases: &[],
+    ending: nix::sys::signal::Signal::SIGINT,
     scenarios: &[
         Scenario {
             id: "piped",

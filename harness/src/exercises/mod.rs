@@ -32,6 +32,10 @@ pub struct Exercise {
     pub lecture: &'static [&'static str],
     /// Other conventional file stems (besides the id).
     pub aliases: &'static [&'static str],
+    /// How a person ends the program (Ctrl-C, `kill`, SIGHUP for signals). When a scenario
+    /// is over and the program still runs, the harness ends it this way first, with a grace,
+    /// so that what it cleans up on that signal is not blamed on it.
+    pub ending: nix::sys::signal::Signal,
     pub scenarios: &'static [Scenario],
 }
 

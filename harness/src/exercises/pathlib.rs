@@ -24,6 +24,7 @@ pub static EXERCISE: Exercise = Exercise {
     id: "pathlib",
     lecture: &["FileSystem/path_lib.py"],
     aliases: &["path_lib"],
+    ending: nix::sys::signal::Signal::SIGINT,
     scenarios: &[Scenario {
         id: "output",
         summary: "working directory, its name, Users/jmacey/test.py, .py, $HOME/scripts/test.py",

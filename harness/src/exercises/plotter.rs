@@ -24,6 +24,7 @@ pub static EXERCISE: Exercise = Exercise {
     id: "plotter",
     lecture: &[],
     aliases: &[],
+    ending: nix::sys::signal::Signal::SIGINT,
     scenarios: &[
         Scenario {
             id: "animates",

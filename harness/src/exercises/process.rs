@@ -12,6 +12,7 @@ pub static EXERCISE: Exercise = Exercise {
     id: "process",
     lecture: &["Processes/process.cpp"],
     aliases: &[],
+    ending: nix::sys::signal::Signal::SIGINT,
     scenarios: &[
         Scenario {
             id: "ids",

@@ -14,6 +14,7 @@ pub static EXERCISE: Exercise = Exercise {
     id: "procloop",
     lecture: &["Processes/procloop.cpp"],
     aliases: &[],
+    ending: nix::sys::signal::Signal::SIGTERM,
     scenarios: &[
         Scenario {
             id: "first_line",

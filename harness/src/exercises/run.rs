@@ -16,6 +16,7 @@ pub static EXERCISE: Exercise = Exercise {
     id: "run",
     lecture: &["Subprocess/run.py"],
     aliases: &[],
+    ending: nix::sys::signal::Signal::SIGINT,
     scenarios: &[
         Scenario {
             id: "default",

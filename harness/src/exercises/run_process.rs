@@ -21,6 +21,7 @@ pub static EXERCISE: Exercise = Exercise {
     id: "run_process",
     lecture: &["Subprocess/run_process.py"],
     aliases: &[],
+    ending: nix::sys::signal::Signal::SIGINT,
     scenarios: &[
         Scenario {
             id: "children",

@@ -18,6 +18,7 @@ pub static EXERCISE: Exercise = Exercise {
     id: "shm_image",
     lecture: &[],
     aliases: &[],
+    ending: nix::sys::signal::Signal::SIGINT,
     scenarios: &[
         Scenario {
             id: "content",

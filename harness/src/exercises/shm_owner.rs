@@ -17,6 +17,7 @@ pub static EXERCISE: Exercise = Exercise {
     id: "shm_owner",
     lecture: &[],
     aliases: &[],
+    ending: nix::sys::signal::Signal::SIGINT,
     scenarios: &[
         Scenario {
             id: "created",

@@ -14,6 +14,7 @@ pub static EXERCISE: Exercise = Exercise {
     id: "signal_catcher",
     lecture: &["Processes/signal_test.py"],
     aliases: &[],
+    ending: nix::sys::signal::Signal::SIGTERM,
     scenarios: &[
         Scenario {
             id: "sighup",

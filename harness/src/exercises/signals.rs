@@ -15,6 +15,7 @@ pub static EXERCISE: Exercise = Exercise {
     id: "signals",
     lecture: &["Processes/signal.cpp"],
     aliases: &[],
+    ending: nix::sys::signal::Signal::SIGHUP,
     scenarios: &[
         Scenario {
             id: "sigint_survives",

@@ -40,6 +40,8 @@ pub struct RunContext {
     pub records: Arc<Mutex<Vec<RunRecord>>>,
     /// A label for the run in the transcript ("run 2").
     pub label: String,
+    /// How a person ends the program; the teardown does the same before any SIGKILL.
+    pub ending: Signal,
 }
 
 /// Set-up run inside a held run's namespaces before the program starts.

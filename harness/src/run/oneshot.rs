@@ -34,6 +34,7 @@ pub fn run_to_end(
         own_root: own_root.to_path_buf(),
         records: records.clone(),
         label: "build".into(),
+        ending: nix::sys::signal::Signal::SIGTERM,
     };
     let mut run = match Run::start(&settings.supervisor, spec, settings.output_cap, ctx, None)? {
         Ok(run) => run,

@@ -86,11 +86,9 @@ pub(super) fn teardown(run: &mut Run, mut launched: Launched) -> RunRecord {
         .supervisor_pid()
         .unwrap_or(launched.handle.child.id() as i32);
 
-    if run.exit().is_none() && main > 0 {
+    if still_running(run, grace / 3) {
         leftovers.zombies = lingering_zombies(main, grace / 3);
-        shared
-            .note("the program was still running at the end of the scenario: the harness ended it");
-        let _ = kill(Pid::from_raw(main), Signal::SIGKILL);
+        end_as_a_person_would(run, &shared, main, grace);
     }
     let _ = shared.wait_for(Instant::now() + grace, |st| st.empty.then_some(()));
     if !shared.lock().empty {
@@ -122,6 +120,42 @@ pub(super) fn teardown(run: &mut Run, mut launched: Launched) -> RunRecord {
         label: run.ctx.label.clone(),
         transcript,
         leftovers,
+    }
+}
+
+/// Whether the program still runs at the end of the scenario. One that already died may not
+/// have been reported yet: its exit is waited for (briefly) instead of calling it running.
+fn still_running(run: &Run, within: Duration) -> bool {
+    let main = run.pid();
+    if run.exit().is_some() || main <= 0 {
+        return false;
+    }
+    let alive = procfs::read(main).is_some_and(|p| !p.is_zombie());
+    if alive {
+        return true;
+    }
+    let reported = run
+        .shared
+        .wait_for(Instant::now() + within, |st| st.main_exit.map(|_| ()));
+    reported.is_none() && procfs::read(main).is_some_and(|p| !p.is_zombie())
+}
+
+/// Ends a program still running when its scenario is over the way a person would (the
+/// exercise's ending signal: Ctrl-C, `kill`, SIGHUP), so that what it cleans up then is not
+/// blamed on it; SIGKILL only when it has not ended within `grace`.
+fn end_as_a_person_would(run: &Run, shared: &Shared, main: i32, grace: Duration) {
+    let sig = run.ctx.ending;
+    shared.note(format!(
+        "the scenario was over and the program still ran: the harness sent {sig}, as a person ending it would"
+    ));
+    let _ = kill(Pid::from_raw(main), sig);
+    let ended = shared.wait_for(Instant::now() + grace, |st| st.main_exit.map(|_| ()));
+    if ended.is_none() {
+        shared.note(format!(
+            "it was still running {} after {sig}: the harness killed it (SIGKILL)",
+            super::secs(grace.div_f64(run.ctx.time_scale))
+        ));
+        let _ = kill(Pid::from_raw(main), Signal::SIGKILL);
     }
 }
 
