@@ -80,7 +80,9 @@ fn check(dir: &Path, exercise: &str, expect: &BTreeMap<String, Status>) -> Outco
         .collect();
     for id in expect.keys() {
         if id.starts_with(&format!("{exercise}.")) && !seen.contains(&id.as_str()) {
-            wrong.push(format!("{id}: declared in fixture.toml, but not in the results"));
+            wrong.push(format!(
+                "{id}: declared in fixture.toml, but not in the results"
+            ));
         }
     }
     for s in result.exercises.iter().flat_map(|e| &e.scenarios) {
@@ -105,6 +107,7 @@ fn check(dir: &Path, exercise: &str, expect: &BTreeMap<String, Status>) -> Outco
         }
     }
     if wrong.is_empty() {
+        pin_feedback(dir, exercise, &result);
         Ok(())
     } else {
         Err(Failed::from(format!(
@@ -113,4 +116,30 @@ fn check(dir: &Path, exercise: &str, expect: &BTreeMap<String, Status>) -> Outco
             support::human(&result)
         )))
     }
+}
+
+/// Pins what a student reads: the redacted human report of a single-defect fixture (without
+/// transcripts, whose interleaving depends on timing) as an insta snapshot, so a change in
+/// feedback is reviewed like a change in the reference. Reports with a skipped scenario (a
+/// tool missing here) are not compared.
+fn pin_feedback(dir: &Path, exercise: &str, result: &harness::result::SubmissionResult) {
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let whole = ["good-", "hostile-", "lecture-layout", "mapped"];
+    if whole.iter().any(|w| name.starts_with(w)) {
+        return;
+    }
+    let skipped = result
+        .exercises
+        .iter()
+        .flat_map(|e| &e.scenarios)
+        .any(|s| s.status == Status::Skip);
+    if skipped {
+        return;
+    }
+    let text = crate::snapshots::without_transcripts(&support::redact(&support::human(result)));
+    support::insta_settings()
+        .bind(|| insta::assert_snapshot!(format!("feedback__{name}__{exercise}"), text));
 }

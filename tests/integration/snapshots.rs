@@ -27,7 +27,10 @@ pub fn trials() -> Vec<Trial> {
             format!("snapshot::report::{name}"),
             move || report(name, None),
         ));
-        for e in harness::exercises::ALL.iter().filter(|e| !tools(e.id).is_empty()) {
+        for e in harness::exercises::ALL
+            .iter()
+            .filter(|e| !tools(e.id).is_empty())
+        {
             trials.push(Trial::test(
                 format!("snapshot::report::{name}::{}", e.id),
                 move || report(name, Some(e.id)),
@@ -133,7 +136,7 @@ fn report(name: &str, only: Option<&'static str>) -> Outcome {
     Ok(())
 }
 
-fn without_transcripts(report: &str) -> String {
+pub fn without_transcripts(report: &str) -> String {
     report
         .lines()
         .filter(|l| {

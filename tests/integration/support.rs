@@ -80,7 +80,10 @@ pub fn human(result: &SubmissionResult) -> String {
 /// Filters that make reports and transcripts stable: pids, uids, paths, times, percentages.
 pub fn redactions() -> Vec<(&'static str, &'static str)> {
     vec![
-        (r"/tmp/sysgrade\\?-[A-Za-z0-9]+(/sub\\?-\d+/run\\?-\d+)?", "[ROOT]"),
+        (
+            r"/tmp/sysgrade\\?-[A-Za-z0-9]+(/sub\\?-\d+/run\\?-\d+)?",
+            "[ROOT]",
+        ),
         (
             r"(?i)(pid|process id|process id is|pid is|child of pid)( |\D{0,3})\d+",
             "$1$2[PID]",
@@ -131,7 +134,10 @@ pub fn insta_settings() -> insta::Settings {
     // The checkout's path, as written and as the Markdown report escapes it (a path may
     // hold `-`, `_`, spaces…).
     let repo = root().display().to_string();
-    s.add_filter(&regex::escape(&harness::report::markdown::md(&repo)), "[REPO]");
+    s.add_filter(
+        &regex::escape(&harness::report::markdown::md(&repo)),
+        "[REPO]",
+    );
     s.add_filter(&regex::escape(&repo), "[REPO]");
     for (pattern, replacement) in redactions() {
         s.add_filter(pattern, replacement);

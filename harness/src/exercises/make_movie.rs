@@ -99,9 +99,10 @@ sys.exit(code)
 const FRAME_BYTES: u64 = video::WIDTH * video::HEIGHT * 4;
 const EXPECTED_BYTES: u64 = video::FRAMES * FRAME_BYTES;
 /// How long the program may take (the lecture's pure-Python drawing takes seconds).
-const EXIT_WAIT: Duration = Duration::from_secs(30);
-/// How long ffmpeg may take to finish once its input is closed.
-const DRAIN_WAIT: Duration = Duration::from_secs(20);
+const EXIT_WAIT: Duration = Duration::from_secs(90);
+/// How long ffmpeg may take to finish once its input is closed (generous: a loaded machine
+/// encodes slowly, and only a program that never closes ffmpeg's input waits this out).
+const DRAIN_WAIT: Duration = Duration::from_secs(60);
 /// How long everything may stand still after the last byte before it counts as a deadlock.
 const STALL: Duration = Duration::from_secs(5);
 /// How often the deadlock is looked for while waiting for the program.

@@ -193,6 +193,18 @@ fn reset_client(ctx: &mut Ctx) -> Verdict {
         // first, as it would from a client that gives up at once on a busy server.
         run.signal(Signal::SIGSTOP)?;
         let _continue = Stopped(&run);
+        // kill() returns before the stop takes effect: a server still running could accept
+        // and answer before the reset, and a defect would pass now and then under load.
+        let stopped = ipc::poll_state(ipc::deadline(CLIENT, scale), || {
+            crate::sandbox::procfs::read(run.pid())
+                .filter(|p| p.state == 'T' || p.state == 't')
+                .map(|_| ())
+        });
+        if stopped.is_none() {
+            return Err(Failure::error(
+                "grader fault: the server did not stop after SIGSTOP (the machine may be overloaded)",
+            ));
+        }
         let stream = net::connect(&run, PORT, CLIENT.mul_f64(scale))
             .map_err(|e| Failure::fail(format!("could not connect to 127.0.0.1:{PORT}: {e}")))?;
         net::reset(stream)

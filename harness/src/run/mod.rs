@@ -30,6 +30,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use transcript::Source;
 
+/// How long starting a program may take, nominal.
+const START_WAIT: Duration = Duration::from_secs(30);
+
 /// What the teardown needs to know besides the run itself.
 #[derive(Debug, Clone)]
 pub struct RunContext {
@@ -92,7 +95,9 @@ impl Run {
             shared_before,
             allowed_shm: Vec::new(),
         };
-        let deadline = Instant::now() + Duration::from_secs(10);
+        // Generous and scaled: on a loaded machine starting a supervisor and its namespaces
+        // can take seconds, and that must never be blamed on the program.
+        let deadline = Instant::now() + START_WAIT.mul_f64(run.ctx.time_scale);
         if run.spec.hold {
             if let Err(f) = run.prepare_and_go(deadline, prepare) {
                 return Ok(Err(f));
@@ -124,9 +129,10 @@ impl Run {
                 "could not start {}: {e}",
                 run.describe_command()
             )))),
-            None => Ok(Err(Failure::error(
-                "the supervisor did not start the program within 10 s",
-            ))),
+            None => Ok(Err(Failure::error(format!(
+                "grader fault: the supervisor did not start the program within {} (the machine may be overloaded)",
+                secs(START_WAIT)
+            )))),
         }
     }
 
