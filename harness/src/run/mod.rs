@@ -314,3 +314,27 @@ pub fn describe_exit(exit: Exit) -> String {
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rstest::rstest;
+
+    #[rstest]
+    #[case(Exit::Code(0), "exited with status 0")]
+    #[case(Exit::Code(78), "exited with status 78")]
+    #[case(Exit::Signal(2), "was killed by SIGINT")]
+    #[case(Exit::Signal(9), "was killed by SIGKILL")]
+    #[case(Exit::Signal(64), "was killed by signal 64")]
+    fn exits_are_described_in_words(#[case] exit: Exit, #[case] words: &str) {
+        assert_eq!(describe_exit(exit), words);
+    }
+
+    #[rstest]
+    #[case(Duration::from_secs(1), "1 s")]
+    #[case(Duration::from_millis(500), "0.5 s")]
+    #[case(Duration::from_millis(1500), "1.5 s")]
+    fn durations_read_naturally(#[case] d: Duration, #[case] text: &str) {
+        assert_eq!(secs(d), text);
+    }
+}

@@ -97,3 +97,27 @@ impl Program {
         self.found.language == Language::Python
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Language;
+    use rstest::rstest;
+    use std::path::Path;
+
+    #[rstest]
+    #[case("signals.py", false, Some(Language::Python))]
+    #[case("env.c", false, Some(Language::C))]
+    #[case("procloop.cpp", false, Some(Language::Cpp))]
+    #[case("procloop.cc", false, Some(Language::Cpp))]
+    #[case("shm.cxx", false, Some(Language::Cpp))]
+    #[case("time_server", true, Some(Language::Executable))]
+    #[case("notes", false, None)]
+    #[case("README.md", true, None)]
+    fn a_file_name_tells_the_language(
+        #[case] name: &str,
+        #[case] executable: bool,
+        #[case] want: Option<Language>,
+    ) {
+        assert_eq!(Language::of(Path::new(name), executable), want);
+    }
+}
