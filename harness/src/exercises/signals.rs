@@ -4,7 +4,7 @@
 use super::Exercise;
 use crate::outcome::{Failure, Verdict};
 use crate::run::transcript::Source;
-use crate::run::Run;
+use crate::run::{Mark, Run};
 use crate::scenario::{Ctx, Launch, Scenario};
 use crate::text::{number, re};
 use crate::{ensure, fail};
@@ -51,10 +51,14 @@ fn started(ctx: &mut Ctx) -> Result<Run, Failure> {
     Ok(run)
 }
 
-/// Sends SIGINT number `n` once the program sleeps, and waits for its answer.
-fn interrupt(run: &mut Run, n: usize) -> Result<crate::run::Line, Failure> {
-    run.signal_when_idle(Signal::SIGINT, WAIT)?;
-    run.expect_stdout(&re(ANSWER), ANSWER_WITHIN)
+/// Sends SIGINT number `n` once the program sleeps, and waits for its answer: a line that
+/// came after the signal (an answer of several lines to an earlier SIGINT is not this one's).
+fn interrupt(run: &mut Run, n: usize) -> Result<(Mark, crate::run::Line), Failure> {
+    run.wait_idle(WAIT)?;
+    let sent = run.mark();
+    run.signal(Signal::SIGINT)?;
+    run.expect_stdout_since(sent, &re(ANSWER), ANSWER_WITHIN)
+        .map(|line| (sent, line))
         .map_err(|f| Failure {
             message: format!("SIGINT #{n}: {}", f.message),
             ..f
@@ -75,10 +79,9 @@ fn prompt(ctx: &mut Ctx) -> Verdict {
     let mut run = started(ctx)?;
     let pid_line = number(run.own_pid());
     for n in 1..=3 {
-        let sent = run.mark();
-        let answer = interrupt(&mut run, n)?;
-        let entries = run.entries();
-        let early = entries[sent..answer.index]
+        let (sent, answer) = interrupt(&mut run, n)?;
+        let between = run.entries_between(sent, &answer);
+        let early = between
             .iter()
             .find(|e| e.source == Source::Stdout && pid_line.is_match(&e.text));
         if let Some(e) = early {
@@ -101,7 +104,8 @@ fn sighup_count(ctx: &mut Ctx) -> Verdict {
         .and_then(|c| c[1].parse().ok())
         .unwrap_or(-1);
     let pid_line = number(run.own_pid());
-    let printed = run.entries()[..answer.index]
+    let printed = run
+        .entries_before(&answer)
         .iter()
         .filter(|e| e.source == Source::Stdout && pid_line.is_match(&e.text))
         .count() as i64;

@@ -14,6 +14,7 @@ mod teardown;
 pub mod transcript;
 
 pub use state::Reaped;
+pub use steps::Mark;
 pub use teardown::{Leftovers, RunRecord};
 
 use crate::error::Error;

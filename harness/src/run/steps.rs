@@ -14,6 +14,11 @@ use regex::Regex;
 use std::io::Write;
 use std::time::{Duration, Instant};
 
+/// A place in a run's transcript (see [`Run::mark`]): scenarios compare places through it,
+/// never by index arithmetic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Mark(usize);
+
 impl Run {
     /// Waits for the next line on `source` matching `re` (after the last one matched there).
     pub fn expect_line(
@@ -105,9 +110,35 @@ impl Run {
         self.cursors.remove(&source);
     }
 
-    /// How many transcript entries there are so far (an index for later comparisons).
-    pub fn mark(&self) -> usize {
-        self.shared.lock().entries.len()
+    /// A place in the transcript: what comes after it happened later.
+    pub fn mark(&self) -> Mark {
+        Mark(self.shared.lock().entries.len())
+    }
+
+    /// Waits for a stdout line matching `re` that came after `mark` (and after the last one
+    /// matched): an answer to something the harness did then, never an earlier line.
+    pub fn expect_stdout_since(
+        &mut self,
+        mark: Mark,
+        re: &Regex,
+        within: Duration,
+    ) -> Result<Line, Failure> {
+        let cursor = self.cursors.entry(Source::Stdout).or_insert(0);
+        *cursor = (*cursor).max(mark.0);
+        self.expect_line(Source::Stdout, re, within)
+    }
+
+    /// The transcript entries from `from` up to (not including) `to`.
+    pub fn entries_between(&self, from: Mark, to: &Line) -> Vec<Entry> {
+        let st = self.shared.lock();
+        let end = to.index.min(st.entries.len());
+        st.entries[from.0.min(end)..end].to_vec()
+    }
+
+    /// The transcript entries before `line`.
+    pub fn entries_before(&self, line: &Line) -> Vec<Entry> {
+        let st = self.shared.lock();
+        st.entries[..line.index.min(st.entries.len())].to_vec()
     }
 
     /// Lines the program printed on `source` so far.
