@@ -36,6 +36,22 @@ pub struct Failure {
 }
 
 impl Failure {
+    /// The same failure, its message led by `context` ("SIGINT #2: …").
+    pub fn context(self, context: impl std::fmt::Display) -> Self {
+        Failure {
+            message: format!("{context}: {}", self.message),
+            ..self
+        }
+    }
+
+    /// The same failure, its message followed by `hint` (" (getppid() instead of …?)").
+    pub fn hint(self, hint: impl std::fmt::Display) -> Self {
+        Failure {
+            message: format!("{}{hint}", self.message),
+            ..self
+        }
+    }
+
     pub fn fail(message: impl Into<String>) -> Self {
         Failure {
             status: Status::Fail,

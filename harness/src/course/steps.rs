@@ -138,10 +138,7 @@ impl DataScenario {
         }
         let mut run = ctx.start(launch)?;
         for (i, step) in self.steps.iter().enumerate() {
-            step_once(&mut run, step).map_err(|f| Failure {
-                message: format!("step {}: {}", i + 1, f.message),
-                ..f
-            })?;
+            step_once(&mut run, step).map_err(|f| f.context(format!("step {}", i + 1)))?;
         }
         Ok(format!("all {} steps held", self.steps.len()))
     }

@@ -167,10 +167,7 @@ fn exchange(ctx: &mut Ctx) -> Verdict {
                     i + 1
                 ));
             }
-            Failure {
-                message: format!("after typing {}: {}", quote(line), f.message),
-                ..f
-            }
+            f.context(format!("after typing {}", quote(line)))
         })?;
     }
     let got = server.received();

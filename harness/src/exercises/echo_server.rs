@@ -62,10 +62,7 @@ fn listening(ctx: &mut Ctx) -> Result<Run, Failure> {
 /// the reply. The server is first let settle (blocked again, listening), since a server that
 /// makes a new listening socket per connection is briefly without one.
 fn echo(run: &mut Run, n: usize, text: &str, scale: f64) -> Result<Vec<u8>, Failure> {
-    let after = |f: Failure| Failure {
-        message: format!("after connection {}: {}", n - 1, f.message),
-        ..f
-    };
+    let after = |f: Failure| f.context(format!("after connection {}", n - 1));
     if n > 1 {
         let settled = run
             .wait_idle(ANSWER)

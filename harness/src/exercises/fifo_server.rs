@@ -163,10 +163,8 @@ fn reads(ctx: &mut Ctx) -> Verdict {
                 } else {
                     String::new()
                 };
-                Failure {
-                    message: format!("{state}{}", f.message),
-                    ..f
-                }
+                let message = format!("{state}{}", f.message);
+                Failure { message, ..f }
             })?;
         reports.push(line.text);
     }

@@ -2,7 +2,7 @@
 
 use super::Exercise;
 use crate::ensure;
-use crate::outcome::{Failure, Verdict};
+use crate::outcome::Verdict;
 use crate::run::transcript::Source;
 use crate::scenario::{Ctx, Launch, Scenario};
 use crate::text::re;
@@ -47,10 +47,7 @@ fn ids(ctx: &mut Ctx) -> Verdict {
         };
         let got = run
             .expect_number(&pattern, label, expected, Duration::from_secs(5))
-            .map_err(|f| Failure {
-                message: format!("{}{hint}", f.message),
-                ..f
-            })?;
+            .map_err(|f| f.hint(hint))?;
         seen.push(format!("{label} {got}"));
     }
     Ok(format!("{} all true", seen.join(", ")))

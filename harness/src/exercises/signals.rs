@@ -59,10 +59,7 @@ fn interrupt(run: &mut Run, n: usize) -> Result<(Mark, crate::run::Line), Failur
     run.signal(Signal::SIGINT)?;
     run.expect_stdout_since(sent, &re(ANSWER), ANSWER_WITHIN)
         .map(|line| (sent, line))
-        .map_err(|f| Failure {
-            message: format!("SIGINT #{n}: {}", f.message),
-            ..f
-        })
+        .map_err(|f| f.context(format!("SIGINT #{n}")))
 }
 
 fn sigint_survives(ctx: &mut Ctx) -> Verdict {

@@ -246,12 +246,11 @@ fn restart(ctx: &mut Ctx) -> Verdict {
     first.signal(Signal::SIGKILL)?;
     first.wait_exit(Duration::from_secs(2))?;
     let mut second = ctx.start(Launch::new().network_of(&first))?;
-    net::wait_listening(&mut second, PORT, PATIENT, scale).map_err(|f| Failure {
-        message: format!(
-            "started again right after being killed ({waiting} connection(s) of the first run in TIME_WAIT): {} (set SO_REUSEADDR before bind)",
-            f.message
-        ),
-        ..f
+    net::wait_listening(&mut second, PORT, PATIENT, scale).map_err(|f| {
+        f.context(format!(
+            "started again right after being killed ({waiting} connection(s) of the first run in TIME_WAIT)"
+        ))
+        .hint(" (set SO_REUSEADDR before bind)")
     })?;
     client(&second, "the restarted server's client", scale, false).map_err(Failure::fail)?;
     ipc::settle(&second);

@@ -202,10 +202,7 @@ fn count_to(run: &mut Run, upto: i64) -> Result<Vec<(i64, u64)>, Failure> {
         let line = run
             .expect_described(Source::Stdout, &pattern, "a counter line", within)
             .map_err(|f| match counters.last() {
-                Some((v, _)) => Failure {
-                    message: format!("after counter {v}: {}", f.message),
-                    ..f
-                },
+                Some((v, _)) => f.context(format!("after counter {v}")),
                 None => f,
             })?;
         let Some(caps) = pattern.captures(&line.text) else {
