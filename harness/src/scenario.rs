@@ -306,6 +306,50 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// Runs one of the harness's own tools (ffprobe on the program's movie) to its end, in the
+    /// same sandbox as the program: it reads files the program wrote, which the grader never
+    /// trusts enough to parse outside one. Its output lines (standard output, then error), or
+    /// why it could not run; `limit` is nominal.
+    pub fn run_tool(
+        &self,
+        program: &Path,
+        args: Vec<String>,
+        limit: std::time::Duration,
+    ) -> Result<crate::run::oneshot::Finished, Failure> {
+        let guarantees = Guarantees::current(&self.settings.supervisor);
+        let spec = Spec {
+            program: program.to_path_buf(),
+            args,
+            cwd: self.workdir(),
+            env: vec![
+                ("LANG".into(), "C.UTF-8".into()),
+                ("PATH".into(), "/usr/local/bin:/usr/bin:/bin".into()),
+                ("HOME".into(), self.home().display().to_string()),
+            ],
+            identity: self.identity(),
+            limits: self.settings.limits,
+            wall_limit_ms: (limit.as_secs_f64() * 1000.0 * self.settings.time_scale) as u64,
+            sandbox: guarantees.sandbox(self.view(), Network::Private),
+            hold: false,
+        };
+        match crate::run::oneshot::run_to_end(self.settings, spec, limit, &self.own_root) {
+            Ok(finished) => finished,
+            Err(e) => Err(Failure::error(format!("grader fault: {e}"))),
+        }
+    }
+
+    /// A folder in the scratch the run's uid may write (a tool's output).
+    pub fn scratch_for_run(&self, name: &str) -> Result<PathBuf, Failure> {
+        let dir = self.scratch().join(name);
+        let fault =
+            |e: std::io::Error| Failure::error(format!("grader fault: preparing {name}: {e}"));
+        std::fs::create_dir_all(&dir).map_err(fault)?;
+        if let Some((uid, gid)) = self.identity() {
+            std::os::unix::fs::chown(&dir, Some(uid), Some(gid)).map_err(fault)?;
+        }
+        Ok(dir)
+    }
+
     /// The transcripts and leftovers of every run this scenario started (call after the
     /// scenario function returned, so every run has been torn down).
     pub fn take_records(&self) -> Vec<RunRecord> {

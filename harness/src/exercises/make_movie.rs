@@ -285,8 +285,8 @@ fn video(ctx: &mut Ctx) -> Verdict {
         (Some(p), Some(m)) => (p, m),
         _ => return Err(Failure::skip("`ffmpeg` and `ffprobe` are needed")),
     };
-    let limit = TOOL_WAIT.mul_f64(ctx.settings().time_scale);
-    let wrong = video::check_stream(&ffprobe, &movie, limit)
+    let limit = TOOL_WAIT;
+    let wrong = video::check_stream(ctx, &ffprobe, &movie, limit)
         .map_err(|e| Failure::fail(format!("movie.mp4 could not be read: {e}")))?;
     ensure!(
         wrong.is_empty(),
@@ -303,7 +303,7 @@ fn video(ctx: &mut Ctx) -> Verdict {
             String::new()
         }
     );
-    video::check_frame(&ffmpeg, &movie, limit).map_err(|e| {
+    video::check_frame(ctx, &ffmpeg, &movie, limit).map_err(|e| {
         Failure::fail(format!(
             "movie.mp4 is MPEG-4, 400×400, 200 frames at 24 fps, but {e}"
         ))

@@ -1,13 +1,13 @@
-//! Judging `movie.mp4` with the grader's own ffprobe and ffmpeg: the stream's codec, size,
-//! frame count (decoded, `-count_frames`) and rate, and one decoded frame as RGB.
+//! Judging `movie.mp4` with the grader's own ffprobe and ffmpeg, run in the program's sandbox
+//! (the movie is the program's, never trusted): the stream's codec, size, frame count
+//! (decoded, `-count_frames`) and rate, and one decoded frame as RGB.
 
 use crate::picture;
+use crate::sandbox::protocol::Exit;
+use crate::scenario::Ctx;
 use serde_json::Value;
-use std::io::Read;
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::Duration;
-use wait_timeout::ChildExt;
 
 pub const WIDTH: u64 = 400;
 pub const HEIGHT: u64 = 400;
@@ -15,66 +15,39 @@ pub const FRAMES: u64 = 200;
 /// The frame decoded and looked at.
 const SAMPLE: u64 = 100;
 
-/// Runs `program args` to its end within `limit`: its standard output, or what went wrong.
-fn tool(program: &Path, args: &[&str], limit: Duration) -> Result<Vec<u8>, String> {
-    let name = program.display().to_string();
-    let mut child = Command::new(program)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("could not run {name}: {e}"))?;
-    let drain = |pipe: Option<Box<dyn Read + Send>>| {
-        std::thread::spawn(move || {
-            let mut buf = Vec::new();
-            if let Some(mut p) = pipe {
-                let _ = p.read_to_end(&mut buf);
-            }
-            buf
-        })
-    };
-    let out = drain(
-        child
-            .stdout
-            .take()
-            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+/// Runs `program args` to its end within `limit` (nominal), in the run's sandbox: its output
+/// lines, or what went wrong.
+fn tool(ctx: &Ctx, program: &Path, args: &[&str], limit: Duration) -> Result<Vec<String>, String> {
+    let name = program.file_name().map_or_else(
+        || program.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
     );
-    let err = drain(
-        child
-            .stderr
-            .take()
-            .map(|p| Box::new(p) as Box<dyn Read + Send>),
-    );
-    let status = match child.wait_timeout(limit) {
-        Ok(Some(status)) => status,
-        _ => {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Err(format!(
-                "{name} did not finish within {} s",
-                limit.as_secs()
-            ));
-        }
-    };
-    let (out, err) = (
-        out.join().unwrap_or_default(),
-        err.join().unwrap_or_default(),
-    );
-    if status.success() {
-        Ok(out)
-    } else {
-        let text = String::from_utf8_lossy(&err);
-        Err(format!(
-            "{name} failed ({status}): {}",
-            crate::text::quote(text.trim())
-        ))
+    let args = args.iter().map(|a| a.to_string()).collect();
+    let done = ctx
+        .run_tool(program, args, limit)
+        .map_err(|f| format!("could not run {name}: {}", f.message))?;
+    match done.exit {
+        Some(Exit::Code(0)) => Ok(done.output),
+        Some(exit) => Err(format!(
+            "{name} {}: {}",
+            crate::run::describe_exit(exit),
+            crate::text::quote(done.output.join("\n").trim())
+        )),
+        None => Err(format!(
+            "{name} did not finish within {} s",
+            limit.as_secs()
+        )),
     }
 }
 
 /// The first video stream's properties that differ from what is expected, or what made
 /// them unreadable.
-pub fn check_stream(ffprobe: &Path, movie: &Path, limit: Duration) -> Result<Vec<String>, String> {
+pub fn check_stream(
+    ctx: &Ctx,
+    ffprobe: &Path,
+    movie: &Path,
+    limit: Duration,
+) -> Result<Vec<String>, String> {
     let path = movie.display().to_string();
     let args = [
         "-v",
@@ -85,8 +58,8 @@ pub fn check_stream(ffprobe: &Path, movie: &Path, limit: Duration) -> Result<Vec
         "json",
         &path,
     ];
-    let out = tool(ffprobe, &args, limit)?;
-    let json: Value = serde_json::from_slice(&out).map_err(|e| format!("ffprobe's answer: {e}"))?;
+    let out = tool(ctx, ffprobe, &args, limit)?.join("\n");
+    let json: Value = serde_json::from_str(&out).map_err(|e| format!("ffprobe's answer: {e}"))?;
     let stream = json
         .get("streams")
         .and_then(Value::as_array)
@@ -131,14 +104,18 @@ pub fn check_stream(ffprobe: &Path, movie: &Path, limit: Duration) -> Result<Vec
 }
 
 /// Decodes frame [`SAMPLE`] and judges it: lines on white, or what it is instead.
-pub fn check_frame(ffmpeg: &Path, movie: &Path, limit: Duration) -> Result<(), String> {
+pub fn check_frame(ctx: &Ctx, ffmpeg: &Path, movie: &Path, limit: Duration) -> Result<(), String> {
     let path = movie.display().to_string();
     let select = format!("select=eq(n\\,{SAMPLE})");
+    let dir = ctx.scratch_for_run("frame").map_err(|f| f.message)?;
+    let frame = dir.join("frame.rgb");
+    let out = frame.display().to_string();
     let args = [
         "-v", "error", "-i", &path, "-vf", &select, "-vframes", "1", "-f", "rawvideo", "-pix_fmt",
-        "rgb24", "-",
+        "rgb24", "-y", &out,
     ];
-    let bytes = tool(ffmpeg, &args, limit)?;
+    tool(ctx, ffmpeg, &args, limit)?;
+    let bytes = std::fs::read(&frame).map_err(|e| format!("reading the decoded frame: {e}"))?;
     let want = (WIDTH * HEIGHT * 3) as usize;
     if bytes.len() != want {
         return Err(format!(
