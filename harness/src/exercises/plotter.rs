@@ -14,11 +14,12 @@ use super::Exercise;
 use crate::outcome::{Failure, Status, Verdict};
 use crate::run::transcript::Source;
 use crate::run::Run;
+use crate::sandbox::procfs;
 use crate::scenario::{Ctx, Launch, Scenario};
 use crate::text::{quote, re};
 use crate::{ensure, fail};
 use frames::Frames;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 pub static EXERCISE: Exercise = Exercise {
     id: "plotter",
@@ -166,6 +167,8 @@ fn animates(ctx: &mut Ctx) -> Verdict {
     let mut plot = Plot::start(ctx)?;
     plot.first_frame()?;
     let from = plot.frames.len();
+    let waited_before = procfs::run_queue_wait_ns(plot.run.pid()).unwrap_or(0);
+    let started = Instant::now();
     let window = WINDOW.mul_f64(plot.scale);
     if plot
         .frames
@@ -175,12 +178,35 @@ fn animates(ctx: &mut Ctx) -> Verdict {
             "kept drawing while input was idle: {MIN_FRAMES} frames within 1 s"
         ));
     }
-    let got = plot.frames.len() - from;
     let what = format!(
         "expected at least {MIN_FRAMES} frames in the 1 s after the first one while standard input was idle"
     );
     if let Some(f) = plot.stopped(what.clone()) {
         return Err(f);
+    }
+    let got = plot.frames.len() - from;
+    if got >= 2 {
+        // It draws, only slowly: a machine too busy to run it, or a slow program? Look
+        // longer, and at how long the program waited for a CPU.
+        plot.frames.wait(&plot.run, window * 2, |_| false);
+        let drawn = plot.frames.len() - from;
+        let rate = drawn as f64 / started.elapsed().as_secs_f64();
+        if rate >= MIN_FRAMES as f64 {
+            return Ok(format!(
+                "kept drawing while input was idle: {drawn} frames in 3 s (a busy machine slowed the first second)"
+            ));
+        }
+        let waited = procfs::run_queue_wait_ns(plot.run.pid())
+            .unwrap_or(0)
+            .saturating_sub(waited_before);
+        let starved = waited as f64 / 1e9 / started.elapsed().as_secs_f64();
+        if starved > 0.2 {
+            return Err(Failure::skip(format!(
+                "the machine was overloaded: the program drew {drawn} frames in 3 s but spent {:.0}% of that time waiting for a CPU, so its frame rate says nothing about it (grade again on a quieter machine, or with --time-scale)",
+                starved * 100.0
+            )));
+        }
+        fail!("{what}; it drew {drawn} in 3 s ({rate:.1} a second) although the machine had a CPU free for it: draw more often (an interval of 10–50 ms)");
     }
     fail!(
         "{what}; it drew {got}: the animation stalls while nothing is typed (read input on a background thread, not on the main thread that drives the animation)"

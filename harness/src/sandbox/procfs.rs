@@ -129,6 +129,22 @@ pub fn cpu_demand_ns(pid: i32) -> Option<u64> {
     Some(total)
 }
 
+/// Nanoseconds `pid`'s threads have spent runnable but waiting for a CPU (the second field of
+/// `/proc/<pid>/task/*/schedstat`): how much a loaded machine held it back.
+pub fn run_queue_wait_ns(pid: i32) -> Option<u64> {
+    let tasks = fs::read_dir(format!("/proc/{pid}/task")).ok()?;
+    let mut total = 0u64;
+    for task in tasks.flatten() {
+        let text = fs::read_to_string(task.path().join("schedstat")).unwrap_or_default();
+        total += text
+            .split_whitespace()
+            .nth(1)
+            .and_then(|f| f.parse::<u64>().ok())
+            .unwrap_or(0);
+    }
+    Some(total)
+}
+
 /// Clock ticks per second, for turning `cpu_ticks` into time.
 pub fn ticks_per_second() -> u64 {
     // SAFETY: sysconf has no preconditions.
