@@ -96,12 +96,15 @@ fn program_output(result: &SubmissionResult) -> String {
         let _ = writeln!(out, "== {} ({})", s.id, s.status.as_str());
         for run in &s.runs {
             for source in [Source::Harness, Source::Stdout, Source::Stderr] {
-                let lines: Vec<&str> = run
+                let mut lines: Vec<&str> = run
                     .transcript
                     .iter()
                     .filter(|e| e.source == source)
                     .map(|e| e.text.as_str())
                     .collect();
+                // When the program exited relative to the harness's last step (closing its
+                // input, say) depends on timing: its exit is listed last.
+                lines.sort_by_key(|l| l.starts_with("the program "));
                 if !lines.is_empty() {
                     let _ = writeln!(out, "  {} {}:", run.label, source.label());
                     for line in lines {
