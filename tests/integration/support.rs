@@ -122,7 +122,13 @@ pub fn insta_settings() -> insta::Settings {
     s.set_snapshot_path(root().join("snapshots"));
     s.set_prepend_module_to_snapshot(false);
     s.set_omit_expression(true);
-    s.add_filter(&regex::escape(&root().display().to_string()), "[REPO]");
+    let repo = root().display().to_string();
+    s.add_filter(&regex::escape(&repo), "[REPO]");
+    // The Markdown report escapes punctuation in paths (`wt\-ux`).
+    s.add_filter(
+        &regex::escape(&harness::report::markdown::md(&repo)),
+        "[REPO]",
+    );
     for (pattern, replacement) in redactions() {
         s.add_filter(pattern, replacement);
     }
