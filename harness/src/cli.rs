@@ -1,8 +1,12 @@
-//! The `grade` command, shared by the `sysgrade` and `harness` binaries and `cargo xtask
-//! grade`.
+//! The command line shared by the `sysgrade` and `harness` binaries and `cargo xtask grade`:
+//! `grade` (once, or `--watch`), `list`, `explain` and `merge`.
 //!
 //! Exit status: 0 when every graded scenario passed, 1 when any did not, 2 for a usage error
 //! or a fault of the grader.
+
+mod catalogue;
+mod output;
+mod watch;
 
 use crate::class::{self, Partition};
 use crate::course::Course;
@@ -10,10 +14,11 @@ use crate::exercises::{self, Exercise};
 use crate::progress::Progress;
 use crate::report::{self, Format};
 use crate::result::SubmissionResult;
-use crate::runner::{self, Request};
+use crate::runner::{self, Request, Scope};
 use crate::settings::Settings;
-use std::io::IsTerminal;
 use std::path::PathBuf;
+
+pub use output::emit;
 
 #[derive(clap::Parser)]
 #[command(
@@ -30,8 +35,13 @@ struct Cli {
 enum Cmd {
     /// Grade submission folders (or a class: a folder of student folders).
     Grade(GradeArgs),
-    /// List every exercise and scenario id.
+    /// List every exercise's scenario ids, each with what a correct program does.
     List,
+    /// Explain an exercise: what a correct program does, each scenario and how it is checked.
+    Explain {
+        /// The exercise id, as `sysgrade list` shows it.
+        exercise: String,
+    },
     /// Join the JSON reports of class slices (`--partition`) into one report.
     Merge(MergeArgs),
 }
@@ -59,8 +69,12 @@ pub fn merge(args: &MergeArgs) -> i32 {
         }
     }
     match crate::merge::join(&reports) {
+        Ok(all) if args.format == Format::Gradescope && all.len() > 1 => {
+            eprintln!("error: {}", output::GRADESCOPE_ONE);
+            2
+        }
         Ok(all) => {
-            print!("{}", report::render(args.format, &all, false));
+            emit(&report::render(args.format, &all, false));
             0
         }
         Err(e) => {
@@ -77,12 +91,8 @@ pub fn main() -> ! {
     let code = match cli.command {
         Cmd::Grade(args) => grade(&args, Settings::from_env()),
         Cmd::Merge(args) => merge(&args),
-        Cmd::List => {
-            for id in exercises::scenario_ids() {
-                println!("{id}");
-            }
-            0
-        }
+        Cmd::List => catalogue::list(),
+        Cmd::Explain { exercise } => catalogue::explain(&exercise),
     };
     std::process::exit(code);
 }
@@ -95,13 +105,14 @@ pub struct GradeArgs {
     /// Treat the folder as a class even when detection says otherwise.
     #[arg(long)]
     pub class: bool,
-    /// Grade only these exercises (repeatable).
+    /// Grade only these exercises (repeatable); each counts even when not found.
     #[arg(long = "exercise", value_name = "ID")]
     pub exercises: Vec<String>,
     #[arg(long, value_enum, default_value = "human")]
     pub format: Format,
-    /// Write the report (in --format) to FILE; the terminal gets the human report.
-    #[arg(long, value_name = "FILE")]
+    /// Write the report (in --format) to PATH; the terminal gets the human report. For
+    /// gradescope and several submissions PATH is a folder: PATH/<student>/results.json.
+    #[arg(long, value_name = "PATH")]
     pub output: Option<PathBuf>,
     /// A course file: exercises, points, limits, hidden and extra scenarios, aliases.
     #[arg(long, value_name = "FILE")]
@@ -115,6 +126,9 @@ pub struct GradeArgs {
     /// Show hidden scenarios' feedback (staff view).
     #[arg(long)]
     pub staff: bool,
+    /// After grading, re-grade each exercise whose files change and show what changed.
+    #[arg(long)]
+    pub watch: bool,
     /// Scenarios run at once (default: what the machine and the isolation allow).
     #[arg(long)]
     pub jobs: Option<usize>,
@@ -147,51 +161,39 @@ fn grade_inner(args: &GradeArgs, settings: &mut Settings) -> anyhow::Result<i32>
     };
     course.apply(settings);
     configure(args, settings)?;
-    let exercises = if args.exercises.is_empty() {
-        course.selected()
-    } else {
-        select(&args.exercises)?
+    // Without a course file or --exercise, a folder is graded on what it holds. Slices of a
+    // class (--partition) keep every exercise, so that they merge into one gradebook.
+    let (exercises, scope) = match (&args.course, args.exercises.is_empty()) {
+        (_, false) => (select(&args.exercises)?, Scope::Listed),
+        (Some(_), true) => (course.selected(), Scope::Listed),
+        (None, true) if args.partition.is_some() => (exercises::ALL.to_vec(), Scope::Listed),
+        (None, true) => (exercises::ALL.to_vec(), Scope::Found),
     };
-    let submissions = submissions(args)?;
+    let (submissions, class) = submissions(args)?;
+    let several = class || submissions.len() > 1;
+    if args.format == Format::Gradescope && several && args.output.is_none() {
+        anyhow::bail!("{}", output::GRADESCOPE_ONE);
+    }
     let request = Request {
         submissions,
         exercises,
         course,
         repeat: args.repeat.max(1),
+        scope,
     };
+    if args.watch {
+        anyhow::ensure!(
+            !several,
+            "--watch grades one submission folder, not {} (a class or several folders)",
+            request.submissions.len()
+        );
+        return watch::run(settings, request, args.staff);
+    }
     let mut progress = Progress::new(args.quiet);
-    let mut results = runner::grade(settings, &request, &mut |e| progress.on_event(e))?;
+    let results = runner::grade(settings, &request, &mut |e| progress.on_event(e))?;
     progress.finish();
     let passed = results.iter().all(SubmissionResult::all_passed);
-    if let (Some(path), Format::Gradescope) = (&args.output, args.format) {
-        // Gradescope marks hidden tests itself: it gets the full feedback.
-        write(path, &report::render(args.format, &results, false))?;
-    }
-    if !args.staff {
-        results
-            .iter_mut()
-            .flat_map(|r| r.exercises.iter_mut().flat_map(|e| e.scenarios.iter_mut()))
-            .for_each(|s| s.withhold());
-    }
-    match &args.output {
-        Some(path) => {
-            if args.format != Format::Gradescope {
-                write(path, &report::render(args.format, &results, false))?;
-            }
-            print!(
-                "{}",
-                report::render(Format::Human, &results, std::io::stdout().is_terminal())
-            );
-        }
-        None => print!(
-            "{}",
-            report::render(
-                args.format,
-                &results,
-                args.format == Format::Human && std::io::stdout().is_terminal()
-            )
-        ),
-    }
+    output::deliver(args, results, several)?;
     Ok(if passed { 0 } else { 1 })
 }
 
@@ -213,8 +215,9 @@ fn configure(args: &GradeArgs, settings: &mut Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The folders to grade: the ones given, or a class's members (partitioned if asked).
-fn submissions(args: &GradeArgs) -> anyhow::Result<Vec<PathBuf>> {
+/// The folders to grade: the ones given, or a class's members (partitioned if asked); and
+/// whether they are a class.
+fn submissions(args: &GradeArgs) -> anyhow::Result<(Vec<PathBuf>, bool)> {
     for dir in &args.dirs {
         crate::plan::check_folder(dir)?;
     }
@@ -242,23 +245,19 @@ fn submissions(args: &GradeArgs) -> anyhow::Result<Vec<PathBuf>> {
             )
         });
     }
-    Ok(dirs)
+    Ok((dirs, class.is_some()))
 }
 
-fn write(path: &PathBuf, text: &str) -> anyhow::Result<()> {
-    std::fs::write(path, text).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))
-}
-
-/// The exercises named, or all of them.
+/// The exercises named, or all of them; an unknown one gets the nearest known id.
 pub fn select(ids: &[String]) -> Result<Vec<&'static Exercise>, crate::error::Error> {
     if ids.is_empty() {
         return Ok(exercises::ALL.to_vec());
     }
     ids.iter()
         .map(|id| {
-            exercises::get(id).ok_or_else(|| {
-                let known: Vec<&str> = exercises::ALL.iter().map(|e| e.id).collect();
-                crate::error::Error::UnknownExercise(id.clone(), known.join(", "))
+            exercises::get(id).ok_or_else(|| crate::error::Error::UnknownExercise {
+                id: id.clone(),
+                hint: crate::suggest::did_you_mean(id, exercises::ALL.iter().map(|e| e.id)),
             })
         })
         .collect()

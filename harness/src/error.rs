@@ -21,8 +21,8 @@ pub enum Error {
     MissingFolder(PathBuf),
     #[error("{0} is not a folder")]
     NotAFolder(PathBuf),
-    #[error("unknown exercise `{0}` (known: {1})")]
-    UnknownExercise(String, String),
+    #[error("unknown exercise `{id}`{hint}; `sysgrade list` shows every exercise")]
+    UnknownExercise { id: String, hint: String },
     #[error("invalid {file}: {message}")]
     InvalidConfig { file: PathBuf, message: String },
     #[error("internal error: {0}")]

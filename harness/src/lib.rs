@@ -9,6 +9,7 @@ pub mod course;
 pub mod error;
 pub mod events;
 pub mod exercises;
+pub mod explain;
 pub mod hygiene;
 pub mod ipc;
 pub mod merge;
@@ -25,6 +26,7 @@ pub mod sandbox;
 pub mod scenario;
 pub mod settings;
 pub mod submission;
+pub mod suggest;
 pub mod text;
 
 pub use error::Error;

@@ -53,6 +53,13 @@ pub struct SubmissionResult {
     /// Problems with the submission as a whole (an empty folder, no exercise found).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub problems: Vec<String>,
+    /// Graded without a course file: the exercises looked for and not found, so not graded
+    /// (they are absent from `exercises` and from the total).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_found: Vec<String>,
+    /// The course file's `name`, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub course: Option<String>,
     /// What the verdicts rest on.
     pub guarantees: Guarantees,
     pub time_scale: f64,
@@ -81,6 +88,16 @@ impl SubmissionResult {
         self.score = self.exercises.iter().map(|e| e.score).sum();
         self.max_score = self.exercises.iter().map(|e| e.max_score).sum();
         self
+    }
+
+    /// Keeps only the exercises in `found`; the others move to `not_found`.
+    pub fn keep_only(mut self, found: &std::collections::BTreeSet<String>) -> Self {
+        let (kept, dropped): (Vec<_>, Vec<_>) = std::mem::take(&mut self.exercises)
+            .into_iter()
+            .partition(|e| found.contains(&e.id));
+        self.exercises = kept;
+        self.not_found = dropped.into_iter().map(|e| e.id).collect();
+        self.total()
     }
 
     /// Whether every scenario passed (skips count as not passed: nothing was checked).

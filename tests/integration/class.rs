@@ -109,7 +109,10 @@ fn gradebook() -> Outcome {
     };
     let results = grade(&settings, &request, &mut |_| {}).map_err(|e| e.to_string())?;
     let rows = csv_rows(&report::render(Format::Csv, &results, false))?;
-    let header: Vec<&str> = ["student", "process", "env", "environ", "total", "max"].to_vec();
+    let header: Vec<&str> = [
+        "student", "process", "env", "environ", "total", "max", "note",
+    ]
+    .to_vec();
     if rows[0] != header {
         return Err(format!("header {:?}", rows[0]).into());
     }

@@ -16,6 +16,7 @@ pub fn trials() -> Vec<Trial> {
         Trial::test("cli::json_shape", json_shape),
         Trial::test("cli::full_marks_exit_zero", full_marks_exit_zero),
         Trial::test("cli::list_names_every_catalogue_id", list_ids),
+        Trial::test("cli::ci_examples_pass_1_and_stop_on_2", ci_examples),
     ]
 }
 
@@ -161,6 +162,38 @@ fn list_ids() -> Outcome {
             .any(|l| l.split_whitespace().next() == Some(id.as_str()))
         {
             return Err(format!("published id {id} is not listed by `sysgrade list`").into());
+        }
+    }
+    Ok(())
+}
+
+/// The CI examples' grade step, as written up to its end, with the grader replaced by a
+/// command exiting 1 or 2: 1 (lost points) goes on, 2 (bad course file) stops the job.
+fn ci_examples() -> Outcome {
+    for file in ["github-actions.yml", "gitlab-ci.yml"] {
+        let text = std::fs::read_to_string(support::root().join("examples/ci").join(file))?;
+        if text.contains("|| true") {
+            return Err(
+                format!("{file} still hides the grade step's status with `|| true`").into(),
+            );
+        }
+        let step = text
+            .lines()
+            .skip_while(|l| !l.contains("sysgrade grade") && !l.contains("sysgrade\" grade"))
+            .find(|l| l.contains("||"))
+            .ok_or_else(|| format!("{file}: no grade step ending in `||`"))?;
+        let tail = &step[step.find("||").unwrap_or(0)..];
+        for (status, go_on) in [(0, true), (1, true), (2, false)] {
+            let script = format!("(exit {status}) {tail}\necho went-on");
+            let out = std::process::Command::new("sh")
+                .args(["-e", "-c", &script])
+                .output()?;
+            let went_on = String::from_utf8_lossy(&out.stdout).contains("went-on");
+            if went_on != go_on {
+                return Err(
+                    format!("{file}: `{tail}` after status {status}: went on = {went_on}").into(),
+                );
+            }
         }
     }
     Ok(())

@@ -14,6 +14,12 @@ pub fn trials() -> Vec<Trial> {
         ),
         Trial::test("course::invalid_file_names_line_and_key", invalid),
         Trial::test("course::example_course_grades_the_reference", example),
+        Trial::test(
+            "course::readme_example_runs_its_extra_scenario",
+            readme_example,
+        ),
+        Trial::test("course::entries_outside_exercises_are_errors", outside),
+        Trial::test("course::step_errors_name_the_step_line", step_line),
     ]
 }
 
@@ -173,5 +179,100 @@ fn invalid() -> Outcome {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("time_scal").and(predicate::str::contains("line 2")));
+    Ok(())
+}
+
+/// The course example in README.md, read out of README.md itself.
+fn readme_course() -> Result<String, Failed> {
+    let readme = std::fs::read_to_string(support::root().join("README.md"))?;
+    let section = readme
+        .split("### The course file")
+        .nth(1)
+        .ok_or("README.md has no \"### The course file\" section")?;
+    let block = section
+        .split("```toml\n")
+        .nth(1)
+        .and_then(|b| b.split("```").next())
+        .ok_or("the course file section has no toml block")?;
+    Ok(block.to_string())
+}
+
+/// README's example course, on the reference: it parses, and its extra scenario runs and
+/// passes (signal_catcher must be in its `exercises`).
+fn readme_example() -> Outcome {
+    let tmp = tempfile::tempdir()?;
+    let course = tmp.path().join("course.toml");
+    std::fs::write(&course, readme_course()?)?;
+    let out = sysgrade()
+        .args(["grade", "--quiet", "--format", "json", "--cargo-target-dir"])
+        .arg(support::root().join("target/graded"))
+        .args(["--exercise", "signal_catcher", "--course"])
+        .arg(&course)
+        .arg(support::root().join("reference"))
+        .output()?;
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .map_err(|e| format!("{e}: {}", String::from_utf8_lossy(&out.stderr)))?;
+    let extra = v["exercises"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|e| e["scenarios"].as_array().into_iter().flatten())
+        .find(|s| s["id"] == "signal_catcher.double_hup");
+    if extra.is_none_or(|s| s["status"] != "pass" || s["points"] != 2) {
+        return Err(format!("README's course on the reference: {v}").into());
+    }
+    Ok(())
+}
+
+fn outside() -> Outcome {
+    let tmp = tempfile::tempdir()?;
+    let course = tmp.path().join("course.toml");
+    std::fs::write(
+        &course,
+        "exercises = [\"signals\"]\n\n[[scenarios]]\nid = \"signal_catcher.double_hup\"\nsteps = [ { step = \"expect\", pattern = \"pid\" } ]\n",
+    )?;
+    sysgrade()
+        .args(["grade", "--course"])
+        .arg(&course)
+        .arg(support::root().join("fixtures/good-python"))
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("line 3")
+                .and(predicate::str::contains("signal_catcher.double_hup"))
+                .and(predicate::str::contains("not in `exercises`")),
+        );
+    Ok(())
+}
+
+fn step_line() -> Outcome {
+    let tmp = tempfile::tempdir()?;
+    let course = tmp.path().join("course.toml");
+    let dir = support::root().join("fixtures/good-python");
+    let head = "hidden = [\"signals.extra\"]\n\n[[scenarios]]\nid = \"signals.extra\"\nsteps = [\n  { step = \"expect\", pattern = \"pid\" },\n";
+    for (step, needles) in [
+        (
+            "  { step = \"expect\", pattern = \"got (\" },\n",
+            vec!["line 7", "`got (`"],
+        ),
+        (
+            "  { step = \"signal\", signal = \"SIGHPU\" },\n",
+            vec!["line 7", "did you mean `SIGHUP`?"],
+        ),
+    ] {
+        std::fs::write(&course, format!("{head}{step}]\n"))?;
+        let out = sysgrade()
+            .args(["grade", "--course"])
+            .arg(&course)
+            .arg(&dir)
+            .output()?;
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if out.status.code() != Some(2)
+            || stderr.contains("(?i)")
+            || !needles.iter().all(|n| stderr.contains(n))
+        {
+            return Err(format!("{step}: {:?} {stderr}", out.status.code()).into());
+        }
+    }
     Ok(())
 }

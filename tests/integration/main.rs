@@ -5,9 +5,11 @@
 //!   `fixture.toml` (fixtures.rs).
 //! - `reference::<exercise>`: the reference crate scores full marks (reference.rs).
 //! - `snapshot::…`: insta snapshots of the reference's output and of reports (snapshots.rs).
-//! - `cli::…`: the command line's messages and exit codes (cli.rs).
+//! - `cli::…`: the command line's messages and exit codes (cli.rs), and a student's own
+//!   loop: grading what a folder holds, `list`, `explain`, `--watch` (student.rs).
 //! - `hostile::…`: floods, hangs and daemons are graded and cleaned up (hostile.rs).
-//! - `formats::…`, `snapshot::format::…`: every report format, hostile output (formats.rs).
+//! - `formats::…`, `snapshot::format::…`: every report format, hostile output (formats.rs);
+//!   class and course report shapes (reports.rs).
 //! - `class::…`: a class of 100, partitions and merge, detection, `--repeat` (class.rs).
 //! - `course::…`: course files (course.rs).
 //! - `concurrency::…`: two gradings of fixed-name IPC programs at once agree (concurrency.rs).
@@ -31,7 +33,9 @@ mod formats;
 mod hostile;
 mod modes;
 mod reference;
+mod reports;
 mod snapshots;
+mod student;
 mod support;
 mod tidy;
 
@@ -44,8 +48,10 @@ fn main() {
     trials.extend(reference::trials());
     trials.extend(snapshots::trials());
     trials.extend(cli::trials());
+    trials.extend(student::trials());
     trials.extend(hostile::trials());
     trials.extend(formats::trials());
+    trials.extend(reports::trials());
     trials.extend(class::trials());
     trials.extend(course::trials());
     trials.extend(concurrency::trials());

@@ -134,11 +134,11 @@ pub fn insta_settings() -> insta::Settings {
     // The checkout's path, as written and as the Markdown report escapes it (a path may
     // hold `-`, `_`, spaces…).
     let repo = root().display().to_string();
+    s.add_filter(&regex::escape(&repo), "[REPO]");
     s.add_filter(
         &regex::escape(&harness::report::markdown::md(&repo)),
         "[REPO]",
     );
-    s.add_filter(&regex::escape(&repo), "[REPO]");
     for (pattern, replacement) in redactions() {
         s.add_filter(pattern, replacement);
     }

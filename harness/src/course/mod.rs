@@ -21,6 +21,7 @@
 //!           { step = "exit", status = "SIGTERM", within = 1.0 } ]
 //! ```
 
+mod check;
 pub mod steps;
 
 use crate::error::Error;
@@ -29,22 +30,25 @@ use crate::settings::Settings;
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+use toml::Spanned;
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Course {
+    /// Shown in every report's header.
     pub name: Option<String>,
-    pub exercises: Option<Vec<String>>,
+    /// Keys and ids keep their place in the file, so that errors name their own line.
+    pub exercises: Option<Vec<Spanned<String>>>,
     #[serde(default)]
-    pub points: BTreeMap<String, u32>,
+    pub points: BTreeMap<Spanned<String>, u32>,
     #[serde(default)]
-    pub hidden: BTreeSet<String>,
+    pub hidden: BTreeSet<Spanned<String>>,
     #[serde(default)]
-    pub aliases: BTreeMap<String, Vec<PathBuf>>,
+    pub aliases: BTreeMap<Spanned<String>, Vec<PathBuf>>,
     #[serde(default)]
     pub limits: Limits,
     #[serde(default)]
-    pub scenarios: Vec<steps::DataScenario>,
+    pub scenarios: Vec<Spanned<steps::DataScenario>>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -57,68 +61,30 @@ pub struct Limits {
 }
 
 impl Course {
-    /// Reads and checks `path`; every mistake names the line and the key.
+    /// Reads and checks `path`; every mistake names the line and the key, and a mistyped
+    /// name gets the nearest valid one.
     pub fn load(path: &Path) -> Result<Course, Error> {
         let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
             what: format!("reading {}", path.display()),
             source,
         })?;
-        let invalid = |message: String| Error::InvalidConfig {
+        Course::parse(&text).map_err(|message| Error::InvalidConfig {
             file: path.to_path_buf(),
             message,
-        };
-        let course: Course =
-            toml::from_str(&text).map_err(|e| invalid(e.to_string().trim_end().to_string()))?;
-        course.check(&text).map_err(invalid)?;
-        Ok(course)
+        })
     }
 
-    fn check(&self, text: &str) -> Result<(), String> {
-        let at = |key: &str| line_of(text, key).map_or_else(String::new, |l| format!("line {l}: "));
-        let known = self.scenario_ids();
-        for id in self.exercises.iter().flatten() {
-            if exercises::get(id).is_none() {
-                return Err(format!(
-                    "{}exercises: unknown exercise `{id}`",
-                    at(&format!("\"{id}\""))
-                ));
-            }
-        }
-        for (kind, ids) in [
-            ("points", self.points.keys().collect::<Vec<_>>()),
-            ("hidden", self.hidden.iter().collect()),
-        ] {
-            if let Some(id) = ids.into_iter().find(|id| !known.contains(*id)) {
-                return Err(format!(
-                    "{}{kind}: unknown scenario id `{id}`",
-                    at(&format!("\"{id}\""))
-                ));
-            }
-        }
-        if let Some(id) = self.aliases.keys().find(|id| exercises::get(id).is_none()) {
-            return Err(format!("{}aliases: unknown exercise `{id}`", at(id)));
-        }
-        for s in &self.scenarios {
-            s.check()
-                .map_err(|e| format!("{}scenarios: {e}", at(&format!("\"{}\"", s.id))))?;
-        }
-        if let Some(t) = self
-            .limits
-            .time_scale
-            .filter(|t| !(*t > 0.0 && t.is_finite()))
-        {
-            return Err(format!(
-                "{}limits.time_scale must be a positive number, not {t}",
-                at("time_scale")
-            ));
-        }
-        Ok(())
+    /// Parses and checks the text of a course file.
+    pub fn parse(text: &str) -> Result<Course, String> {
+        let course: Course = toml::from_str(text).map_err(|e| check::serde_message(&e))?;
+        course.check(text)?;
+        Ok(course)
     }
 
     /// Every scenario id this course grades: the catalogue's (hygiene included) and its own.
     pub fn scenario_ids(&self) -> Vec<String> {
         let mut ids = exercises::scenario_ids();
-        ids.extend(self.scenarios.iter().map(|s| s.id.clone()));
+        ids.extend(self.scenarios.iter().map(|s| s.get_ref().id.clone()));
         ids
     }
 
@@ -130,14 +96,18 @@ impl Course {
             .or_else(|| {
                 self.scenarios
                     .iter()
-                    .find(|s| s.id == id)
-                    .and_then(|s| s.points)
+                    .find(|s| s.get_ref().id == id)
+                    .and_then(|s| s.get_ref().points)
             })
             .unwrap_or(1)
     }
 
     pub fn is_hidden(&self, id: &str) -> bool {
-        self.hidden.contains(id) || self.scenarios.iter().any(|s| s.id == id && s.hidden)
+        self.hidden.contains(id)
+            || self
+                .scenarios
+                .iter()
+                .any(|s| s.get_ref().id == id && s.get_ref().hidden)
     }
 
     /// The course's limits applied to `settings`.
@@ -159,15 +129,13 @@ impl Course {
     /// The exercises to grade: the course's list, else every exercise.
     pub fn selected(&self) -> Vec<&'static exercises::Exercise> {
         match &self.exercises {
-            Some(ids) => ids.iter().filter_map(|id| exercises::get(id)).collect(),
+            Some(ids) => ids
+                .iter()
+                .filter_map(|id| exercises::get(id.get_ref()))
+                .collect(),
             None => exercises::ALL.to_vec(),
         }
     }
-}
-
-/// The 1-based line where `needle` first appears.
-fn line_of(text: &str, needle: &str) -> Option<usize> {
-    text.lines().position(|l| l.contains(needle)).map(|i| i + 1)
 }
 
 #[cfg(test)]

@@ -28,8 +28,10 @@ use crate::scenario::{Ctx, Launch};
 use nix::sys::signal::Signal;
 use serde::Deserialize;
 use std::collections::BTreeMap;
+use std::ops::Range;
 use std::str::FromStr;
 use std::time::Duration;
+use toml::Spanned;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -45,7 +47,8 @@ pub struct DataScenario {
     pub env: BTreeMap<String, String>,
     #[serde(default)]
     pub unset: Vec<String>,
-    pub steps: Vec<Step>,
+    /// Each step keeps its place in the file, so that an error names the step's own line.
+    pub steps: Vec<Spanned<Step>>,
 }
 
 fn default_within() -> f64 {
@@ -94,29 +97,49 @@ impl DataScenario {
         self.id.split('.').next().unwrap_or("")
     }
 
-    /// Checks what serde cannot: the id's exercise, patterns, signal names, statuses.
-    pub fn check(&self) -> Result<(), String> {
-        if crate::exercises::get(self.exercise()).is_none() || !self.id.contains('.') {
-            return Err(format!(
-                "id `{}` must be `<exercise>.<name>` with a known exercise",
-                self.id
+    /// Checks what serde cannot: the id's exercise, patterns, signal names, statuses. An
+    /// error carries the place of the step it is about, when it is about one.
+    pub fn check(&self) -> Result<(), (Option<Range<usize>>, String)> {
+        let exercise = self.exercise();
+        if crate::exercises::get(exercise).is_none() || !self.id.contains('.') {
+            let known = crate::exercises::ALL.iter().map(|e| e.id);
+            return Err((
+                None,
+                format!(
+                    "id `{}` must be `<exercise>.<name>` with a known exercise{}",
+                    self.id,
+                    crate::suggest::did_you_mean(exercise, known)
+                ),
             ));
         }
         for (i, step) in self.steps.iter().enumerate() {
-            let bad = |what: String| Err(format!("`{}` step {}: {what}", self.id, i + 1));
-            match step {
-                Step::Expect { pattern, .. } => {
-                    if let Err(e) = regex::Regex::new(&format!("(?i){pattern}")) {
-                        return bad(format!("bad pattern: {e}"));
+            let bad = |what: String| {
+                Err((
+                    Some(step.span()),
+                    format!("`{}` step {}: {what}", self.id, i + 1),
+                ))
+            };
+            match step.get_ref() {
+                Step::Expect { pattern: p, .. } => {
+                    if let Err(e) = pattern(p) {
+                        return bad(format!("bad pattern `{p}`: {}", regex_reason(&e)));
                     }
                 }
-                Step::Signal { signal } if Signal::from_str(&signal.to_uppercase()).is_err() => {
-                    return bad(format!("unknown signal `{signal}`"))
+                Step::Signal { signal } if parse_signal(signal).is_none() => {
+                    let names = Signal::iterator().map(Signal::as_str);
+                    return bad(format!(
+                        "unknown signal `{signal}`{}",
+                        crate::suggest::did_you_mean(signal, names)
+                    ));
                 }
                 Step::Exit { status, .. } if parse_status(status).is_none() => {
+                    let words = ["nonzero", "any"]
+                        .into_iter()
+                        .chain(Signal::iterator().map(Signal::as_str));
                     return bad(format!(
-                        "status `{status}` is not a number, `nonzero`, `any` or a signal name"
-                    ))
+                        "status `{status}` is not a number, `nonzero`, `any` or a signal name{}",
+                        crate::suggest::did_you_mean(status, words)
+                    ));
                 }
                 _ => {}
             }
@@ -138,7 +161,8 @@ impl DataScenario {
         }
         let mut run = ctx.start(launch)?;
         for (i, step) in self.steps.iter().enumerate() {
-            step_once(&mut run, step).map_err(|f| f.context(format!("step {}", i + 1)))?;
+            step_once(&mut run, step.get_ref())
+                .map_err(|f| f.context(format!("step {}", i + 1)))?;
         }
         Ok(format!("all {} steps held", self.steps.len()))
     }
@@ -152,15 +176,34 @@ enum Want {
     Signal(i32),
 }
 
+/// A step's pattern, case-insensitive, as written (no `(?i)` prefix shows in messages).
+pub fn pattern(p: &str) -> Result<regex::Regex, regex::Error> {
+    regex::RegexBuilder::new(p).case_insensitive(true).build()
+}
+
+/// The reason of a regex error, without the pattern it repeats.
+fn regex_reason(e: &regex::Error) -> String {
+    let text = e.to_string();
+    text.lines()
+        .find_map(|l| l.strip_prefix("error: "))
+        .unwrap_or(&text)
+        .to_string()
+}
+
+/// `SIGHUP`, `sighup` (not `HUP`: the suggestion says so).
+fn parse_signal(s: &str) -> Option<Signal> {
+    Signal::from_str(&s.to_uppercase()).ok()
+}
+
 fn parse_status(s: &str) -> Option<Want> {
     match s {
         "nonzero" => Some(Want::Nonzero),
         "any" => Some(Want::Any),
-        _ => s.parse::<i32>().ok().map(Want::Code).or_else(|| {
-            Signal::from_str(&s.to_uppercase())
-                .ok()
-                .map(|sig| Want::Signal(sig as i32))
-        }),
+        _ => s
+            .parse::<i32>()
+            .ok()
+            .map(Want::Code)
+            .or_else(|| parse_signal(s).map(|sig| Want::Signal(sig as i32))),
     }
 }
 
@@ -179,13 +222,14 @@ fn step_once(run: &mut Run, step: &Step) -> Result<(), Failure> {
                 Stream::Stdout => Source::Stdout,
                 Stream::Stderr => Source::Stderr,
             };
-            let re = regex::Regex::new(&format!("(?i){pattern}"))
-                .map_err(|e| Failure::error(format!("bad pattern: {e}")))?;
+            let re = self::pattern(pattern).map_err(|e| {
+                Failure::error(format!("bad pattern `{pattern}`: {}", regex_reason(&e)))
+            })?;
             run.expect_line(source, &re, secs(*within)).map(|_| ())
         }
         Step::Signal { signal } => {
-            let sig = Signal::from_str(&signal.to_uppercase())
-                .map_err(|_| Failure::error(format!("unknown signal {signal}")))?;
+            let sig = parse_signal(signal)
+                .ok_or_else(|| Failure::error(format!("unknown signal {signal}")))?;
             run.signal_when_idle(sig, Duration::from_secs(2))
         }
         Step::Write { text } => run.write_stdin(text),

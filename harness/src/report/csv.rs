@@ -1,23 +1,21 @@
-//! A class gradebook: one row per student, a column per exercise, the total and the maximum.
-//! Every field is quoted; a field that a spreadsheet would read as a formula (`=`, `+`, `-`,
-//! `@`, tab, carriage return first) is prefixed with `'`.
+//! A class gradebook: one row per student, a column per exercise, the total, the maximum and
+//! a note. Cells keep the cases apart: a score (a real 0 stays `0`), empty for an exercise not
+//! handed in, and the note for problems with the folder as a whole. The course's name heads
+//! the student column. Every field is quoted; a field that a spreadsheet would read as a
+//! formula (`=`, `+`, `-`, `@`, tab, carriage return first) is prefixed with `'`.
 
 use crate::result::SubmissionResult;
 use std::collections::BTreeSet;
 
 pub fn render(results: &[SubmissionResult]) -> String {
-    let exercises: BTreeSet<&str> = results
-        .iter()
-        .flat_map(|r| r.exercises.iter().map(|e| e.id.as_str()))
-        .collect();
-    let ordered: Vec<&str> = crate::exercises::ALL
-        .iter()
-        .map(|e| e.id)
-        .filter(|id| exercises.contains(id))
-        .collect();
-    let mut header = vec!["student".to_string()];
+    let ordered = columns(results);
+    let student = match results.iter().find_map(|r| r.course.as_deref()) {
+        Some(course) => format!("student ({course})"),
+        None => "student".to_string(),
+    };
+    let mut header = vec![student];
     header.extend(ordered.iter().map(|s| s.to_string()));
-    header.extend(["total".to_string(), "max".to_string()]);
+    header.extend(["total", "max", "note"].map(String::from));
     let mut out = row(&header);
     for r in results {
         let mut fields = vec![super::junit::name_of(&r.submission)];
@@ -25,15 +23,29 @@ pub fn render(results: &[SubmissionResult]) -> String {
             fields.push(
                 r.exercises
                     .iter()
-                    .find(|e| e.id == *id)
+                    .find(|e| e.id == *id && e.source.is_some())
                     .map_or_else(String::new, |e| e.score.to_string()),
             );
         }
         fields.push(r.score.to_string());
         fields.push(r.max_score.to_string());
+        fields.push(r.problems.join("; "));
         out.push_str(&row(&fields));
     }
     out
+}
+
+/// The exercises any result holds, in catalogue order.
+pub(super) fn columns(results: &[SubmissionResult]) -> Vec<&'static str> {
+    let held: BTreeSet<&str> = results
+        .iter()
+        .flat_map(|r| r.exercises.iter().map(|e| e.id.as_str()))
+        .collect();
+    crate::exercises::ALL
+        .iter()
+        .map(|e| e.id)
+        .filter(|id| held.contains(id))
+        .collect()
 }
 
 fn row(fields: &[String]) -> String {

@@ -56,6 +56,9 @@ fn submission(out: &mut String, r: &SubmissionResult, color: bool) {
             &format!("Grading {}", escape::text(&r.submission))
         )
     );
+    if let Some(course) = &r.course {
+        let _ = writeln!(out, "  course: {}", escape::text(course));
+    }
     let _ = writeln!(
         out,
         "  sandbox: {}; time scale {}",
@@ -68,6 +71,13 @@ fn submission(out: &mut String, r: &SubmissionResult, color: bool) {
             "  {} {}",
             paint(color, status_style(Status::Fail), "problem:"),
             escape::text(p)
+        );
+    }
+    if !r.not_found.is_empty() {
+        let _ = writeln!(
+            out,
+            "  not found, so not graded: {} (a course file or --exercise makes them count)",
+            r.not_found.join(", ")
         );
     }
     for e in &r.exercises {

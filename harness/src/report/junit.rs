@@ -1,4 +1,4 @@
-//! JUnit XML: one testsuite per exercise (of each submission), one testcase per scenario,
+//! JUnit XML: the course's name on `testsuites`, one testsuite per exercise (of each submission), one testcase per scenario,
 //! feedback and transcript as the failure text. Everything from a program is XML-escaped, and
 //! characters XML 1.0 cannot hold at all are shown as `\u{..}`.
 
@@ -12,8 +12,12 @@ pub fn render(results: &[SubmissionResult]) -> String {
         .iter()
         .flat_map(|r| r.exercises.iter().flat_map(|e| &e.scenarios));
     let (tests, failures, errors, skipped) = counts(all);
+    let name = match results.iter().find_map(|r| r.course.as_deref()) {
+        Some(course) => xml(course),
+        None => "sysgrade".to_string(),
+    };
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let _ = writeln!(out, "<testsuites name=\"sysgrade\" tests=\"{tests}\" failures=\"{failures}\" errors=\"{errors}\" skipped=\"{skipped}\">");
+    let _ = writeln!(out, "<testsuites name=\"{name}\" tests=\"{tests}\" failures=\"{failures}\" errors=\"{errors}\" skipped=\"{skipped}\">");
     for r in results {
         let student = name_of(&r.submission);
         for e in &r.exercises {

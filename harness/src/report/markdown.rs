@@ -1,5 +1,6 @@
-//! Markdown for a GitHub step summary or a merge-request comment: a table per submission and
-//! the lost points. Program text is escaped so it cannot add markup, links or HTML.
+//! Markdown for a GitHub step summary or a merge-request comment: one summary table on top
+//! (student × exercise, totals), then each student's exercises and lost points, collapsed in
+//! `<details>`. Program text is escaped so it cannot add markup, links or HTML.
 
 use crate::outcome::Status;
 use crate::result::SubmissionResult;
@@ -9,64 +10,109 @@ use std::fmt::Write;
 const QUOTED: usize = 6;
 
 pub fn render(results: &[SubmissionResult]) -> String {
-    let mut out = String::new();
+    let mut out = match results.iter().find_map(|r| r.course.as_deref()) {
+        Some(course) => format!("# sysgrade: {}\n\n", md(course)),
+        None => "# sysgrade\n\n".to_string(),
+    };
+    summary(&mut out, results);
     for r in results {
-        let _ = writeln!(
-            out,
-            "## sysgrade: {} — {}/{}\n",
-            md(&r.submission),
-            r.score,
-            r.max_score
-        );
-        for p in &r.problems {
-            let _ = writeln!(out, "> **problem:** {}\n", md(p));
-        }
-        out.push_str("| exercise | source | score |\n|---|---|---|\n");
-        for e in &r.exercises {
-            let mark = if e.score == e.max_score { "✅" } else { "❌" };
-            let source = e
-                .source
-                .as_deref()
-                .map(md)
-                .unwrap_or_else(|| "not found".into());
-            let _ = writeln!(
-                out,
-                "| {mark} {} | {source} | {}/{} |",
-                md(&e.id),
-                e.score,
-                e.max_score
-            );
-        }
-        let lost: Vec<_> = r
-            .exercises
-            .iter()
-            .flat_map(|e| &e.scenarios)
-            .filter(|s| s.status != Status::Pass)
-            .collect();
-        if !lost.is_empty() {
-            out.push_str("\n<details><summary>Lost points</summary>\n\n");
-            for s in lost {
-                let feedback = if s.hidden {
-                    "(hidden scenario)".to_string()
-                } else {
-                    md(&s.feedback)
-                };
-                let _ = writeln!(
-                    out,
-                    "- **{}** ({}): {}",
-                    md(&s.id),
-                    s.status.as_str(),
-                    feedback.replace('\n', "<br>")
-                );
-                if !s.hidden {
-                    quote_transcripts(&mut out, s);
-                }
-            }
-            out.push_str("\n</details>\n");
-        }
-        out.push('\n');
+        details(&mut out, r);
     }
     out
+}
+
+/// The class at a glance: a row per student, a column per exercise, the total.
+fn summary(out: &mut String, results: &[SubmissionResult]) {
+    let columns = super::csv::columns(results);
+    out.push_str("| student |");
+    for id in &columns {
+        let _ = write!(out, " {} |", md(id));
+    }
+    out.push_str(" total |\n|---|");
+    out.push_str(&"---|".repeat(columns.len() + 1));
+    out.push('\n');
+    for r in results {
+        let _ = write!(out, "| {} |", md(&super::junit::name_of(&r.submission)));
+        for id in &columns {
+            match r
+                .exercises
+                .iter()
+                .find(|e| e.id == *id && e.source.is_some())
+            {
+                Some(e) => {
+                    let _ = write!(out, " {}/{} |", e.score, e.max_score);
+                }
+                None => out.push_str(" — |"),
+            }
+        }
+        let note = if r.problems.is_empty() { "" } else { " ⚠" };
+        let _ = writeln!(out, " **{}/{}**{note} |", r.score, r.max_score);
+    }
+    out.push('\n');
+}
+
+/// One student's exercises and lost points, collapsed.
+fn details(out: &mut String, r: &SubmissionResult) {
+    let _ = writeln!(
+        out,
+        "<details><summary>{}: {}/{}</summary>\n",
+        md(&r.submission),
+        r.score,
+        r.max_score
+    );
+    for p in &r.problems {
+        let _ = writeln!(out, "> **problem:** {}\n", md(p));
+    }
+    if !r.not_found.is_empty() {
+        let _ = writeln!(
+            out,
+            "Not found, so not graded: {}\n",
+            md(&r.not_found.join(", "))
+        );
+    }
+    out.push_str("| exercise | source | score |\n|---|---|---|\n");
+    for e in &r.exercises {
+        let mark = if e.score == e.max_score { "✅" } else { "❌" };
+        let source = e
+            .source
+            .as_deref()
+            .map(md)
+            .unwrap_or_else(|| "not found".into());
+        let _ = writeln!(
+            out,
+            "| {mark} {} | {source} | {}/{} |",
+            md(&e.id),
+            e.score,
+            e.max_score
+        );
+    }
+    let lost: Vec<_> = r
+        .exercises
+        .iter()
+        .flat_map(|e| &e.scenarios)
+        .filter(|s| s.status != Status::Pass)
+        .collect();
+    if !lost.is_empty() {
+        out.push_str("\n**Lost points**\n\n");
+        for s in lost {
+            let feedback = if s.hidden {
+                "(hidden scenario)".to_string()
+            } else {
+                md(&s.feedback)
+            };
+            let _ = writeln!(
+                out,
+                "- **{}** ({}): {}",
+                md(&s.id),
+                s.status.as_str(),
+                feedback.replace('\n', "<br>")
+            );
+            if !s.hidden {
+                quote_transcripts(out, s);
+            }
+        }
+    }
+    out.push_str("\n</details>\n\n");
 }
 
 /// The last lines of each run's transcript, as a nested list.

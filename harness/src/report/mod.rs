@@ -4,6 +4,7 @@
 //! byte a program printed passes through the format's own escaping (`escape::text` for
 //! terminals, XML escaping, serde for JSON, Markdown/HTML escaping, CSV quoting).
 
+pub mod changes;
 pub mod csv;
 pub mod escape;
 pub mod gradescope;

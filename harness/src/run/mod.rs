@@ -5,6 +5,7 @@
 //! time scale. Dropping a [`Run`] tears it down: whatever is still running is ended, what it
 //! left behind is recorded as hygiene findings, then removed.
 
+mod evidence;
 mod launch;
 pub mod oneshot;
 mod output;

@@ -2,6 +2,7 @@
 //! measuring CPU demand, typing on standard input. Every wait has a deadline (nominal,
 //! multiplied by the time scale) and records what it did in the transcript.
 
+use super::evidence::answered_otherwise;
 use super::state::Reaped;
 use super::transcript::{Entry, Source};
 use super::{explain, secs, Line, Run};
@@ -43,6 +44,7 @@ impl Run {
         within: Duration,
     ) -> Result<Line, Failure> {
         let from = self.cursors.get(&source).copied().unwrap_or(0);
+        let began_ms = self.shared.now_ms();
         let deadline = self.deadline(within);
         let found = self.shared.wait_for(deadline, |st| {
             let hit = st.entries[from..]
@@ -70,7 +72,13 @@ impl Run {
                     source.label(),
                     secs(within)
                 );
-                Err(explain(&st, what, other.is_none()))
+                let timed_out = other.is_none();
+                if timed_out && st.main_exit.is_none() && st.flooded.is_none() && !st.wall_limit {
+                    if let Some(said) = answered_otherwise(&st.entries, from, source, began_ms) {
+                        return Err(Failure::fail(format!("{what}; {said}")));
+                    }
+                }
+                Err(explain(&st, what, timed_out))
             }
         }
     }

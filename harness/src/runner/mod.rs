@@ -34,6 +34,18 @@ pub struct Request {
     pub course: Course,
     /// Run every scenario this many times; a verdict that changes is `flaky`.
     pub repeat: u32,
+    pub scope: Scope,
+}
+
+/// Which of the requested exercises a result holds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Scope {
+    /// All of them: one not handed in costs its points visibly (a course file, `--exercise`).
+    #[default]
+    Listed,
+    /// Those found in the submission, or in any submission of a class; the others are named
+    /// in `not_found` (a student checking a folder without a course file).
+    Found,
 }
 
 /// One submission being collected: its plan, its scenarios and what has come back.
@@ -133,7 +145,18 @@ pub fn grade(
             }
         }
     });
-    Ok(results.into_iter().flatten().collect())
+    let results: Vec<SubmissionResult> = results.into_iter().flatten().collect();
+    Ok(match request.scope {
+        Scope::Listed => results,
+        Scope::Found => {
+            let found: std::collections::BTreeSet<String> = results
+                .iter()
+                .flat_map(|r| r.exercises.iter().filter(|e| e.source.is_some()))
+                .map(|e| e.id.clone())
+                .collect();
+            results.into_iter().map(|r| r.keep_only(&found)).collect()
+        }
+    })
 }
 
 /// Where the grading folder (every run's copy of its submission) lives. Runs with a private
@@ -273,6 +296,8 @@ fn assemble(
         max_score: 0,
         exercises,
         problems: planned.problems.clone(),
+        not_found: Vec::new(),
+        course: course.name.clone(),
         guarantees: Guarantees::current(&settings.supervisor),
         time_scale: settings.time_scale,
     }

@@ -46,6 +46,7 @@ pub(super) fn checks<'c>(
     let data = course
         .scenarios
         .iter()
+        .map(toml::Spanned::get_ref)
         .filter(|d| d.exercise() == exercise.id)
         .map(|d| (d.id.clone(), Check::Data(d)));
     builtin.chain(data).collect()

@@ -150,7 +150,8 @@ impl<'a> Builder<'a> {
                 Some(Exit::Code(0)) => {}
                 Some(exit) => {
                     return Ok(Err(Failure::error(format!(
-                        "`{}` failed ({}):\n{}",
+                        "{}`{}` failed ({}):\n{}",
+                        first_error(&log),
                         argv.join(" ")
                             .replace(&*self.work.to_string_lossy(), "<build>"),
                         crate::run::describe_exit(exit),
@@ -286,7 +287,8 @@ impl<'a> Builder<'a> {
         };
         if finished.exit != Some(Exit::Code(0)) {
             return Ok(Err(Failure::error(format!(
-                "`cargo build` failed:\n{}",
+                "{}`cargo build` failed:\n{}",
+                first_error(&finished.output),
                 trim(&finished.output)
             ))));
         }
@@ -377,6 +379,17 @@ fn borrow_lock_file(manifest: &Path, crate_dir: &Path) {
 }
 
 /// The first lines of a build log, with a count of the rest.
+/// The first line of a build log that reports an error (`x.cpp:3:5: error: …`,
+/// `error[E0425]: …`), as the opening line of the feedback; empty when there is none.
+fn first_error(lines: &[String]) -> String {
+    let error = regex::Regex::new(r"(?i)(^|\W)error\b").ok();
+    lines
+        .iter()
+        .find(|l| error.as_ref().is_some_and(|re| re.is_match(l)))
+        .map(|l| format!("does not compile: {}\n", l.trim()))
+        .unwrap_or_default()
+}
+
 fn trim(lines: &[String]) -> String {
     let mut out: Vec<String> = lines.iter().take(KEPT_LINES).cloned().collect();
     if lines.len() > KEPT_LINES {
