@@ -87,7 +87,9 @@ fn check(dir: &Path, exercise: &str, expect: &BTreeMap<String, Status>) -> Outco
     }
     for s in result.exercises.iter().flat_map(|e| &e.scenarios) {
         let want = expect.get(&s.id).copied().unwrap_or(Status::Pass);
-        if s.status == Status::Skip && !support::tools_required() {
+        let starved =
+            s.status == Status::Skip && s.feedback.starts_with("the machine was overloaded");
+        if s.status == Status::Skip && (starved || !support::tools_required()) {
             eprintln!(
                 "note: {} skipped here ({}); CI sets {} and fails on this",
                 s.id,
