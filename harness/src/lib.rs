@@ -9,6 +9,7 @@ pub mod course;
 pub mod error;
 pub mod events;
 pub mod exercises;
+pub mod gui;
 pub mod hygiene;
 pub mod ipc;
 pub mod merge;
