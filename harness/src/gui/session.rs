@@ -199,8 +199,9 @@ impl Gui {
 
     /// Closes the window as a user would (its closeEvent runs) and waits for the exit.
     pub fn close(&mut self, run: &mut Run) -> Result<Exit, Failure> {
+        // Noted first: the program may exit before the answer is read.
+        run.note("closing the window");
         let reply = self.request(run, json!({"cmd": "close"}), Duration::ZERO)?;
-        run.note("closed the window");
         if reply["windows"].as_u64().unwrap_or(0) > 0 && reply["closed"].as_u64() == Some(0) {
             run.note("its closeEvent refused to close");
         }
