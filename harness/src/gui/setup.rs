@@ -66,7 +66,9 @@ pub fn check_pyqt(ctx: &Ctx) -> Result<(), Failure> {
 
 /// Whether `python` can import `binding`'s widgets (and uic), cached per question.
 fn importable(python: &Path, binding: &str, uic: bool) -> bool {
-    static KNOWN: OnceLock<Mutex<HashMap<(PathBuf, String, bool), bool>>> = OnceLock::new();
+    /// (interpreter, binding, with uic) → importable.
+    type Answers = HashMap<(PathBuf, String, bool), bool>;
+    static KNOWN: OnceLock<Mutex<Answers>> = OnceLock::new();
     let key = (python.to_path_buf(), binding.to_string(), uic);
     let known = KNOWN.get_or_init(|| Mutex::new(HashMap::new()));
     let mut known = known.lock().unwrap_or_else(|p| p.into_inner());
