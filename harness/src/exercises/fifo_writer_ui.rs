@@ -117,8 +117,8 @@ impl Writer {
             s.counts.opens == s.counts.closes_write
         });
         let s = self.tap.seen();
-        let frames = s.counts.closes_write - closes;
-        let bytes = s.bytes - skip;
+        let frames = s.counts.closes_write.saturating_sub(closes);
+        let bytes = s.bytes.saturating_sub(skip);
         ensure!(
             s.counts.opens != s.counts.closes_write || bytes == frames * frame,
             "{bytes} bytes came through {frames} open(s) of {FIFO}: expected one frame of {frame} bytes per open ({} bytes)",
@@ -197,7 +197,7 @@ fn stop(ctx: &mut Ctx) -> Verdict {
     ensure!(
         after.counts.opens == before.counts.opens,
         "after the second click on {START}, {FIFO} was opened {} more time(s) within {}: the second click should stop the timer",
-        after.counts.opens - before.counts.opens,
+        after.counts.opens.saturating_sub(before.counts.opens),
         secs(quiet)
     );
     w.close()?;

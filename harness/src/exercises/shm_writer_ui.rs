@@ -62,6 +62,8 @@ const QUIET: Duration = Duration::from_millis(300);
 const HELPERS: Duration = Duration::from_secs(5);
 
 struct Writer {
+    /// First field, so it is dropped before the run is torn down.
+    _forget: Forget,
     run: Run,
     gui: Gui,
     segment: File,
@@ -87,6 +89,7 @@ impl Writer {
         run.allow_shm(SEGMENT);
         let segment = handle.ok_or_else(|| Failure::error("grader fault: no segment handle"))?;
         Ok(Writer {
+            _forget: Forget(run.reach().shm_path(SEGMENT)),
             run,
             gui,
             segment,
@@ -117,9 +120,26 @@ impl Writer {
         self.gui.click(&mut self.run, START)
     }
 
-    fn close(mut self) -> Result<Run, Failure> {
+    /// Closes the window and waits for the exit (the segment is removed when `self` goes).
+    fn close(mut self) -> Result<(), Failure> {
+        self.gui.close(&mut self.run).map(drop)
+    }
+
+    /// Closes the window, waits for the program and its helpers; whether the segment is left.
+    fn close_kept(mut self) -> Result<bool, Failure> {
         self.gui.close(&mut self.run)?;
-        Ok(self.run)
+        self.run.wait_tree_done(HELPERS);
+        Ok(self.run.reach().shm_path(SEGMENT).exists())
+    }
+}
+
+/// Removes the harness's segment before the run ends, whatever the verdict: where runs share
+/// the host's /dev/shm it would outlive the run and count as a leftover.
+struct Forget(std::path::PathBuf);
+
+impl Drop for Forget {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
     }
 }
 
@@ -192,10 +212,7 @@ fn stop(ctx: &mut Ctx) -> Verdict {
 fn kept(ctx: &mut Ctx) -> Verdict {
     let python = ctx.program().is_python();
     let w = Writer::start(ctx)?;
-    let run = w.close()?;
-    run.wait_tree_done(HELPERS);
-    let path = run.reach().shm_path(SEGMENT);
-    if !path.exists() {
+    if !w.close_kept()? {
         let why = if python {
             " Python before 3.13 registers an attached segment with its resource tracker, which unlinks it when the program ends: after attaching, call `resource_tracker.unregister(shm._name, \"shared_memory\")` (from multiprocessing), and only close() the segment, never unlink() it."
         } else {
@@ -203,7 +220,6 @@ fn kept(ctx: &mut Ctx) -> Verdict {
         };
         fail!("after the window was closed and the program ended, {SEGMENT} was gone: the writer must leave it for the viewer.{why}");
     }
-    let _ = std::fs::remove_file(&path);
     Ok(format!(
         "{SEGMENT} was still there after the window was closed"
     ))

@@ -52,10 +52,16 @@ pub fn check_pyqt(ctx: &Ctx) -> Result<(), Failure> {
     } else {
         "QtWidgets"
     };
-    let install = if python == Path::new("/usr/bin/python3") {
-        format!("`{APT_INSTALL}`")
-    } else {
-        format!("`{} -m pip install PyQt6`", python.display())
+    // A program that only knows PyQt5 needs PyQt5; otherwise PyQt6 serves.
+    let only5 = bindings == ["PyQt5"];
+    let install = match (python == Path::new("/usr/bin/python3"), only5) {
+        (true, false) => format!("`{APT_INSTALL}`"),
+        (true, true) => "`apt-get install -y python3-pyqt5 pyqt5-dev-tools`".to_string(),
+        (false, only5) => format!(
+            "`{} -m pip install {}`",
+            python.display(),
+            if only5 { "PyQt5" } else { "PyQt6" }
+        ),
     };
     Err(Failure::skip(format!(
         "{} cannot import {what} from {}; install it with {install}",
@@ -148,4 +154,22 @@ pub fn qt_cannot_start(stderr: &[String]) -> Option<String> {
             SIGNS.iter().any(|s| l.contains(s))
         })
         .cloned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_interpreter_without_pyqt_is_told_apart() {
+        assert!(!importable(Path::new("/bin/false"), "PyQt6", true));
+    }
+
+    #[test]
+    fn qt_failing_to_start_is_recognised() {
+        let said =
+            vec!["qt.qpa.plugin: Could not load the Qt platform plugin \"offscreen\"".to_string()];
+        assert!(qt_cannot_start(&said).is_some());
+        assert!(qt_cannot_start(&["Traceback (most recent call last):".into()]).is_none());
+    }
 }

@@ -28,11 +28,12 @@ struct State {
     keep: usize,
 }
 
-#[derive(Debug, Default)]
 struct Shared {
     state: Mutex<State>,
     changed: Condvar,
     stop: AtomicBool,
+    reader: Reader,
+    watch: Watch,
 }
 
 impl Shared {
@@ -58,9 +59,15 @@ impl Tap {
         reader.grow(1 << 20);
         // Watched after the harness's own open: every event is the program's.
         let watch = Watch::opens_and_closes(path).map_err(fault("watching the FIFO"))?;
-        let shared = Arc::new(Shared::default());
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State::default()),
+            changed: Condvar::new(),
+            stop: AtomicBool::new(false),
+            reader,
+            watch,
+        });
         let draining = shared.clone();
-        std::thread::spawn(move || drain(&reader, &watch, &draining));
+        std::thread::spawn(move || drain(&draining));
         Ok(Tap { shared, scale })
     }
 
@@ -73,8 +80,12 @@ impl Tap {
         self.shared.lock().kept.clone()
     }
 
+    /// What came so far, up to this moment: the inotify queue and the pipe are read now, so
+    /// every open and close the program made before this call is counted.
     pub fn seen(&self) -> Seen {
-        self.shared.lock().seen
+        let mut st = self.shared.lock();
+        take(&self.shared, &mut st);
+        st.seen
     }
 
     /// Waits until `done` holds or `within` (nominal) passes, or the program ends; returns
@@ -111,37 +122,32 @@ impl Drop for Tap {
     }
 }
 
-/// Reads events first, then bytes (a close seen has all its bytes in the pipe), until the
-/// tap is dropped.
-fn drain(reader: &Reader, watch: &Watch, shared: &Shared) {
-    let mut buf = Vec::new();
+/// Reads events first, then bytes (a close seen has all its bytes in the pipe), holding the
+/// state lock so a reader of [`Tap::seen`] never misses events taken but not yet counted.
+fn take(shared: &Shared, st: &mut State) -> bool {
+    let mut counts = Counts::default();
+    shared.watch.count(&mut counts);
+    let room = st.keep.saturating_sub(st.kept.len());
+    let mut kept = Vec::new();
+    let (n, _) = shared.reader.drain(&mut kept, room);
+    st.seen.bytes += n;
+    st.seen.counts.opens += counts.opens;
+    st.seen.counts.closes_write += counts.closes_write;
+    st.seen.counts.closes_read += counts.closes_read;
+    st.seen.counts.overflow |= counts.overflow;
+    st.kept.extend_from_slice(&kept);
+    n > 0 || counts != Counts::default()
+}
+
+/// Takes in what comes until the tap is dropped.
+fn drain(shared: &Shared) {
     while !shared.stop.load(Ordering::SeqCst) {
         let far = Instant::now() + Duration::from_secs(1);
-        wait_ready(
-            &[reader.fd(), watch.fd()],
-            PollFlags::POLLIN,
-            far,
-            Duration::from_millis(50),
-        );
-        let mut counts = Counts::default();
-        watch.count(&mut counts);
-        let room = {
-            let st = shared.lock();
-            st.keep.saturating_sub(st.kept.len())
-        };
-        buf.clear();
-        let (n, _) = reader.drain(&mut buf, room);
-        if n == 0 && counts == Counts::default() {
-            continue;
+        let fds = [shared.reader.fd(), shared.watch.fd()];
+        wait_ready(&fds, PollFlags::POLLIN, far, Duration::from_millis(50));
+        let news = take(shared, &mut shared.lock());
+        if news {
+            shared.changed.notify_all();
         }
-        let mut st = shared.lock();
-        st.seen.bytes += n;
-        st.seen.counts.opens += counts.opens;
-        st.seen.counts.closes_write += counts.closes_write;
-        st.seen.counts.closes_read += counts.closes_read;
-        st.seen.counts.overflow |= counts.overflow;
-        st.kept.extend_from_slice(&buf);
-        drop(st);
-        shared.changed.notify_all();
     }
 }
