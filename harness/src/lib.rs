@@ -10,6 +10,7 @@ pub mod error;
 pub mod events;
 pub mod exercises;
 pub mod explain;
+pub mod gui;
 pub mod hygiene;
 pub mod ipc;
 pub mod merge;

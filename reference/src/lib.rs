@@ -6,6 +6,9 @@
 //! - [`signals`]: async-signal-safe signal catching (the handler only bumps an atomic) and
 //!   race-free waiting for a signal, a timeout or a file descriptor.
 //! - [`out`]: printing raw bytes (paths, environment values) to standard output.
+//! - [`gui`]: a headless window speaking the harness's Qt driver protocol (the GUI exercises).
+
+pub mod gui;
 
 pub mod rng {
     //! splitmix64: small, fast and good enough for random pictures and file contents.

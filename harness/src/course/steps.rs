@@ -19,7 +19,15 @@
 //!   { step = "exit", status = "0", within = 1.0 },    # "0".."255", "nonzero", "any", "SIGTERM"
 //! ]
 //! ```
+//!
+//! A PyQt program is driven through its widgets (by objectName) when a scenario uses the GUI
+//! steps; it then starts with the harness's Qt driver (`crate::gui`):
+//! `{ step = "set", name = "width", value = 200 }`, `{ step = "click", name = "start_sim" }`,
+//! `{ step = "shows", width = 400, height = 400, color = "#ff0000", name = "label", within = 1.0 }`
+//! (a label shows an image of that size, all of that colour; `name` optional),
+//! `{ step = "close" }` (closes the window and expects the program to exit).
 
+use crate::gui::{Gui, Rgba};
 use crate::outcome::{Failure, Verdict};
 use crate::run::transcript::Source;
 use crate::run::{describe_exit, Run};
@@ -81,6 +89,47 @@ pub enum Step {
         #[serde(default = "default_within")]
         within: f64,
     },
+    Click {
+        name: String,
+    },
+    Set {
+        name: String,
+        value: serde_json::Value,
+    },
+    Shows {
+        name: Option<String>,
+        width: u32,
+        height: u32,
+        color: String,
+        #[serde(default = "default_shows_within")]
+        within: f64,
+    },
+    Close,
+}
+
+fn default_shows_within() -> f64 {
+    1.0
+}
+
+impl Step {
+    /// Whether the step needs the window driven.
+    fn is_gui(&self) -> bool {
+        matches!(
+            self,
+            Step::Click { .. } | Step::Set { .. } | Step::Shows { .. } | Step::Close
+        )
+    }
+}
+
+/// `#rrggbb` or `#rrggbbaa` as RGBA bytes.
+fn parse_color(text: &str) -> Option<[u8; 4]> {
+    let hex = text.strip_prefix('#')?;
+    if !matches!(hex.len(), 6 | 8) || !hex.is_ascii() {
+        return None;
+    }
+    let byte = |i: usize| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok();
+    let alpha = if hex.len() == 8 { byte(6)? } else { 255 };
+    Some([byte(0)?, byte(2)?, byte(4)?, alpha])
 }
 
 #[derive(Debug, Clone, Copy, Default, Deserialize)]
@@ -141,6 +190,9 @@ impl DataScenario {
                         crate::suggest::did_you_mean(status, words)
                     ));
                 }
+                Step::Shows { color, .. } if parse_color(color).is_none() => {
+                    return bad(format!("color `{color}` is not `#rrggbb` or `#rrggbbaa`"))
+                }
                 _ => {}
             }
         }
@@ -159,10 +211,19 @@ impl DataScenario {
         for k in &self.unset {
             launch = launch.unset(k);
         }
-        let mut run = ctx.start(launch)?;
+        let (mut run, mut gui) = if self.steps.iter().any(|s| s.get_ref().is_gui()) {
+            let (run, gui) = Gui::start(ctx, launch)?;
+            (run, Some(gui))
+        } else {
+            (ctx.start(launch)?, None)
+        };
         for (i, step) in self.steps.iter().enumerate() {
-            step_once(&mut run, step.get_ref())
-                .map_err(|f| f.context(format!("step {}", i + 1)))?;
+            let step = step.get_ref();
+            let done = match (step.is_gui(), gui.as_mut()) {
+                (true, Some(gui)) => gui_step(&mut run, gui, step),
+                _ => step_once(&mut run, step),
+            };
+            done.map_err(|f| f.context(format!("step {}", i + 1)))?;
         }
         Ok(format!("all {} steps held", self.steps.len()))
     }
@@ -211,6 +272,27 @@ fn secs(x: f64) -> Duration {
     Duration::from_secs_f64(x.max(0.0))
 }
 
+/// A step on the driven window.
+fn gui_step(run: &mut Run, gui: &mut Gui, step: &Step) -> Result<(), Failure> {
+    match step {
+        Step::Click { name } => gui.click(run, name),
+        Step::Set { name, value } => gui.set(run, name, value.clone()).map(drop),
+        Step::Shows {
+            name,
+            width,
+            height,
+            color,
+            within,
+        } => {
+            let rgba =
+                parse_color(color).ok_or_else(|| Failure::error(format!("bad color {color}")))?;
+            let want = Rgba::from_fn(*width, *height, |_, _| rgba);
+            gui.shows(run, name.as_deref(), &want, secs(*within))
+        }
+        _ => gui.close(run).map(drop),
+    }
+}
+
 fn step_once(run: &mut Run, step: &Step) -> Result<(), Failure> {
     match step {
         Step::Expect {
@@ -256,5 +338,8 @@ fn step_once(run: &mut Run, step: &Step) -> Result<(), Failure> {
                 )))
             }
         }
+        _ => Err(Failure::error(
+            "grader fault: a window step without a window",
+        )),
     }
 }

@@ -7,6 +7,8 @@ mod env;
 mod environ;
 mod fifo_client;
 mod fifo_server;
+mod fifo_viewer;
+mod fifo_writer_ui;
 mod files;
 mod fork_exec;
 mod image_fifo;
@@ -19,6 +21,8 @@ mod run;
 mod run_process;
 mod shm_image;
 mod shm_owner;
+mod shm_viewer;
+mod shm_writer_ui;
 mod signal_catcher;
 mod signals;
 mod time_server;
@@ -70,6 +74,10 @@ pub static ALL: &[&Exercise] = &[
     &echo_server::EXERCISE,
     &echo_client::EXERCISE,
     &time_server::EXERCISE,
+    &fifo_viewer::EXERCISE,
+    &fifo_writer_ui::EXERCISE,
+    &shm_viewer::EXERCISE,
+    &shm_writer_ui::EXERCISE,
     &fork_exec::EXERCISE,
     &plotter::EXERCISE,
 ];

@@ -163,3 +163,27 @@ pub fn open_writer(
     }
     Ok(found.flatten().map(std::fs::File::from))
 }
+
+/// Writes all of `bytes` to `file` (opened non-blocking) before `deadline`, waiting for room
+/// in the pipe. Returns how many bytes went in; fewer when the reader stopped reading or left.
+pub fn write_within(file: &std::fs::File, bytes: &[u8], deadline: Instant) -> usize {
+    use std::io::Write;
+    let mut done = 0;
+    let mut out = file;
+    while done < bytes.len() {
+        match out.write(&bytes[done..]) {
+            Ok(0) => break,
+            Ok(n) => done += n,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                let ready =
+                    super::wait_ready(&[file.as_fd()], PollFlags::POLLOUT, deadline, Duration::MAX);
+                if ready.first().is_none_or(|r| r.is_empty()) && Instant::now() >= deadline {
+                    break;
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => break,
+        }
+    }
+    done
+}

@@ -1,0 +1,183 @@
+//! `fifo_viewer` (ImageFIFO/DisplayPixmap.py): a PyQt window that makes the FIFO `imagefifo`
+//! and shows what arrives through it, one frame per open, on a background thread; `resize W H`
+//! changes the frame size; closing the window removes the FIFO.
+//!
+//! The harness drives the window through its Qt driver (`crate::gui`), writes each message
+//! through an open of its own, waits for the viewer to close its end before the next one (so
+//! two messages never merge), and compares the pixels the label shows with the frame sent.
+
+use super::Exercise;
+use crate::gui::{pictures, Gui, Rgba};
+use crate::ipc::fifo::{self, open_writer, write_within};
+use crate::ipc::watch::{self, Counts, Watch};
+use crate::ipc::{self};
+use crate::outcome::{Failure, Verdict};
+use crate::run::{secs, Run};
+use crate::scenario::{Ctx, Launch, Scenario};
+use crate::{ensure, fail};
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub static EXERCISE: Exercise = Exercise {
+    id: "fifo_viewer",
+    lecture: &["ImageFIFO/DisplayPixmap.py"],
+    aliases: &[],
+    ending: nix::sys::signal::Signal::SIGINT,
+    scenarios: &[
+        Scenario {
+            id: "fifo",
+            summary: "imagefifo appears in its folder and is a FIFO",
+            check: fifo,
+            needs: &[],
+        },
+        Scenario {
+            id: "shows",
+            summary: "three frames, each through its own open, are each shown within 1 s",
+            check: shows,
+            needs: &[],
+        },
+        Scenario {
+            id: "resize",
+            summary: "after `resize 200 100`, a 200×100 frame is shown at 200×100",
+            check: resize,
+            needs: &[],
+        },
+        Scenario {
+            id: "close",
+            summary: "closing the window removes imagefifo",
+            check: close,
+            needs: &[],
+        },
+    ],
+};
+
+const FIFO: &str = "imagefifo";
+/// After the window is up, for the FIFO to appear.
+const APPEAR: Duration = Duration::from_secs(5);
+/// For the viewer to open the FIFO for a message, and to take it in.
+const TAKE: Duration = Duration::from_secs(2);
+const SHOW: Duration = Duration::from_secs(1);
+
+/// A viewer whose window is up and whose FIFO exists.
+struct Viewer {
+    run: Run,
+    gui: Gui,
+    path: PathBuf,
+    scale: f64,
+}
+
+impl Viewer {
+    fn start(ctx: &mut Ctx) -> Result<Viewer, Failure> {
+        let (mut run, gui) = Gui::start(ctx, Launch::new())?;
+        let path = ctx.workdir().join(FIFO);
+        let scale = ctx.settings().time_scale;
+        let deadline = ipc::deadline(APPEAR, scale);
+        let found = watch::wait_for_entry(&ctx.workdir(), FIFO, deadline, || !run.alive())
+            .map_err(|e| Failure::error(format!("grader fault: watching the folder: {e}")))?;
+        if !found {
+            let how = ipc::ended(&mut run).unwrap_or_else(|| "it kept running".into());
+            fail!(
+                "expected {FIFO} in the program's folder within {} of its window opening; {how} without making it (os.mkfifo)",
+                secs(APPEAR)
+            );
+        }
+        ensure!(
+            fifo::is_fifo(&path),
+            "{FIFO} is {}, not a FIFO: make it with os.mkfifo",
+            fifo::describe(&path).unwrap_or_else(|| "gone".into())
+        );
+        Ok(Viewer {
+            run,
+            gui,
+            path,
+            scale,
+        })
+    }
+
+    /// Writes `bytes` as one message (one open and close), then waits until the viewer has
+    /// closed its end, so the next message is read on its own.
+    fn send(&mut self, bytes: &[u8], what: &str) -> Result<(), Failure> {
+        let fault = |e: std::io::Error| Failure::error(format!("grader fault: {e}"));
+        let watch = Watch::opens_and_closes(&self.path).map_err(fault)?;
+        let deadline = ipc::deadline(TAKE, self.scale);
+        let run = &self.run;
+        let Some(file) = open_writer(&self.path, deadline, || !run.alive()).map_err(fault)? else {
+            let how = ipc::ended(&mut self.run).unwrap_or_else(|| "it kept running".into());
+            fail!(
+                "expected the viewer to open {FIFO} for reading (for {what}) within {}; {how} without opening it",
+                secs(TAKE)
+            );
+        };
+        let written = write_within(&file, bytes, deadline);
+        drop(file);
+        ensure!(
+            written == bytes.len(),
+            "the viewer took only {written} of the {} bytes of {what} within {}: read to end of file on each open",
+            bytes.len(),
+            secs(TAKE)
+        );
+        self.run.note(format!(
+            "wrote {what} ({} bytes) through one open of {FIFO}",
+            bytes.len()
+        ));
+        let mut counts = Counts::default();
+        while counts.closes_read == 0 && watch.wait(deadline, &mut counts) {}
+        if counts.closes_read == 0 {
+            self.run.note(format!(
+                "the viewer did not close {FIFO} within {} after {what}",
+                secs(TAKE)
+            ));
+        }
+        Ok(())
+    }
+
+    fn frame(&mut self, frame: &Rgba, what: &str) -> Result<(), Failure> {
+        self.send(&frame.bytes, what)?;
+        self.gui
+            .shows(&mut self.run, None, frame, SHOW)
+            .map_err(|f| Failure {
+                message: format!("after {what}: {}", f.message),
+                ..f
+            })
+    }
+
+    fn close(mut self) -> Result<(), Failure> {
+        self.gui.close(&mut self.run).map(drop)
+    }
+}
+
+fn fifo(ctx: &mut Ctx) -> Verdict {
+    let viewer = Viewer::start(ctx)?;
+    viewer.close()?;
+    Ok(format!("{FIFO} appeared in its folder as a FIFO"))
+}
+
+fn shows(ctx: &mut Ctx) -> Verdict {
+    let mut viewer = Viewer::start(ctx)?;
+    for k in 0..3 {
+        let frame = pictures::test_frame(k, 400, 400);
+        viewer.frame(&frame, &format!("frame {} of 400×400", k + 1))?;
+    }
+    viewer.close()?;
+    Ok("three 400×400 frames, each through its own open, were each shown within 1 s, pixel for pixel".into())
+}
+
+fn resize(ctx: &mut Ctx) -> Verdict {
+    let mut viewer = Viewer::start(ctx)?;
+    viewer.send(b"resize 200 100", "`resize 200 100`")?;
+    let frame = pictures::test_frame(5, 200, 100);
+    viewer.frame(&frame, "a 200×100 frame after `resize 200 100`")?;
+    viewer.close()?;
+    Ok("after `resize 200 100` a 200×100 frame was shown at 200×100".into())
+}
+
+fn close(ctx: &mut Ctx) -> Verdict {
+    let viewer = Viewer::start(ctx)?;
+    let path = viewer.path.clone();
+    viewer.close()?;
+    ensure!(
+        std::fs::symlink_metadata(&path).is_err(),
+        "after the window was closed and the program ended, {FIFO} was still there: remove it when the window closes (closeEvent, os.unlink)"
+    );
+    Ok(format!("closing the window removed {FIFO}"))
+}

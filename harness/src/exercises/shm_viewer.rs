@@ -1,0 +1,144 @@
+//! `shm_viewer` (ImageSharedMemory/DisplayPixmap.py): a PyQt window that creates the shared
+//! memory segment `imageMap` (width×height×4 bytes), shows its content as an RGBA image,
+//! redrawing on a timer, and unlinks the segment when the window closes.
+//!
+//! The harness finds the segment in the run's private /dev/shm, writes images into it through
+//! its own descriptor and compares the pixels the label shows (through `crate::gui`).
+
+use super::Exercise;
+use crate::gui::{pictures, Gui, Rgba};
+use crate::ipc;
+use crate::outcome::{Failure, Verdict};
+use crate::run::{secs, Run};
+use crate::scenario::{Ctx, Launch, Scenario};
+use crate::{ensure, fail};
+use std::os::unix::fs::FileExt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub static EXERCISE: Exercise = Exercise {
+    id: "shm_viewer",
+    lecture: &["ImageSharedMemory/DisplayPixmap.py"],
+    aliases: &[],
+    ending: nix::sys::signal::Signal::SIGINT,
+    scenarios: &[
+        Scenario {
+            id: "created",
+            summary: "imageMap exists with 400×400×4 bytes while the window is open",
+            check: created,
+            needs: &[],
+        },
+        Scenario {
+            id: "shows",
+            summary: "an image written into imageMap is shown within 1 s",
+            check: shows,
+            needs: &[],
+        },
+        Scenario {
+            id: "close",
+            summary: "closing the window unlinks imageMap",
+            check: close,
+            needs: &[],
+        },
+    ],
+};
+
+const SEGMENT: &str = "imageMap";
+const SIZE: u64 = 400 * 400 * 4;
+/// After the window is up, for the segment to appear with its size.
+const APPEAR: Duration = Duration::from_secs(2);
+const SHOW: Duration = Duration::from_secs(1);
+/// For descendants (Python's resource tracker) to finish after the program.
+const HELPERS: Duration = Duration::from_secs(5);
+
+struct Viewer {
+    run: Run,
+    gui: Gui,
+    path: PathBuf,
+}
+
+impl Viewer {
+    /// Starts the viewer and waits for its segment (polled: no event reaches the harness
+    /// from the run's /dev/shm).
+    fn start(ctx: &mut Ctx) -> Result<Viewer, Failure> {
+        ctx.claim(&[&format!("shm:{SEGMENT}")])?;
+        let (mut run, gui) = Gui::start(ctx, Launch::new())?;
+        let path = run.reach().shm_path(SEGMENT);
+        let deadline = ipc::deadline(APPEAR, ctx.settings().time_scale);
+        let size = || std::fs::metadata(&path).ok().map(|m| m.len());
+        let sized = ipc::poll_state(deadline, || (size() == Some(SIZE)).then_some(()));
+        if sized.is_none() {
+            match size() {
+                Some(n) => fail!(
+                    "{SEGMENT} has {n} bytes while the window is open; expected 400×400×4 = {SIZE}"
+                ),
+                None => {
+                    let how = ipc::ended(&mut run).unwrap_or_else(|| "it kept running".into());
+                    fail!(
+                        "expected the segment {SEGMENT} within {} of the window opening; {how} without creating it",
+                        secs(APPEAR)
+                    )
+                }
+            }
+        }
+        Ok(Viewer { run, gui, path })
+    }
+
+    fn close(mut self) -> Result<Run, Failure> {
+        self.gui.close(&mut self.run)?;
+        Ok(self.run)
+    }
+}
+
+fn created(ctx: &mut Ctx) -> Verdict {
+    let viewer = Viewer::start(ctx)?;
+    viewer.close()?;
+    Ok(format!(
+        "{SEGMENT} existed with {SIZE} bytes while the window was open"
+    ))
+}
+
+fn shows(ctx: &mut Ctx) -> Verdict {
+    let mut viewer = Viewer::start(ctx)?;
+    let segment = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&viewer.path)
+        .map_err(|e| Failure::fail(format!("could not open {SEGMENT} to write an image: {e}")))?;
+    for k in 0..2 {
+        let image: Rgba = pictures::test_frame(k + 7, 400, 400);
+        segment
+            .write_all_at(&image.bytes, 0)
+            .map_err(|e| Failure::fail(format!("could not write into {SEGMENT}: {e}")))?;
+        viewer
+            .run
+            .note(format!("wrote image {} into {SEGMENT}", k + 1));
+        viewer
+            .gui
+            .shows(&mut viewer.run, None, &image, SHOW)
+            .map_err(|f| Failure {
+                message: format!(
+                    "after image {} was written into {SEGMENT}: {}",
+                    k + 1,
+                    f.message
+                ),
+                ..f
+            })?;
+    }
+    viewer.close()?;
+    Ok(format!(
+        "two images written into {SEGMENT} were each shown within 1 s, pixel for pixel"
+    ))
+}
+
+fn close(ctx: &mut Ctx) -> Verdict {
+    let viewer = Viewer::start(ctx)?;
+    let path = viewer.path.clone();
+    let run = viewer.close()?;
+    run.wait_tree_done(HELPERS);
+    ensure!(
+        !path.exists(),
+        "after the window was closed and the program ended, {SEGMENT} still existed: the viewer owns the segment and unlinks it when its window closes (shm.close(); shm.unlink())"
+    );
+    Ok(format!("closing the window unlinked {SEGMENT}"))
+}
