@@ -54,13 +54,9 @@ impl Records {
     /// A fresh folder `name` in the scenario's scratch, writable by the run's uid (helpers
     /// may keep logs there), with the records socket `records.sock` in it.
     pub fn create(ctx: &Ctx, name: &str) -> Result<Records, Failure> {
-        let dir = ctx.scratch().join(name);
+        let dir = ctx.scratch_for_run(name)?;
         let fault =
             |e: std::io::Error| Failure::error(format!("grader fault: preparing {name}: {e}"));
-        std::fs::create_dir_all(&dir).map_err(fault)?;
-        if let Some((uid, gid)) = ctx.identity() {
-            std::os::unix::fs::chown(&dir, Some(uid), Some(gid)).map_err(fault)?;
-        }
         std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).map_err(fault)?;
         let socket = dir.join("records.sock");
         let listener = UnixListener::bind(&socket).map_err(fault)?;

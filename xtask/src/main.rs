@@ -5,10 +5,12 @@
 //! - `snapshots [--check]`: regenerate (or check) the insta snapshots.
 //! - `bench`: time grading and report the figures.
 //! - `merge`: join the JSON reports of class slices into one gradebook.
+//! - `stress`: the fixtures' verdicts under load must equal the quiet ones.
 
 mod bench;
 mod merge;
 mod snapshots;
+mod stress;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -30,6 +32,8 @@ enum Cmd {
     Bench(bench::Bench),
     /// Join the JSON reports of a class graded in slices into one gradebook.
     Merge(merge::Merge),
+    /// Grade the fixtures quiet, then repeatedly under load: no verdict may change.
+    Stress(stress::Stress),
 }
 
 /// The workspace root (xtask lives one level below it).
@@ -50,6 +54,7 @@ fn main() {
         Cmd::Snapshots(s) => report(s.run()),
         Cmd::Bench(b) => report(b.run()),
         Cmd::Merge(m) => m.run(),
+        Cmd::Stress(s) => report(s.run()),
     };
     std::process::exit(code);
 }

@@ -251,8 +251,25 @@ impl<'a> Builder<'a> {
     }
 
     fn cargo_build(&mut self, manifest: &Path) -> Result<Result<PathBuf, Failure>, Error> {
-        let copy = self.work.join("cargo");
-        copy_tree(&self.submission, &copy).map_err(io("copying the submission for cargo"))?;
+        // With a shared target folder, the copy lives at a stable place and only changed files
+        // are rewritten: cargo then rebuilds only what changed, across gradings.
+        let (copy, _held) = match &self.settings.cargo_target_dir {
+            Some(target) => {
+                let key = stable_key(&self.submission, manifest);
+                let copy = target.join("sources").join(key);
+                let held = hold(&copy.with_extension("lock"))
+                    .map_err(io("locking the cargo build folder"))?;
+                super::sync::sync_tree(&self.submission, &copy)
+                    .map_err(io("copying the submission for cargo"))?;
+                (copy, Some(held))
+            }
+            None => {
+                let copy = self.work.join("cargo");
+                copy_tree(&self.submission, &copy)
+                    .map_err(io("copying the submission for cargo"))?;
+                (copy, None)
+            }
+        };
         let crate_dir = copy.join(manifest.parent().unwrap_or(Path::new("")));
         borrow_lock_file(&self.submission.join(manifest), &crate_dir);
         let target = self
@@ -335,6 +352,32 @@ fn base_env(home: &Path) -> Vec<(String, String)> {
         ("PATH".into(), "/usr/local/bin:/usr/bin:/bin".into()),
         ("HOME".into(), home.display().to_string()),
     ]
+}
+
+/// A name for the stable copy of `submission`'s crate `manifest`.
+fn stable_key(submission: &Path, manifest: &Path) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    std::fs::canonicalize(submission)
+        .unwrap_or_else(|_| submission.to_path_buf())
+        .hash(&mut h);
+    manifest.hash(&mut h);
+    format!("{:016x}", h.finish())
+}
+
+/// Holds an exclusive lock on `path` (created) until dropped: one build of a copy at a time,
+/// across threads and processes.
+fn hold(path: &Path) -> std::io::Result<nix::fcntl::Flock<std::fs::File>> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)?;
+    nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusive)
+        .map_err(|(_, e)| std::io::Error::from(e))
 }
 
 /// What a cargo build sees: the copy and the target folder, the cargo home (its registry

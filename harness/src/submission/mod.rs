@@ -3,6 +3,7 @@
 pub mod build;
 pub mod discover;
 pub mod manifest;
+mod sync;
 
 use std::path::{Path, PathBuf};
 

@@ -1,0 +1,160 @@
+//! `cargo xtask stress [--repeat N] [--busy K] [--exercise ID]…`: grades the correct and
+//! single-defect fixtures once on a quiet machine, then again with `--repeat N` while K busy
+//! loops (default: twice the cores) compete for the CPU, and fails if any verdict differs.
+//! Not timed: it proves that verdicts rest on what programs do, not on how loaded the machine
+//! is. Too long for every CI run (N+1 gradings of every fixture), so it is a task, not a test.
+
+use anyhow::Context;
+use harness::outcome::Status;
+use harness::runner::{grade, Request};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+#[derive(clap::Args)]
+pub struct Stress {
+    /// Repeats of every scenario under load.
+    #[arg(long, default_value_t = 5)]
+    repeat: u32,
+    /// Busy loops competing for the CPU (default: twice the cores).
+    #[arg(long)]
+    busy: Option<usize>,
+    /// Only fixtures graded on these exercises.
+    #[arg(long = "exercise", value_name = "ID")]
+    exercises: Vec<String>,
+}
+
+#[derive(serde::Deserialize)]
+struct FixtureToml {
+    exercises: Vec<String>,
+}
+
+/// (fixture, scenario id) → status.
+type Verdicts = BTreeMap<(String, String), Status>;
+
+impl Stress {
+    pub fn run(&self) -> anyhow::Result<()> {
+        let fixtures = self.fixtures()?;
+        anyhow::ensure!(!fixtures.is_empty(), "no fixture matches");
+        let quiet = self.grade(&fixtures, 1)?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let busy = self.busy.unwrap_or_else(|| 2 * cores());
+        let loops: Vec<_> = (0..busy)
+            .map(|_| {
+                let stop = stop.clone();
+                std::thread::spawn(move || {
+                    let mut x = 0u64;
+                    while !stop.load(Ordering::Relaxed) {
+                        x = std::hint::black_box(
+                            x.wrapping_mul(6364136223846793005).wrapping_add(1),
+                        );
+                    }
+                })
+            })
+            .collect();
+        let loaded = self.grade(&fixtures, self.repeat);
+        stop.store(true, Ordering::Relaxed);
+        for l in loops {
+            let _ = l.join();
+        }
+        let loaded = loaded?;
+        let mut differ = Vec::new();
+        for (key, status) in &quiet {
+            let under_load = loaded.get(key).copied();
+            if under_load != Some(*status) {
+                differ.push(format!(
+                    "{} {}: quiet {}, loaded {}",
+                    key.0,
+                    key.1,
+                    status.as_str(),
+                    under_load.map_or("missing", Status::as_str)
+                ));
+            }
+        }
+        println!(
+            "{} verdicts of {} fixtures checked: quiet, then {} repeats with {busy} busy loops on {} cores",
+            quiet.len(),
+            fixtures.len(),
+            self.repeat,
+            cores()
+        );
+        anyhow::ensure!(
+            differ.is_empty(),
+            "{} verdict(s) changed under load:\n{}",
+            differ.len(),
+            differ.join("\n")
+        );
+        println!("no verdict changed under load");
+        Ok(())
+    }
+
+    /// Every non-hostile fixture and the exercises it is graded on.
+    fn fixtures(&self) -> anyhow::Result<Vec<(PathBuf, Vec<String>)>> {
+        let dir = crate::workspace_root().join("fixtures");
+        let mut out = Vec::new();
+        for entry in std::fs::read_dir(&dir)
+            .context("reading fixtures/")?
+            .flatten()
+        {
+            let path = entry.path();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let Ok(text) = std::fs::read_to_string(path.join("fixture.toml")) else {
+                continue;
+            };
+            if name.starts_with("hostile-") {
+                continue;
+            }
+            let fixture: FixtureToml =
+                toml::from_str(&text).with_context(|| format!("{name}/fixture.toml"))?;
+            let wanted = self.exercises.is_empty()
+                || fixture.exercises.iter().any(|e| self.exercises.contains(e));
+            if wanted {
+                out.push((path, fixture.exercises));
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    /// Grades all fixtures at once, `repeat` times per scenario; the verdicts of the
+    /// exercises each fixture is graded on.
+    fn grade(&self, fixtures: &[(PathBuf, Vec<String>)], repeat: u32) -> anyhow::Result<Verdicts> {
+        let mut ids: Vec<&String> = fixtures.iter().flat_map(|(_, e)| e).collect();
+        ids.sort();
+        ids.dedup();
+        let exercises = ids
+            .iter()
+            .map(|id| harness::exercises::get(id).with_context(|| format!("unknown exercise {id}")))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let mut settings = harness::Settings::from_env();
+        settings.cargo_target_dir = Some(crate::workspace_root().join("target").join("graded"));
+        let request = Request {
+            submissions: fixtures.iter().map(|(p, _)| p.clone()).collect(),
+            exercises,
+            repeat,
+            ..Request::default()
+        };
+        let results = grade(&settings, &request, &mut |_| {})?;
+        let mut verdicts = Verdicts::new();
+        for ((path, exercises), result) in fixtures.iter().zip(results) {
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            for s in result
+                .exercises
+                .iter()
+                .filter(|e| exercises.contains(&e.id))
+                .flat_map(|e| &e.scenarios)
+            {
+                verdicts.insert((name.clone(), s.id.clone()), s.status);
+            }
+        }
+        Ok(verdicts)
+    }
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
+}
