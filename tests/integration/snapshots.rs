@@ -49,6 +49,9 @@ fn tools(exercise: &str) -> &'static [(&'static str, &'static str)] {
         ],
         "fork_exec" => &[("faketime", "apt-get install -y faketime")],
         "plotter" => &[("matplotlib", "apt-get install -y python3-matplotlib")],
+        "fifo_viewer" | "fifo_writer_ui" | "shm_viewer" | "shm_writer_ui" => {
+            &[("PyQt6", "apt-get install -y python3-pyqt6 pyqt6-dev-tools")]
+        }
         _ => &[],
     }
 }
@@ -57,7 +60,9 @@ fn tools(exercise: &str) -> &'static [(&'static str, &'static str)] {
 fn lacks_tools(exercise: &str) -> Result<bool, libtest_mimic::Failed> {
     for (tool, install) in tools(exercise) {
         let missing = if *tool == "matplotlib" {
-            !python_has("matplotlib")
+            !python_has("import matplotlib; matplotlib.__version__")
+        } else if *tool == "PyQt6" {
+            !python_has("from PyQt6 import QtWidgets, uic")
         } else {
             harness::settings::which(tool).is_none()
         };
@@ -68,10 +73,10 @@ fn lacks_tools(exercise: &str) -> Result<bool, libtest_mimic::Failed> {
     Ok(false)
 }
 
-/// Whether the interpreter programs run with imports `module`.
-fn python_has(module: &str) -> bool {
+/// Whether the interpreter programs run with can run `statement` (an import).
+fn python_has(statement: &str) -> bool {
     std::process::Command::new(&support::settings().python)
-        .args(["-c", &format!("import {module}; {module}.__version__")])
+        .args(["-c", statement])
         .env("HOME", std::env::temp_dir())
         .output()
         .is_ok_and(|o| o.status.success())
