@@ -121,6 +121,14 @@ pub fn redactions() -> Vec<(&'static str, &'static str)> {
         (r"\b\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\b", "[DATE]"),
         (r"(/tmp/[A-Za-z_]+-)\d+", "${1}[N]"),
         (r"but it is \d+", "but it is [PID]"),
+        // Amounts that depend on how far a program got before the harness looked.
+        (r"\b\d+ bytes of imageMap", "[N] bytes of imageMap"),
+        (r"cover \d+%", "cover [N]%"),
+        // A server dying of a reset refuses the next client, or accepts and drops it, by timing.
+        (
+            r"the next client: (could not connect to [^;]*|no reply[^;]*); it exited",
+            "the next client: [NOT SERVED]; it exited",
+        ),
         // An exec seen before its command line could be read is named by its comm.
         (r"\(\[ls\], forked", "(ls -l, forked"),
         // A TCP client's ephemeral port, as the echo and time servers print their peers.

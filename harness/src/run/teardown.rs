@@ -247,6 +247,17 @@ pub(super) fn shared_entries() -> Vec<PathBuf> {
         .collect()
 }
 
+/// A grading folder of another grader (`/tmp/sysgrade-*`): its runs' copies may belong to a
+/// uid that this run holds now, and are never this run's leftovers.
+fn other_grader(path: &Path) -> bool {
+    let top = path
+        .parent()
+        .is_some_and(|p| PRIVATE_DIRS.iter().any(|d| Path::new(d) == p));
+    top && path
+        .file_name()
+        .is_some_and(|n| n.to_string_lossy().starts_with("sysgrade-"))
+}
+
 /// Names the harness's own helpers leave (libfaketime's segments), never the program's.
 fn harness_trace(name: &str) -> bool {
     name.starts_with("faketime_shm_") || name.starts_with("sem.faketime_sem_")
@@ -372,7 +383,7 @@ fn owned_files(uid: u32, own_root: &Path) -> Vec<String> {
             }
             let path = entry.path();
             let name = entry.file_name().to_string_lossy().into_owned();
-            if path.starts_with(own_root) || harness_trace(&name) {
+            if path.starts_with(own_root) || harness_trace(&name) || other_grader(&path) {
                 continue;
             }
             let Ok(meta) = std::fs::symlink_metadata(&path) else {
