@@ -66,6 +66,15 @@ impl Run {
                 Ok(Line { index, text })
             }
             other => {
+                if other.is_some() {
+                    // The stream ended: if the program died, its exit report is on its way.
+                    // Wait for it (briefly), so the feedback names the death, not the silence.
+                    let _ = self
+                        .shared
+                        .wait_for(Instant::now() + Duration::from_millis(500), |st| {
+                            (st.main_exit.is_some() || st.supervisor_gone).then_some(())
+                        });
+                }
                 let st = self.shared.lock();
                 let what = format!(
                     "expected {what} on {} within {}",

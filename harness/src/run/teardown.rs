@@ -247,15 +247,19 @@ pub(super) fn shared_entries() -> Vec<PathBuf> {
         .collect()
 }
 
-/// A grading folder of another grader (`/tmp/sysgrade-*`): its runs' copies may belong to a
-/// uid that this run holds now, and are never this run's leftovers.
-fn other_grader(path: &Path) -> bool {
+/// A grading folder of another grader (`/tmp/sysgrade-*`, owned by the grader's own uid,
+/// which no program runs as): its runs' copies may belong to a uid this run holds now, and are
+/// never this run's leftovers. A program's own `/tmp/sysgrade-…` is its uid's, and counts.
+fn other_grader(path: &Path, meta: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt;
     let top = path
         .parent()
         .is_some_and(|p| PRIVATE_DIRS.iter().any(|d| Path::new(d) == p));
-    top && path
-        .file_name()
-        .is_some_and(|n| n.to_string_lossy().starts_with("sysgrade-"))
+    top && meta.is_dir()
+        && meta.uid() == nix::unistd::geteuid().as_raw()
+        && path
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with("sysgrade-"))
 }
 
 /// Names the harness's own helpers leave (libfaketime's segments), never the program's.
@@ -383,12 +387,15 @@ fn owned_files(uid: u32, own_root: &Path) -> Vec<String> {
             }
             let path = entry.path();
             let name = entry.file_name().to_string_lossy().into_owned();
-            if path.starts_with(own_root) || harness_trace(&name) || other_grader(&path) {
+            if path.starts_with(own_root) || harness_trace(&name) {
                 continue;
             }
             let Ok(meta) = std::fs::symlink_metadata(&path) else {
                 continue;
             };
+            if other_grader(&path, &meta) {
+                continue;
+            }
             if meta.uid() == uid {
                 found.push(path.display().to_string());
                 let _ = if meta.is_dir() {
