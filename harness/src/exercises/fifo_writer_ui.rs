@@ -57,8 +57,9 @@ const FIFO: &str = "imagefifo";
 const START: &str = "start_sim";
 /// The timer period the harness sets, in ms.
 const PERIOD_MS: u64 = 50;
-/// For the frames a scenario looks at to arrive after Start (the first tick, three frames).
-const ARRIVE: Duration = Duration::from_secs(1);
+/// For the frames a scenario looks at to arrive after Start (the first tick, three frames):
+/// generous, since the wait ends as soon as they are there and a loaded machine delays Qt.
+const ARRIVE: Duration = Duration::from_secs(3);
 /// How long "nothing more arrives" is watched.
 const QUIET: Duration = Duration::from_millis(300);
 const FRAMES: usize = 3;

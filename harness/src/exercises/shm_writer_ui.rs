@@ -58,7 +58,7 @@ const SIZE: usize = 400 * 400 * 4;
 const START: &str = "start_sim";
 const PERIOD_MS: u64 = 50;
 /// For an image (or a change) to appear after a click or a mode change.
-const ARRIVE: Duration = Duration::from_secs(1);
+const ARRIVE: Duration = Duration::from_secs(3);
 const QUIET: Duration = Duration::from_millis(300);
 const HELPERS: Duration = Duration::from_secs(5);
 
