@@ -321,11 +321,7 @@ impl<'a> Ctx<'a> {
             program: program.to_path_buf(),
             args,
             cwd: self.workdir(),
-            env: vec![
-                ("LANG".into(), "C.UTF-8".into()),
-                ("PATH".into(), "/usr/local/bin:/usr/bin:/bin".into()),
-                ("HOME".into(), self.home().display().to_string()),
-            ],
+            env: self.standard_env(&Launch::new()),
             identity: self.identity(),
             limits: self.settings.limits,
             wall_limit_ms: (limit.as_secs_f64() * 1000.0 * self.settings.time_scale) as u64,

@@ -10,6 +10,7 @@ use super::launch::Launched;
 use super::state::Shared;
 use super::transcript::Entry;
 use super::{describe_exit, Run};
+use crate::sandbox::copy::remove_entry;
 use crate::sandbox::procfs;
 use crate::sandbox::protocol::Command;
 use crate::sandbox::rootfs::PRIVATE_DIRS;
@@ -326,11 +327,7 @@ fn new_files(before: &[PathBuf], own_root: &Path) -> Vec<String> {
             continue;
         }
         found.push(path.display().to_string());
-        let _ = if meta.is_dir() {
-            std::fs::remove_dir_all(&path)
-        } else {
-            std::fs::remove_file(&path)
-        };
+        let _ = remove_entry(&path);
     }
     found.sort();
     found
@@ -398,11 +395,7 @@ fn owned_files(uid: u32, own_root: &Path) -> Vec<String> {
             }
             if meta.uid() == uid {
                 found.push(path.display().to_string());
-                let _ = if meta.is_dir() {
-                    std::fs::remove_dir_all(&path)
-                } else {
-                    std::fs::remove_file(&path)
-                };
+                let _ = remove_entry(&path);
             } else if meta.is_dir() {
                 stack.push(path);
             }

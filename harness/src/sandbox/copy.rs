@@ -78,6 +78,17 @@ pub fn entries(root: &Path, limit: usize) -> Vec<(String, fs::Metadata)> {
     out
 }
 
+/// Removes whatever is at `path` (a folder with all it holds, a file, a link); nothing there
+/// is fine.
+pub fn remove_entry(path: &Path) -> io::Result<()> {
+    match fs::symlink_metadata(path) {
+        Ok(m) if m.is_dir() => fs::remove_dir_all(path),
+        Ok(_) => fs::remove_file(path),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
 /// Total size of the regular files below `path`, skipping what `copy_tree` skips.
 pub fn tree_size(path: &Path) -> u64 {
     let Ok(entries) = fs::read_dir(path) else {

@@ -1,7 +1,7 @@
 //! Keeping a copy of a submission in step with it, rewriting only the files that changed, so
 //! that a build tool that judges by modification times (cargo) rebuilds only what changed.
 
-use crate::sandbox::copy::SKIPPED;
+use crate::sandbox::copy::{remove_entry as remove, SKIPPED};
 use std::fs;
 use std::io;
 use std::path::Path;
@@ -48,12 +48,4 @@ pub fn sync_tree(src: &Path, dst: &Path) -> io::Result<()> {
         }
     }
     Ok(())
-}
-
-fn remove(path: &Path) -> io::Result<()> {
-    match fs::symlink_metadata(path) {
-        Ok(m) if m.is_dir() => fs::remove_dir_all(path),
-        Ok(_) => fs::remove_file(path),
-        Err(_) => Ok(()),
-    }
 }
