@@ -152,6 +152,7 @@ fn children(ctx: &mut Ctx) -> Verdict {
             format!(": {}", listed.join(", "))
         }
     );
+    overlap(&starts)?;
     for (k, (start, want)) in starts.iter().zip(EXPECTED).enumerate() {
         ensure!(
             start.argv == want,
@@ -162,26 +163,50 @@ fn children(ctx: &mut Ctx) -> Verdict {
             listed.join(", ")
         );
     }
-    for k in 1..starts.len() {
-        let (before, next) = (&starts[k - 1], &starts[k]);
-        match before.ended {
-            Some(end) if end <= next.at => {}
-            Some(end) => fail!(
-                "run {} (`{}`) started {:.2} s before run {k} (`{}`) ended: each run must be waited for before the next starts",
-                k + 1,
-                next.command(),
-                end - next.at,
-                before.command()
-            ),
-            None => fail!(
-                "run {k} (`{}`) never finished, and run {} (`{}`) started anyway",
-                before.command(),
-                k + 1,
-                next.command()
-            ),
+    Ok("three runs ([], [11], [2]), each started after the previous one ended".into())
+}
+
+/// Fails when two runs were alive at once. The pair is named in the order the runs were
+/// expected in, not the order they happened to start in, so the feedback does not depend on
+/// which of two concurrent starts the machine scheduled first.
+fn overlap(starts: &[Start]) -> Result<(), Failure> {
+    for (k, first) in starts.iter().enumerate() {
+        for second in &starts[k + 1..] {
+            let (a, b) = if rank(second) < rank(first) {
+                (second, first)
+            } else {
+                (first, second)
+            };
+            let (early, late) = if first.at <= second.at {
+                (first, second)
+            } else {
+                (second, first)
+            };
+            match early.ended {
+                Some(end) if end <= late.at => {}
+                Some(end) => fail!(
+                    "`{}` and `{}` ran at the same time (for {:.2} s): each run must be waited for before the next starts",
+                    a.command(),
+                    b.command(),
+                    end.min(late.ended.unwrap_or(end)) - late.at
+                ),
+                None => fail!(
+                    "`{}` never finished, and `{}` started while it was still running: each run must be waited for before the next starts",
+                    early.command(),
+                    late.command()
+                ),
+            }
         }
     }
-    Ok("three runs ([], [11], [2]), each started after the previous one ended".into())
+    Ok(())
+}
+
+/// Where a run's arguments stand in the expected order (unexpected ones last).
+fn rank(start: &Start) -> usize {
+    EXPECTED
+        .iter()
+        .position(|want| start.argv == *want)
+        .unwrap_or(EXPECTED.len())
 }
 
 fn capture(ctx: &mut Ctx) -> Verdict {
@@ -235,5 +260,52 @@ fn after_header(line: &str, header: &regex::Regex, mark: &regex::Regex) -> bool 
     match (header.find(line), mark.find(line)) {
         (Some(h), Some(m)) => m.start() >= h.end(),
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rstest::rstest;
+
+    fn start(argv: &[&str], at: f64, ended: Option<f64>) -> Start {
+        Start {
+            name: "./run.py".into(),
+            argv: argv.iter().map(|a| a.to_string()).collect(),
+            pid: 1,
+            at,
+            ended,
+        }
+    }
+
+    /// Two overlapping runs are named the same way whichever the machine started first.
+    #[rstest]
+    #[case(0.10, 0.11)]
+    #[case(0.11, 0.10)]
+    fn overlap_names_runs_in_expected_order(#[case] eleven: f64, #[case] two: f64) {
+        let mut starts = vec![
+            start(&[], 0.0, Some(0.05)),
+            start(&["11"], eleven, Some(0.5)),
+            start(&["2"], two, Some(0.3)),
+        ];
+        starts.sort_by(|a, b| a.at.total_cmp(&b.at));
+        let failure = overlap(&starts).expect_err("the runs overlapped");
+        assert!(
+            failure
+                .message
+                .starts_with("`./run.py 11` and `./run.py 2` ran at the same time"),
+            "{}",
+            failure.message
+        );
+    }
+
+    #[test]
+    fn runs_one_after_another_do_not_overlap() {
+        let starts = [
+            start(&[], 0.0, Some(0.1)),
+            start(&["11"], 0.1, Some(0.2)),
+            start(&["2"], 0.3, Some(0.4)),
+        ];
+        assert!(overlap(&starts).is_ok());
     }
 }
