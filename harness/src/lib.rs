@@ -5,6 +5,7 @@
 
 pub mod class;
 pub mod cli;
+pub mod clock;
 pub mod course;
 pub mod error;
 pub mod events;

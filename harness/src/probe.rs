@@ -11,6 +11,7 @@
 
 mod verify;
 
+use crate::clock::Clock;
 use crate::outcome::Failure;
 use crate::scenario::Ctx;
 use serde_json::Value;
@@ -115,10 +116,10 @@ impl Records {
     pub fn wait(
         &self,
         within: Duration,
-        scale: f64,
+        clock: Clock,
         done: impl Fn(&[Value]) -> bool,
     ) -> (bool, Vec<Value>) {
-        let deadline = Instant::now() + within.mul_f64(scale);
+        let deadline = Instant::now() + clock.real(within);
         let Ok(mut inbox) = self.shared.inbox.lock() else {
             return (false, Vec::new());
         };

@@ -5,6 +5,7 @@
 //! its own home folder; every run it starts is torn down and its leftovers recorded, even when
 //! the scenario returns early.
 
+use crate::clock::Clock;
 use crate::error::Error;
 use crate::outcome::{Failure, Verdict};
 use crate::run::{Run, RunContext, RunRecord};
@@ -34,6 +35,28 @@ pub struct Scenario {
     pub summary: &'static str,
     pub check: fn(&mut Ctx) -> Verdict,
     pub needs: &'static [Tool],
+}
+
+impl Scenario {
+    /// A scenario that needs no tool beyond the program itself.
+    pub const fn new(
+        id: &'static str,
+        summary: &'static str,
+        check: fn(&mut Ctx) -> Verdict,
+    ) -> Self {
+        Scenario {
+            id,
+            summary,
+            check,
+            needs: &[],
+        }
+    }
+
+    /// The same scenario, `skip` on a machine without one of `tools`.
+    pub const fn needs(mut self, tools: &'static [Tool]) -> Self {
+        self.needs = tools;
+        self
+    }
 }
 
 /// How to start one run of the program.
@@ -135,6 +158,16 @@ impl<'a> Ctx<'a> {
 
     pub fn settings(&self) -> &Settings {
         self.settings
+    }
+
+    /// The grading's clock: nominal durations made real.
+    pub fn clock(&self) -> Clock {
+        Clock::new(self.settings.time_scale)
+    }
+
+    /// The instant `nominal` (a duration as the catalogue states it) from now ends.
+    pub fn within(&self, nominal: std::time::Duration) -> std::time::Instant {
+        self.clock().deadline(nominal)
     }
 
     pub fn exercise(&self) -> &'static str {
@@ -268,7 +301,7 @@ impl<'a> Ctx<'a> {
         };
         self.started += 1;
         let ctx = RunContext {
-            time_scale: self.settings.time_scale,
+            clock: self.clock(),
             own_root: self.own_root.clone(),
             records: self.records.clone(),
             label: format!("run {}", self.started),

@@ -30,8 +30,7 @@
 use crate::gui::{Gui, Rgba};
 use crate::outcome::{Failure, Verdict};
 use crate::run::transcript::Source;
-use crate::run::{describe_exit, Run};
-use crate::sandbox::protocol::Exit;
+use crate::run::{ExpectExit, Run};
 use crate::scenario::{Ctx, Launch};
 use nix::sys::signal::Signal;
 use serde::Deserialize;
@@ -181,7 +180,7 @@ impl DataScenario {
                         crate::suggest::did_you_mean(signal, names)
                     ));
                 }
-                Step::Exit { status, .. } if parse_status(status).is_none() => {
+                Step::Exit { status, .. } if ExpectExit::parse(status).is_none() => {
                     let words = ["nonzero", "any"]
                         .into_iter()
                         .chain(Signal::iterator().map(Signal::as_str));
@@ -229,14 +228,6 @@ impl DataScenario {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Want {
-    Code(i32),
-    Nonzero,
-    Any,
-    Signal(i32),
-}
-
 /// A step's pattern, case-insensitive, as written (no `(?i)` prefix shows in messages).
 pub fn pattern(p: &str) -> Result<regex::Regex, regex::Error> {
     regex::RegexBuilder::new(p).case_insensitive(true).build()
@@ -254,18 +245,6 @@ fn regex_reason(e: &regex::Error) -> String {
 /// `SIGHUP`, `sighup` (not `HUP`: the suggestion says so).
 fn parse_signal(s: &str) -> Option<Signal> {
     Signal::from_str(&s.to_uppercase()).ok()
-}
-
-fn parse_status(s: &str) -> Option<Want> {
-    match s {
-        "nonzero" => Some(Want::Nonzero),
-        "any" => Some(Want::Any),
-        _ => s
-            .parse::<i32>()
-            .ok()
-            .map(Want::Code)
-            .or_else(|| parse_signal(s).map(|sig| Want::Signal(sig as i32))),
-    }
 }
 
 fn secs(x: f64) -> Duration {
@@ -322,21 +301,9 @@ fn step_once(run: &mut Run, step: &Step) -> Result<(), Failure> {
         Step::Idle { within } => run.wait_idle(secs(*within)),
         Step::Exit { status, within } => {
             let exit = run.wait_exit(secs(*within))?;
-            let ok = match parse_status(status) {
-                Some(Want::Code(c)) => exit == Exit::Code(c),
-                Some(Want::Nonzero) => exit != Exit::Code(0),
-                Some(Want::Any) => true,
-                Some(Want::Signal(s)) => exit == Exit::Signal(s),
-                None => false,
-            };
-            if ok {
-                Ok(())
-            } else {
-                Err(Failure::fail(format!(
-                    "expected exit status {status}; the program {}",
-                    describe_exit(exit)
-                )))
-            }
+            ExpectExit::parse(status)
+                .ok_or_else(|| Failure::error(format!("unknown exit status `{status}`")))?
+                .check_alone(exit)
         }
         _ => Err(Failure::error(
             "grader fault: a window step without a window",

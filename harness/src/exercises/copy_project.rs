@@ -8,6 +8,7 @@ mod archive;
 
 use super::Exercise;
 use crate::outcome::{Failure, Verdict};
+use crate::run::ExpectExit;
 use crate::run::{describe_exit, Run};
 use crate::sandbox::protocol::Exit;
 use crate::scenario::{Ctx, Launch, Scenario};
@@ -24,24 +25,21 @@ pub static EXERCISE: Exercise = Exercise {
     aliases: &[],
     ending: nix::sys::signal::Signal::SIGINT,
     scenarios: &[
-        Scenario {
-            id: "tree",
-            summary: "NewMayaProject equals the archive: folders, names with spaces, bytes, modes",
-            check: tree,
-            needs: &[],
-        },
-        Scenario {
-            id: "cleanup",
-            summary: "BaseMayaProject removed afterwards, the archive untouched",
-            check: cleanup,
-            needs: &[],
-        },
-        Scenario {
-            id: "missing_archive",
-            summary: "without the archive: non-zero exit, nothing created",
-            check: missing_archive,
-            needs: &[],
-        },
+        Scenario::new(
+            "tree",
+            "NewMayaProject equals the archive: folders, names with spaces, bytes, modes",
+            tree,
+        ),
+        Scenario::new(
+            "cleanup",
+            "BaseMayaProject removed afterwards, the archive untouched",
+            cleanup,
+        ),
+        Scenario::new(
+            "missing_archive",
+            "without the archive: non-zero exit, nothing created",
+            missing_archive,
+        ),
     ],
 };
 
@@ -211,10 +209,7 @@ fn missing_archive(ctx: &mut Ctx) -> Verdict {
     let exit = run.wait_exit(WAIT)?;
     let after: BTreeSet<String> = read_tree(&dir).into_keys().collect();
     let made: Vec<&String> = after.difference(&before).collect();
-    ensure!(
-        exit != Exit::Code(0),
-        "without {ARCHIVE} it exited with status 0; expected a non-zero status"
-    );
+    ExpectExit::Nonzero.check(exit, format!("without {ARCHIVE} it"))?;
     ensure!(
         made.is_empty(),
         "without {ARCHIVE} it {} but created {}",

@@ -3,10 +3,11 @@
 //! server in the run's network, set up before the program starts.
 
 use super::Exercise;
+use crate::clock::Clock;
 use crate::ipc::{self, net};
 use crate::outcome::{Failure, Status, Verdict};
+use crate::run::ExpectExit;
 use crate::run::{describe_exit, secs};
-use crate::sandbox::protocol::Exit;
 use crate::scenario::{Ctx, Launch, Scenario};
 use crate::text::{quote, re};
 use crate::{ensure, fail};
@@ -24,24 +25,17 @@ pub static EXERCISE: Exercise = Exercise {
     aliases: &[],
     ending: nix::sys::signal::Signal::SIGINT,
     scenarios: &[
-        Scenario {
-            id: "exchange",
-            summary: "each line goes over its own connection and each reply is printed",
-            check: exchange,
-            needs: &[],
-        },
-        Scenario {
-            id: "hup",
-            summary: "exits 0 after sending HUP",
-            check: hup,
-            needs: &[],
-        },
-        Scenario {
-            id: "refused",
-            summary: "with no server, a typed line makes it exit non-zero without hanging",
-            check: refused,
-            needs: &[],
-        },
+        Scenario::new(
+            "exchange",
+            "each line goes over its own connection and each reply is printed",
+            exchange,
+        ),
+        Scenario::new("hup", "exits 0 after sending HUP", hup),
+        Scenario::new(
+            "refused",
+            "with no server, a typed line makes it exit non-zero without hanging",
+            refused,
+        ),
     ],
 };
 
@@ -63,13 +57,13 @@ struct Server {
 impl Server {
     /// Serves `listener` (made in the run's network) until dropped: each connection's data
     /// (read until end of file, a known line, or a pause) is answered reversed.
-    fn start(listener: TcpListener, scale: f64) -> Server {
+    fn start(listener: TcpListener, clock: Clock) -> Server {
         let stop = Arc::new(AtomicBool::new(false));
         let received = Arc::new(Mutex::new(Vec::new()));
         let (flag, log) = (stop.clone(), received.clone());
         let thread = std::thread::spawn(move || {
             let _ = listener.set_nonblocking(true);
-            let end = ipc::deadline(Duration::from_secs(60), scale);
+            let end = clock.deadline(Duration::from_secs(60));
             while !flag.load(Ordering::SeqCst) && Instant::now() < end {
                 ipc::wait_ready(
                     &[listener.as_fd()],
@@ -78,7 +72,7 @@ impl Server {
                     Duration::from_millis(50),
                 );
                 if let Ok((stream, _)) = listener.accept() {
-                    serve(stream, &log, scale);
+                    serve(stream, &log, clock);
                 }
             }
         });
@@ -105,7 +99,7 @@ impl Drop for Server {
 
 /// One connection: reads the client's line (logged at once), answers it reversed, closes
 /// after the client.
-fn serve(mut stream: std::net::TcpStream, log: &Mutex<Vec<String>>, scale: f64) {
+fn serve(mut stream: std::net::TcpStream, log: &Mutex<Vec<String>>, clock: Clock) {
     let _ = stream.set_nonblocking(false);
     let longest = LINES.iter().map(|l| l.len()).max().unwrap_or(0) + 2;
     let known = |d: &[u8]| {
@@ -113,7 +107,7 @@ fn serve(mut stream: std::net::TcpStream, log: &Mutex<Vec<String>>, scale: f64) 
         let t = t.trim_end_matches(['\r', '\n']);
         d.len() >= longest || t == "HUP" || LINES.contains(&t)
     };
-    let (mut data, _) = net::read_until(&mut stream, ipc::deadline(ANSWER, scale), known);
+    let (mut data, _) = net::read_until(&mut stream, clock.deadline(ANSWER), known);
     // A newline sent after the line is part of it.
     let (more, _) = net::read_until(&mut stream, Instant::now(), |_| false);
     data.extend(more);
@@ -125,7 +119,7 @@ fn serve(mut stream: std::net::TcpStream, log: &Mutex<Vec<String>>, scale: f64) 
         log.push(text);
     }
     let _ = std::io::Write::write_all(&mut stream, reply.as_bytes());
-    net::finish(&mut stream, ipc::deadline(ANSWER, scale));
+    net::finish(&mut stream, clock.deadline(ANSWER));
 }
 
 /// Starts the program with the harness's server listening on 127.0.0.1:65432.
@@ -140,7 +134,7 @@ fn with_server(ctx: &mut Ctx) -> Result<(crate::run::Run, Server), Failure> {
         Ok(())
     })?;
     let listener = listener.ok_or_else(|| Failure::error("grader fault: no listener"))?;
-    Ok((run, Server::start(listener, ctx.settings().time_scale)))
+    Ok((run, Server::start(listener, ctx.clock())))
 }
 
 fn exchange(ctx: &mut Ctx) -> Verdict {
@@ -207,12 +201,9 @@ fn hup(ctx: &mut Ctx) -> Verdict {
         "it {} without sending HUP to the server",
         describe_exit(exit)
     );
-    ensure!(
-        exit == Exit::Code(0),
-        "after sending HUP it {} (expected status 0){}",
-        describe_exit(exit),
-        ipc::last_stderr(&run)
-    );
+    ExpectExit::SUCCESS
+        .check(exit, "after sending HUP it")
+        .map_err(|f| f.hint(ipc::last_stderr(&run)))?;
     Ok("sent HUP, exit status 0".into())
 }
 
@@ -227,9 +218,6 @@ fn refused(ctx: &mut Ctx) -> Verdict {
         )),
         _ => f,
     })?;
-    ensure!(
-        exit != Exit::Code(0),
-        "with no server listening it exited with status 0; expected a non-zero status"
-    );
+    ExpectExit::Nonzero.check(exit, "with no server listening it")?;
     Ok(format!("with no server it {}", describe_exit(exit)))
 }

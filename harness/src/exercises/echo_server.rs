@@ -3,9 +3,11 @@
 //! connection; SIGINT or SIGHUP exit 0. The harness is a real TCP client in the run's network.
 
 use super::Exercise;
+use crate::clock::Clock;
 use crate::ipc::{self, net};
 use crate::outcome::{Failure, Verdict};
-use crate::run::{describe_exit, secs, Run};
+use crate::run::ExpectExit;
+use crate::run::{secs, Run};
 use crate::sandbox::protocol::Exit;
 use crate::scenario::{Ctx, Launch, Scenario};
 use crate::text::quote;
@@ -19,30 +21,18 @@ pub static EXERCISE: Exercise = Exercise {
     aliases: &[],
     ending: nix::sys::signal::Signal::SIGINT,
     scenarios: &[
-        Scenario {
-            id: "reverse",
-            summary: "`hello` comes back as `olleh`",
-            check: reverse,
-            needs: &[],
-        },
-        Scenario {
-            id: "reconnect",
-            summary: "a second and a third connection are served",
-            check: reconnect,
-            needs: &[],
-        },
-        Scenario {
-            id: "hup",
-            summary: "after a connection that sent HUP: exit status 0, port released",
-            check: hup,
-            needs: &[],
-        },
-        Scenario {
-            id: "sigint",
-            summary: "SIGINT: exit status 0, port released",
-            check: sigint,
-            needs: &[],
-        },
+        Scenario::new("reverse", "`hello` comes back as `olleh`", reverse),
+        Scenario::new(
+            "reconnect",
+            "a second and a third connection are served",
+            reconnect,
+        ),
+        Scenario::new(
+            "hup",
+            "after a connection that sent HUP: exit status 0, port released",
+            hup,
+        ),
+        Scenario::new("sigint", "SIGINT: exit status 0, port released", sigint),
     ],
 };
 
@@ -54,19 +44,19 @@ const ANSWER: Duration = Duration::from_secs(2);
 fn listening(ctx: &mut Ctx) -> Result<Run, Failure> {
     ctx.claim(&["tcp:65432"])?;
     let mut run = ctx.start(Launch::new())?;
-    net::wait_listening(&mut run, PORT, PATIENT, ctx.settings().time_scale)?;
+    net::wait_listening(&mut run, PORT, PATIENT, ctx.clock())?;
     Ok(run)
 }
 
 /// Connection `n`: sends `text`, reads the reply (as long as `text`), closes, and returns
 /// the reply. The server is first let settle (blocked again, listening), since a server that
 /// makes a new listening socket per connection is briefly without one.
-fn echo(run: &mut Run, n: usize, text: &str, scale: f64) -> Result<Vec<u8>, Failure> {
+fn echo(run: &mut Run, n: usize, text: &str, clock: Clock) -> Result<Vec<u8>, Failure> {
     let after = |f: Failure| f.context(format!("after connection {}", n - 1));
     if n > 1 {
         let settled = run
             .wait_idle(ANSWER)
-            .and_then(|()| net::wait_listening(run, PORT, ANSWER, scale));
+            .and_then(|()| net::wait_listening(run, PORT, ANSWER, clock));
         if let Err(f) = settled {
             if let Some(how) = ipc::ended(run) {
                 fail!(
@@ -77,12 +67,12 @@ fn echo(run: &mut Run, n: usize, text: &str, scale: f64) -> Result<Vec<u8>, Fail
             return Err(after(f));
         }
     }
-    let mut stream = net::connect(run, PORT, ANSWER.mul_f64(scale)).map_err(|e| {
+    let mut stream = net::connect(run, PORT, clock.real(ANSWER)).map_err(|e| {
         Failure::fail(format!(
             "connection {n}: could not connect to 127.0.0.1:{PORT}: {e}"
         ))
     })?;
-    let deadline = ipc::deadline(ANSWER, scale);
+    let deadline = clock.deadline(ANSWER);
     let reply = net::exchange(&mut stream, text.as_bytes(), text.len(), deadline)
         .map_err(|e| Failure::fail(format!("connection {n}: sending {}: {e}", quote(text))))?;
     // Noted before closing: a server may end as soon as the connection does.
@@ -90,7 +80,7 @@ fn echo(run: &mut Run, n: usize, text: &str, scale: f64) -> Result<Vec<u8>, Fail
         "connection {n}: sent {text:?}, got {:?} back",
         String::from_utf8_lossy(&reply)
     ));
-    net::finish(&mut stream, ipc::deadline(ANSWER, scale));
+    net::finish(&mut stream, clock.deadline(ANSWER));
     Ok(reply)
 }
 
@@ -105,7 +95,7 @@ fn shown(got: &[u8]) -> String {
 
 fn reverse(ctx: &mut Ctx) -> Verdict {
     let mut run = listening(ctx)?;
-    let reply = echo(&mut run, 1, "hello", ctx.settings().time_scale)?;
+    let reply = echo(&mut run, 1, "hello", ctx.clock())?;
     ipc::settle(&run);
     ensure!(
         reply == b"olleh",
@@ -118,9 +108,9 @@ fn reverse(ctx: &mut Ctx) -> Verdict {
 
 fn reconnect(ctx: &mut Ctx) -> Verdict {
     let mut run = listening(ctx)?;
-    let scale = ctx.settings().time_scale;
+    let clock = ctx.clock();
     for (n, text) in [(1, "first"), (2, "second one"), (3, "3rd: the last")] {
-        let reply = echo(&mut run, n, text, scale)?;
+        let reply = echo(&mut run, n, text, clock)?;
         // Whether the reply is reversed is `reverse`'s business: here, that one came.
         if reply.len() != text.len() {
             fail!(
@@ -138,12 +128,9 @@ fn reconnect(ctx: &mut Ctx) -> Verdict {
 
 /// After the program ended: status 0 and nothing listening on the port.
 fn ended_cleanly(run: &Run, exit: Exit, after: &str) -> Verdict {
-    ensure!(
-        exit == Exit::Code(0),
-        "after {after} it {} (expected status 0){}",
-        describe_exit(exit),
-        ipc::last_stderr(run)
-    );
+    ExpectExit::SUCCESS
+        .check(exit, format!("after {after} it"))
+        .map_err(|f| f.hint(ipc::last_stderr(run)))?;
     net::released(run, PORT)?;
     Ok(format!(
         "after {after}: exit status 0, port {PORT} released"
@@ -152,7 +139,7 @@ fn ended_cleanly(run: &Run, exit: Exit, after: &str) -> Verdict {
 
 fn hup(ctx: &mut Ctx) -> Verdict {
     let mut run = listening(ctx)?;
-    echo(&mut run, 1, "HUP", ctx.settings().time_scale)?;
+    echo(&mut run, 1, "HUP", ctx.clock())?;
     let exit = run.expect_exit_after(ANSWER, "a connection that sent HUP", "it should exit")?;
     ended_cleanly(&run, exit, "a connection that sent HUP")
 }

@@ -3,7 +3,7 @@
 use super::Exercise;
 use crate::outcome::Verdict;
 use crate::run::transcript::Source;
-use crate::sandbox::protocol::Exit;
+use crate::run::ExpectExit;
 use crate::scenario::{Ctx, Launch, Scenario};
 use crate::text::quote;
 use crate::{ensure, fail};
@@ -15,30 +15,18 @@ pub static EXERCISE: Exercise = Exercise {
     aliases: &[],
     ending: nix::sys::signal::Signal::SIGINT,
     scenarios: &[
-        Scenario {
-            id: "unset",
-            summary: "without ENV_STARTUP: a message naming it, non-zero exit",
-            check: unset,
-            needs: &[],
-        },
-        Scenario {
-            id: "set",
-            summary: "with ENV_STARTUP a path: prints it, exit 0",
-            check: set,
-            needs: &[],
-        },
-        Scenario {
-            id: "spaces_unicode",
-            summary: "a value with spaces and UTF-8 printed verbatim",
-            check: spaces_unicode,
-            needs: &[],
-        },
-        Scenario {
-            id: "empty",
-            summary: "an empty value counts as set: exit 0",
-            check: empty,
-            needs: &[],
-        },
+        Scenario::new(
+            "unset",
+            "without ENV_STARTUP: a message naming it, non-zero exit",
+            unset,
+        ),
+        Scenario::new("set", "with ENV_STARTUP a path: prints it, exit 0", set),
+        Scenario::new(
+            "spaces_unicode",
+            "a value with spaces and UTF-8 printed verbatim",
+            spaces_unicode,
+        ),
+        Scenario::new("empty", "an empty value counts as set: exit 0", empty),
     ],
 };
 
@@ -48,10 +36,7 @@ const WAIT: Duration = Duration::from_secs(5);
 fn unset(ctx: &mut Ctx) -> Verdict {
     let mut run = ctx.start(Launch::new().unset(VAR))?;
     let exit = run.wait_exit(WAIT)?;
-    ensure!(
-        exit != Exit::Code(0),
-        "with {VAR} unset it exited with status 0; expected a non-zero status"
-    );
+    ExpectExit::Nonzero.check(exit, format!("with {VAR} unset it"))?;
     let mut lines = run.lines(Source::Stdout);
     lines.extend(run.lines(Source::Stderr));
     ensure!(
@@ -78,12 +63,7 @@ fn prints(ctx: &mut Ctx, value: &str) -> Verdict {
             shown.join(", ")
         );
     }
-    ensure!(
-        exit == Exit::Code(0),
-        "with {VAR}={} it {} (expected status 0)",
-        quote(value),
-        crate::run::describe_exit(exit)
-    );
+    ExpectExit::SUCCESS.check(exit, format!("with {VAR}={} it", quote(value)))?;
     Ok(format!("printed {} and exited 0", quote(value)))
 }
 

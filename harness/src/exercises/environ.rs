@@ -14,12 +14,11 @@ pub static EXERCISE: Exercise = Exercise {
     lecture: &["Env/env2.cpp"],
     aliases: &[],
     ending: nix::sys::signal::Signal::SIGINT,
-    scenarios: &[Scenario {
-        id: "exact",
-        summary: "prints exactly the KEY=VALUE pairs of its environment",
-        check: exact,
-        needs: &[],
-    }],
+    scenarios: &[Scenario::new(
+        "exact",
+        "prints exactly the KEY=VALUE pairs of its environment",
+        exact,
+    )],
 };
 
 fn exact(ctx: &mut Ctx) -> Verdict {

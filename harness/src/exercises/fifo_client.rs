@@ -2,6 +2,7 @@
 //! `99\n` into it. The harness is the reader, with a real FIFO, checking the bytes exactly.
 
 use super::Exercise;
+use crate::clock::Clock;
 use crate::ipc;
 use crate::ipc::fifo::{self, Reader};
 use crate::ipc::watch;
@@ -18,18 +19,16 @@ pub static EXERCISE: Exercise = Exercise {
     aliases: &[],
     ending: nix::sys::signal::Signal::SIGINT,
     scenarios: &[
-        Scenario {
-            id: "lines",
-            summary: "the reader gets exactly 0…99, one per line, then end of file",
-            check: lines,
-            needs: &[],
-        },
-        Scenario {
-            id: "creates",
-            summary: "with no FIFO it makes one and waits for a reader",
-            check: creates,
-            needs: &[],
-        },
+        Scenario::new(
+            "lines",
+            "the reader gets exactly 0…99, one per line, then end of file",
+            lines,
+        ),
+        Scenario::new(
+            "creates",
+            "with no FIFO it makes one and waits for a reader",
+            creates,
+        ),
     ],
 };
 
@@ -85,7 +84,7 @@ fn lines(ctx: &mut Ctx) -> Verdict {
     // Open before the start: the program's open never waits for the harness.
     let reader = Reader::open(&path, false).map_err(grader_fault("opening mypipe"))?;
     let mut run = ctx.start(Launch::new())?;
-    let deadline = ipc::deadline(PATIENT, ctx.settings().time_scale);
+    let deadline = ctx.within(PATIENT);
     let (data, eof) = reader.read_to_eof(deadline);
     if data.is_empty() && !eof {
         return Err(match ipc::ended(&mut run) {
@@ -107,18 +106,18 @@ fn lines(ctx: &mut Ctx) -> Verdict {
 }
 
 /// Lets a client blocked on the FIFO finish: reads what it writes, until its end.
-fn release(run: &mut Run, path: &std::path::Path, scale: f64) {
+fn release(run: &mut Run, path: &std::path::Path, clock: Clock) {
     if let Ok(reader) = Reader::open(path, false) {
-        let _ = reader.read_to_eof(ipc::deadline(Duration::from_secs(2), scale));
+        let _ = reader.read_to_eof(clock.deadline(Duration::from_secs(2)));
     }
     let _ = run.wait_exit(Duration::from_secs(2));
 }
 
 fn creates(ctx: &mut Ctx) -> Verdict {
-    let scale = ctx.settings().time_scale;
+    let clock = ctx.clock();
     let mut run = ctx.start(Launch::new())?;
     let dir = ctx.workdir();
-    let found = watch::wait_for_entry(&dir, FIFO, ipc::deadline(PATIENT, scale), || !run.alive())
+    let found = watch::wait_for_entry(&dir, FIFO, clock.deadline(PATIENT), || !run.alive())
         .map_err(grader_fault("watching the program's folder"))?;
     let path = dir.join(FIFO);
     if !found {
@@ -145,6 +144,6 @@ fn creates(ctx: &mut Ctx) -> Verdict {
         "it made the FIFO but did not wait for a reader: {}",
         ipc::ended(&mut run).unwrap_or_else(|| "it kept running without blocking".into())
     );
-    release(&mut run, &path, scale);
+    release(&mut run, &path, clock);
     Ok(format!("made {FIFO} as a FIFO and waited for a reader"))
 }

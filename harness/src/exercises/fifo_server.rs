@@ -3,11 +3,12 @@
 //! removes the FIFO and exits 0. The harness is the writer, with real FIFOs.
 
 use super::Exercise;
+use crate::clock::Clock;
 use crate::ipc::fifo;
 use crate::ipc::watch::{self, Counts, Watch};
 use crate::outcome::{Failure, Verdict};
+use crate::run::ExpectExit;
 use crate::run::{describe_exit, secs, Run};
-use crate::sandbox::protocol::Exit;
 use crate::scenario::{Ctx, Launch, Scenario};
 use crate::text::{quote, re};
 use crate::{ensure, ipc};
@@ -22,30 +23,14 @@ pub static EXERCISE: Exercise = Exercise {
     aliases: &[],
     ending: nix::sys::signal::Signal::SIGINT,
     scenarios: &[
-        Scenario {
-            id: "fifo",
-            summary: "mypipe appears within 2 s and is a FIFO",
-            check: made,
-            needs: &[],
-        },
-        Scenario {
-            id: "reads",
-            summary: "two writers of 100 lines each are read and reported (mypipe already there)",
-            check: reads,
-            needs: &[],
-        },
-        Scenario {
-            id: "sigint",
-            summary: "SIGINT removes mypipe, exit status 0",
-            check: sigint,
-            needs: &[],
-        },
-        Scenario {
-            id: "sighup",
-            summary: "SIGHUP removes mypipe, exit status 0",
-            check: sighup,
-            needs: &[],
-        },
+        Scenario::new("fifo", "mypipe appears within 2 s and is a FIFO", made),
+        Scenario::new(
+            "reads",
+            "two writers of 100 lines each are read and reported (mypipe already there)",
+            reads,
+        ),
+        Scenario::new("sigint", "SIGINT removes mypipe, exit status 0", sigint),
+        Scenario::new("sighup", "SIGHUP removes mypipe, exit status 0", sighup),
     ],
 };
 
@@ -62,7 +47,7 @@ fn grader_fault(what: &str) -> impl Fn(std::io::Error) -> Failure + '_ {
 /// Waits for `mypipe` to appear in the program's folder and checks that it is a FIFO.
 fn wait_fifo(ctx: &Ctx, run: &mut Run, within: Duration) -> Result<PathBuf, Failure> {
     let dir = ctx.workdir();
-    let deadline = ipc::deadline(within, ctx.settings().time_scale);
+    let deadline = ctx.within(within);
     let found = watch::wait_for_entry(&dir, FIFO, deadline, || !run.alive())
         .map_err(grader_fault("watching the program's folder"))?;
     let path = dir.join(FIFO);
@@ -104,8 +89,14 @@ fn report_pattern(bytes: usize, last: usize) -> regex::Regex {
 }
 
 /// Writer `n`: opens `path` once the server reads it, writes `text`, closes.
-fn write_once(run: &mut Run, path: &Path, text: &str, n: usize, scale: f64) -> Result<(), Failure> {
-    let deadline = ipc::deadline(PATIENT, scale);
+fn write_once(
+    run: &mut Run,
+    path: &Path,
+    text: &str,
+    n: usize,
+    clock: Clock,
+) -> Result<(), Failure> {
+    let deadline = clock.deadline(PATIENT);
     let file = fifo::open_writer(path, deadline, || !run.alive())
         .map_err(grader_fault("opening mypipe for writing"))?;
     let Some(mut file) = file else {
@@ -128,7 +119,7 @@ fn write_once(run: &mut Run, path: &Path, text: &str, n: usize, scale: f64) -> R
 }
 
 fn reads(ctx: &mut Ctx) -> Verdict {
-    let scale = ctx.settings().time_scale;
+    let clock = ctx.clock();
     let path = ctx.workdir().join(FIFO);
     fifo::make(&path).map_err(grader_fault("making mypipe"))?;
     let watch = Watch::opens_and_closes(&path).map_err(grader_fault("watching mypipe"))?;
@@ -139,12 +130,12 @@ fn reads(ctx: &mut Ctx) -> Verdict {
             // Writer 2 comes once the server closed its read end of writer 1: data written
             // into a read end about to be closed would be lost. A server that keeps its read
             // end open is not waited for past the deadline.
-            let deadline = ipc::deadline(ANSWER, scale);
+            let deadline = clock.deadline(ANSWER);
             let mut counts = Counts::default();
             while counts.closes_read == 0 && watch.wait(deadline, &mut counts) {}
         }
         let text: String = (first..first + 100).map(|i| format!("{i}\n")).collect();
-        write_once(&mut run, &path, &text, n, scale)?;
+        write_once(&mut run, &path, &text, n, clock)?;
         let what = format!(
             "a report of writer {n} (`read {}`, or its data ending in {})",
             text.len(),
@@ -190,12 +181,9 @@ fn stops(ctx: &mut Ctx, sig: Signal) -> Verdict {
         "after {sig} it {}, but {FIFO} is still there: remove the FIFO before exiting",
         describe_exit(exit)
     );
-    ensure!(
-        exit == Exit::Code(0),
-        "after {sig} it removed {FIFO} but {} (expected status 0){}",
-        describe_exit(exit),
-        ipc::last_stderr(&run)
-    );
+    ExpectExit::SUCCESS
+        .check(exit, format!("after {sig} it removed {FIFO} but"))
+        .map_err(|f| f.hint(ipc::last_stderr(&run)))?;
     Ok(format!("{sig} removed {FIFO}; exit status 0"))
 }
 

@@ -7,6 +7,7 @@
 //! two messages never merge), and compares the pixels the label shows with the frame sent.
 
 use super::Exercise;
+use crate::clock::Clock;
 use crate::gui::{pictures, Gui, Rgba};
 use crate::ipc::fifo::{self, open_writer, write_within};
 use crate::ipc::watch::{self, Counts, Watch};
@@ -24,30 +25,22 @@ pub static EXERCISE: Exercise = Exercise {
     aliases: &[],
     ending: nix::sys::signal::Signal::SIGINT,
     scenarios: &[
-        Scenario {
-            id: "fifo",
-            summary: "imagefifo appears in its folder and is a FIFO",
-            check: fifo,
-            needs: &[],
-        },
-        Scenario {
-            id: "shows",
-            summary: "three frames, each through its own open, are each shown within 1 s",
-            check: shows,
-            needs: &[],
-        },
-        Scenario {
-            id: "resize",
-            summary: "after `resize 200 100`, a 200×100 frame is shown at 200×100",
-            check: resize,
-            needs: &[],
-        },
-        Scenario {
-            id: "close",
-            summary: "closing the window removes imagefifo",
-            check: close,
-            needs: &[],
-        },
+        Scenario::new(
+            "fifo",
+            "imagefifo appears in its folder and is a FIFO",
+            fifo,
+        ),
+        Scenario::new(
+            "shows",
+            "three frames, each through its own open, are each shown within 1 s",
+            shows,
+        ),
+        Scenario::new(
+            "resize",
+            "after `resize 200 100`, a 200×100 frame is shown at 200×100",
+            resize,
+        ),
+        Scenario::new("close", "closing the window removes imagefifo", close),
     ],
 };
 
@@ -63,15 +56,15 @@ struct Viewer {
     run: Run,
     gui: Gui,
     path: PathBuf,
-    scale: f64,
+    clock: Clock,
 }
 
 impl Viewer {
     fn start(ctx: &mut Ctx) -> Result<Viewer, Failure> {
         let (mut run, gui) = Gui::start(ctx, Launch::new())?;
         let path = ctx.workdir().join(FIFO);
-        let scale = ctx.settings().time_scale;
-        let deadline = ipc::deadline(APPEAR, scale);
+        let clock = ctx.clock();
+        let deadline = clock.deadline(APPEAR);
         let found = watch::wait_for_entry(&ctx.workdir(), FIFO, deadline, || !run.alive())
             .map_err(|e| Failure::error(format!("grader fault: watching the folder: {e}")))?;
         if !found {
@@ -90,7 +83,7 @@ impl Viewer {
             run,
             gui,
             path,
-            scale,
+            clock,
         })
     }
 
@@ -99,7 +92,7 @@ impl Viewer {
     fn send(&mut self, bytes: &[u8], what: &str) -> Result<(), Failure> {
         let fault = |e: std::io::Error| Failure::error(format!("grader fault: {e}"));
         let watch = Watch::opens_and_closes(&self.path).map_err(fault)?;
-        let deadline = ipc::deadline(TAKE, self.scale);
+        let deadline = self.clock.deadline(TAKE);
         let run = &self.run;
         let Some(file) = open_writer(&self.path, deadline, || !run.alive()).map_err(fault)? else {
             let how = ipc::ended(&mut self.run).unwrap_or_else(|| "it kept running".into());

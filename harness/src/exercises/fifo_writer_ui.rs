@@ -26,30 +26,18 @@ pub static EXERCISE: Exercise = Exercise {
     aliases: &[],
     ending: nix::sys::signal::Signal::SIGINT,
     scenarios: &[
-        Scenario {
-            id: "idle",
-            summary: "nothing is written to imagefifo before Start",
-            check: idle,
-            needs: &[],
-        },
-        Scenario {
-            id: "frames",
-            summary: "after Start: 400×400 RGBA frames, one open each, lines on white, differing",
-            check: frames,
-            needs: &[],
-        },
-        Scenario {
-            id: "stop",
-            summary: "after the second click no more frames arrive",
-            check: stop,
-            needs: &[],
-        },
-        Scenario {
-            id: "resize",
-            summary: "width 200 before Start sends `resize 200 400`; then 200×400 frames",
-            check: resize,
-            needs: &[],
-        },
+        Scenario::new("idle", "nothing is written to imagefifo before Start", idle),
+        Scenario::new(
+            "frames",
+            "after Start: 400×400 RGBA frames, one open each, lines on white, differing",
+            frames,
+        ),
+        Scenario::new("stop", "after the second click no more frames arrive", stop),
+        Scenario::new(
+            "resize",
+            "width 200 before Start sends `resize 200 400`; then 200×400 frames",
+            resize,
+        ),
     ],
 };
 
@@ -73,7 +61,7 @@ struct Writer {
 
 impl Writer {
     fn start(ctx: &mut Ctx) -> Result<Writer, Failure> {
-        let tap = Tap::make(&ctx.workdir().join(FIFO), ctx.settings().time_scale)?;
+        let tap = Tap::make(&ctx.workdir().join(FIFO), ctx.clock())?;
         let (run, gui) = Gui::start(ctx, Launch::new())?;
         Ok(Writer { run, gui, tap })
     }

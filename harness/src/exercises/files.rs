@@ -10,6 +10,7 @@ mod watch;
 use super::Exercise;
 use crate::outcome::{Failure, Verdict};
 use crate::run::transcript::Source;
+use crate::run::ExpectExit;
 use crate::run::{describe_exit, Run};
 use crate::sandbox::protocol::Exit;
 use crate::scenario::{Ctx, Launch, Scenario};
@@ -26,30 +27,26 @@ pub static EXERCISE: Exercise = Exercise {
     aliases: &[],
     ending: nix::sys::signal::Signal::SIGINT,
     scenarios: &[
-        Scenario {
-            id: "created",
-            summary: "tmpfile0.txt … tmpfile9.txt created in tmp/ and all ten listed",
-            check: created,
-            needs: &[],
-        },
-        Scenario {
-            id: "stat",
-            summary: "each file's size (10–200 bytes, as written) printed with its name",
-            check: stat,
-            needs: &[],
-        },
-        Scenario {
-            id: "cleanup",
-            summary: "tmp/ removed, nothing else in the folder changed",
-            check: cleanup,
-            needs: &[],
-        },
-        Scenario {
-            id: "tmp_exists",
-            summary: "with an empty tmp/ already there: says so and still completes",
-            check: tmp_exists,
-            needs: &[],
-        },
+        Scenario::new(
+            "created",
+            "tmpfile0.txt … tmpfile9.txt created in tmp/ and all ten listed",
+            created,
+        ),
+        Scenario::new(
+            "stat",
+            "each file's size (10–200 bytes, as written) printed with its name",
+            stat,
+        ),
+        Scenario::new(
+            "cleanup",
+            "tmp/ removed, nothing else in the folder changed",
+            cleanup,
+        ),
+        Scenario::new(
+            "tmp_exists",
+            "with an empty tmp/ already there: says so and still completes",
+            tmp_exists,
+        ),
     ],
 };
 
@@ -317,7 +314,7 @@ fn tmp_exists(ctx: &mut Ctx) -> Verdict {
         .chain(o.run.lines(Source::Stderr))
         .collect();
     ensure!(
-        o.exit == Exit::Code(0),
+        ExpectExit::SUCCESS.accepts(o.exit),
         "with tmp/ already there it {} (expected it to say so and carry on to status 0){}",
         describe_exit(o.exit),
         lines

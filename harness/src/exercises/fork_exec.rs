@@ -24,24 +24,21 @@ pub static EXERCISE: Exercise = Exercise {
     aliases: &[],
     ending: nix::sys::signal::Signal::SIGINT,
     scenarios: &[
-        Scenario {
-            id: "counts",
-            summary: "the counter goes up by one, from one process only",
-            check: counts,
-            needs: &[],
-        },
-        Scenario {
-            id: "children",
-            summary: "one child per ten iterations, each becoming `ls -l`",
-            check: children,
-            needs: &[],
-        },
-        Scenario {
-            id: "reaped",
-            summary: "every finished child is reaped within 1 s",
-            check: reaped,
-            needs: &[],
-        },
+        Scenario::new(
+            "counts",
+            "the counter goes up by one, from one process only",
+            counts,
+        ),
+        Scenario::new(
+            "children",
+            "one child per ten iterations, each becoming `ls -l`",
+            children,
+        ),
+        Scenario::new(
+            "reaped",
+            "every finished child is reaped within 1 s",
+            reaped,
+        ),
     ],
 };
 
@@ -179,7 +176,7 @@ fn reaped(ctx: &mut Ctx) -> Verdict {
         "it never forked up to counter {}: there was no child to reap",
         obs.last()
     );
-    let limit = REAP_WITHIN.mul_f64(ctx.settings().time_scale / obs.speed);
+    let limit = ctx.clock().real(REAP_WITHIN.div_f64(obs.speed));
     let mut late = Vec::new();
     let mut finished = 0;
     for kid in &kids {

@@ -20,18 +20,16 @@ pub static EXERCISE: Exercise = Exercise {
     aliases: &[],
     ending: nix::sys::signal::Signal::SIGINT,
     scenarios: &[
-        Scenario {
-            id: "frames",
-            summary: "200 × 640000 bytes arrive, one open of the FIFO per frame",
-            check: frames,
-            needs: &[],
-        },
-        Scenario {
-            id: "content",
-            summary: "frames are opaque coloured lines on white, and differ",
-            check: content,
-            needs: &[],
-        },
+        Scenario::new(
+            "frames",
+            "200 × 640000 bytes arrive, one open of the FIFO per frame",
+            frames,
+        ),
+        Scenario::new(
+            "content",
+            "frames are opaque coloured lines on white, and differ",
+            content,
+        ),
     ],
 };
 
@@ -65,7 +63,7 @@ fn receive(ctx: &mut Ctx, keep: usize) -> Result<(Run, Received), Failure> {
     reader.grow(1 << 20);
     // Watched after the harness's own open: every event is the program's.
     let watch = Watch::opens_and_closes(&path).map_err(fault("watching the FIFO"))?;
-    let scale = ctx.settings().time_scale;
+    let clock = ctx.clock();
     let mut run = ctx.start(Launch::new())?;
     let mut got = Received {
         bytes: 0,
@@ -73,7 +71,7 @@ fn receive(ctx: &mut Ctx, keep: usize) -> Result<(Run, Received), Failure> {
         counts: Counts::default(),
         stalled: false,
     };
-    let mut stall = ipc::deadline(STALL, scale);
+    let mut stall = clock.deadline(STALL);
     loop {
         let before = (got.bytes, got.counts);
         let ready = ipc::wait_ready(
@@ -95,7 +93,7 @@ fn receive(ctx: &mut Ctx, keep: usize) -> Result<(Run, Received), Failure> {
             return Ok((run, got));
         }
         if (got.bytes, got.counts) != before {
-            stall = ipc::deadline(STALL, scale);
+            stall = clock.deadline(STALL);
         } else if Instant::now() >= stall {
             got.stalled = true;
             return Ok((run, got));

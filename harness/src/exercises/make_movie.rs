@@ -15,8 +15,10 @@
 mod video;
 
 use super::Exercise;
+use crate::clock::Clock;
 use crate::outcome::{Failure, Status, Verdict};
 use crate::probe::{self, Records};
+use crate::run::ExpectExit;
 use crate::run::{describe_exit, Run};
 use crate::sandbox::protocol::Exit;
 use crate::scenario::{Ctx, Launch, Scenario, Tool};
@@ -42,24 +44,24 @@ pub static EXERCISE: Exercise = Exercise {
     aliases: &[],
     ending: nix::sys::signal::Signal::SIGINT,
     scenarios: &[
-        Scenario {
-            id: "piped",
-            summary: "exactly 200 × 400 × 400 × 4 bytes reach ffmpeg's input",
-            check: piped,
-            needs: &[FFMPEG, FFPROBE],
-        },
-        Scenario {
-            id: "video",
-            summary: "movie.mp4: MPEG-4, 400×400, 200 frames at 24 fps, lines on white",
-            check: video,
-            needs: &[FFMPEG, FFPROBE],
-        },
-        Scenario {
-            id: "waits",
-            summary: "ffmpeg's input closed and ffmpeg waited for before the program exits",
-            check: waits,
-            needs: &[FFMPEG, FFPROBE],
-        },
+        Scenario::new(
+            "piped",
+            "exactly 200 × 400 × 400 × 4 bytes reach ffmpeg's input",
+            piped,
+        )
+        .needs(&[FFMPEG, FFPROBE]),
+        Scenario::new(
+            "video",
+            "movie.mp4: MPEG-4, 400×400, 200 frames at 24 fps, lines on white",
+            video,
+        )
+        .needs(&[FFMPEG, FFPROBE]),
+        Scenario::new(
+            "waits",
+            "ffmpeg's input closed and ffmpeg waited for before the program exits",
+            waits,
+        )
+        .needs(&[FFMPEG, FFPROBE]),
     ],
 };
 
@@ -159,15 +161,15 @@ fn observe(ctx: &mut Ctx) -> Result<Observed, Failure> {
     let python = ctx.settings().python.clone();
     records.install(&shim_dir.join("ffmpeg"), &python, &body)?;
     let mut run = ctx.start(Launch::new().path_first(&shim_dir))?;
-    let scale = ctx.settings().time_scale;
-    let exited = wait_program(&mut run, &records, scale);
+    let clock = ctx.clock();
+    let exited = wait_program(&mut run, &records, clock);
     if let Err(f) = &exited {
         if f.status == Status::Timeout {
             // End the program so that ffmpeg gets end of input and finishes before hygiene.
             let _ = run.signal(Signal::SIGKILL);
         }
     }
-    let (_, recs) = records.wait(DRAIN_WAIT, scale, |r| {
+    let (_, recs) = records.wait(DRAIN_WAIT, clock, |r| {
         probe::events(r, "start").len() <= probe::events(r, "done").len()
     });
     for why in records.rejected() {
@@ -216,8 +218,8 @@ fn most_bytes(records: &[Value]) -> i64 {
 /// Waits for the program to exit. Once every byte has reached ffmpeg, neither it nor the
 /// program ending within [`STALL`] is a deadlock (ffmpeg waiting for end of input, the
 /// program waiting for ffmpeg): a timeout then, without waiting out [`EXIT_WAIT`].
-fn wait_program(run: &mut Run, records: &Records, scale: f64) -> Result<Exit, Failure> {
-    let deadline = Instant::now() + EXIT_WAIT.mul_f64(scale);
+fn wait_program(run: &mut Run, records: &Records, clock: Clock) -> Result<Exit, Failure> {
+    let deadline = Instant::now() + clock.real(EXIT_WAIT);
     let mut complete_since: Option<Instant> = None;
     loop {
         match run.wait_exit(SLICE) {
@@ -229,7 +231,7 @@ fn wait_program(run: &mut Run, records: &Records, scale: f64) -> Result<Exit, Fa
         let done = !probe::events(&recs, "done").is_empty();
         if most_bytes(&recs) >= EXPECTED_BYTES as i64 && !done {
             let since = *complete_since.get_or_insert_with(Instant::now);
-            if since.elapsed() >= STALL.mul_f64(scale) {
+            if since.elapsed() >= clock.real(STALL) {
                 return Err(Failure::timeout(format!(
                     "all {EXPECTED_BYTES} bytes reached ffmpeg, but {} s later neither ffmpeg nor the program had finished: was ffmpeg's input ever closed? (ffmpeg waits for end of input while the program waits for ffmpeg)",
                     STALL.as_secs()
@@ -292,7 +294,7 @@ fn video(ctx: &mut Ctx) -> Verdict {
         wrong.is_empty(),
         "movie.mp4 has {}{}{}",
         wrong.join(", "),
-        if o.exit == Exit::Code(0) {
+        if ExpectExit::SUCCESS.accepts(o.exit) {
             String::new()
         } else {
             format!(" (the program {})", describe_exit(o.exit))

@@ -25,12 +25,11 @@ pub static EXERCISE: Exercise = Exercise {
     lecture: &["FileSystem/path_lib.py"],
     aliases: &["path_lib"],
     ending: nix::sys::signal::Signal::SIGINT,
-    scenarios: &[Scenario {
-        id: "output",
-        summary: "working directory, its name, Users/jmacey/test.py, .py, $HOME/scripts/test.py",
-        check: output,
-        needs: &[],
-    }],
+    scenarios: &[Scenario::new(
+        "output",
+        "working directory, its name, Users/jmacey/test.py, .py, $HOME/scripts/test.py",
+        output,
+    )],
 };
 
 /// The reference's output as the snapshot test saw it.

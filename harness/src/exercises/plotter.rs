@@ -11,6 +11,7 @@
 mod frames;
 
 use super::Exercise;
+use crate::clock::Clock;
 use crate::outcome::{Failure, Status, Verdict};
 use crate::run::transcript::Source;
 use crate::run::Run;
@@ -27,24 +28,17 @@ pub static EXERCISE: Exercise = Exercise {
     aliases: &[],
     ending: nix::sys::signal::Signal::SIGINT,
     scenarios: &[
-        Scenario {
-            id: "animates",
-            summary: "at least 10 frames a second while input is idle",
-            check: animates,
-            needs: &[],
-        },
-        Scenario {
-            id: "tracks",
-            summary: "a typed number is plotted within 1 s",
-            check: tracks,
-            needs: &[],
-        },
-        Scenario {
-            id: "bad_input",
-            summary: "`abc` prints `Input must be a number.`; it keeps running and tracking",
-            check: bad_input,
-            needs: &[],
-        },
+        Scenario::new(
+            "animates",
+            "at least 10 frames a second while input is idle",
+            animates,
+        ),
+        Scenario::new("tracks", "a typed number is plotted within 1 s", tracks),
+        Scenario::new(
+            "bad_input",
+            "`abc` prints `Input must be a number.`; it keeps running and tracking",
+            bad_input,
+        ),
     ],
 };
 
@@ -65,7 +59,7 @@ const MESSAGE: &str = r"must be a number|not a (valid )?number";
 struct Plot {
     run: Run,
     frames: Frames,
-    scale: f64,
+    clock: Clock,
 }
 
 impl Plot {
@@ -96,7 +90,7 @@ impl Plot {
         Ok(Plot {
             run,
             frames,
-            scale: ctx.settings().time_scale,
+            clock: ctx.clock(),
         })
     }
 
@@ -104,9 +98,7 @@ impl Plot {
     fn first_frame(&mut self) -> Result<(), Failure> {
         if self
             .frames
-            .wait(&self.run, FIRST_FRAME.mul_f64(self.scale), |f| {
-                !f.is_empty()
-            })
+            .wait(&self.run, self.clock.real(FIRST_FRAME), |f| !f.is_empty())
         {
             return Ok(());
         }
@@ -139,7 +131,7 @@ impl Plot {
         let hit = |f: &[frames::Frame]| f[from.min(f.len())..].iter().any(|fr| fr.shows(value));
         if self
             .frames
-            .wait(&self.run, TRACK_WITHIN.mul_f64(self.scale), hit)
+            .wait(&self.run, self.clock.real(TRACK_WITHIN), hit)
         {
             return Ok(());
         }
@@ -169,7 +161,7 @@ fn animates(ctx: &mut Ctx) -> Verdict {
     let from = plot.frames.len();
     let waited_before = procfs::run_queue_wait_ns(plot.run.pid()).unwrap_or(0);
     let started = Instant::now();
-    let window = WINDOW.mul_f64(plot.scale);
+    let window = plot.clock.real(WINDOW);
     if plot
         .frames
         .wait(&plot.run, window, |f| f.len() >= from + MIN_FRAMES)

@@ -1,9 +1,9 @@
 //! `process` (Processes/process.cpp): prints its process id, user id and group id, exits 0.
 
 use super::Exercise;
-use crate::ensure;
 use crate::outcome::Verdict;
 use crate::run::transcript::Source;
+use crate::run::ExpectExit;
 use crate::scenario::{Ctx, Launch, Scenario};
 use crate::text::re;
 use std::time::Duration;
@@ -14,18 +14,8 @@ pub static EXERCISE: Exercise = Exercise {
     aliases: &[],
     ending: nix::sys::signal::Signal::SIGINT,
     scenarios: &[
-        Scenario {
-            id: "ids",
-            summary: "prints its real pid, uid and gid",
-            check: ids,
-            needs: &[],
-        },
-        Scenario {
-            id: "exit",
-            summary: "exits with status 0",
-            check: exit,
-            needs: &[],
-        },
+        Scenario::new("ids", "prints its real pid, uid and gid", ids),
+        Scenario::new("exit", "exits with status 0", exit),
     ],
 };
 
@@ -56,10 +46,6 @@ fn ids(ctx: &mut Ctx) -> Verdict {
 fn exit(ctx: &mut Ctx) -> Verdict {
     let mut run = ctx.start(Launch::new())?;
     let status = run.wait_exit(Duration::from_secs(5))?;
-    ensure!(
-        status == crate::sandbox::protocol::Exit::Code(0),
-        "expected exit status 0; the program {}",
-        crate::run::describe_exit(status)
-    );
+    ExpectExit::SUCCESS.check_alone(status)?;
     Ok("exit status 0".into())
 }

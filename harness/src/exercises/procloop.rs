@@ -16,24 +16,13 @@ pub static EXERCISE: Exercise = Exercise {
     aliases: &[],
     ending: nix::sys::signal::Signal::SIGTERM,
     scenarios: &[
-        Scenario {
-            id: "first_line",
-            summary: "prints its true pid within 2 s",
-            check: first_line,
-            needs: &[],
-        },
-        Scenario {
-            id: "keeps_running",
-            summary: "stays alive without spinning",
-            check: keeps_running,
-            needs: &[],
-        },
-        Scenario {
-            id: "killed",
-            summary: "SIGTERM ends it within 1 s",
-            check: killed,
-            needs: &[],
-        },
+        Scenario::new("first_line", "prints its true pid within 2 s", first_line),
+        Scenario::new(
+            "keeps_running",
+            "stays alive without spinning",
+            keeps_running,
+        ),
+        Scenario::new("killed", "SIGTERM ends it within 1 s", killed),
     ],
 };
 

@@ -6,7 +6,7 @@ use super::Exercise;
 use crate::outcome::{Failure, Verdict};
 use crate::run::describe_exit;
 use crate::run::transcript::Source;
-use crate::sandbox::protocol::Exit;
+use crate::run::ExpectExit;
 use crate::scenario::{Ctx, Launch, Scenario};
 use crate::text::{quote, re};
 use crate::{ensure, fail};
@@ -18,30 +18,18 @@ pub static EXERCISE: Exercise = Exercise {
     aliases: &[],
     ending: nix::sys::signal::Signal::SIGINT,
     scenarios: &[
-        Scenario {
-            id: "default",
-            summary: "no argument: i=0 … i=9, exit 0",
-            check: default,
-            needs: &[],
-        },
-        Scenario {
-            id: "with_arg",
-            summary: "argument 3: i=0 … i=2; argument 0: no i= line",
-            check: with_arg,
-            needs: &[],
-        },
-        Scenario {
-            id: "streams",
-            summary: "the i= lines on stdout, `Using command line args` on stderr only",
-            check: streams,
-            needs: &[],
-        },
-        Scenario {
-            id: "bad_arg",
-            summary: "a non-integer argument: non-zero exit",
-            check: bad_arg,
-            needs: &[],
-        },
+        Scenario::new("default", "no argument: i=0 … i=9, exit 0", default),
+        Scenario::new(
+            "with_arg",
+            "argument 3: i=0 … i=2; argument 0: no i= line",
+            with_arg,
+        ),
+        Scenario::new(
+            "streams",
+            "the i= lines on stdout, `Using command line args` on stderr only",
+            streams,
+        ),
+        Scenario::new("bad_arg", "a non-integer argument: non-zero exit", bad_arg),
     ],
 };
 
@@ -92,11 +80,7 @@ fn counts(ctx: &mut Ctx, args: &[&str], n: i64) -> Result<(), Failure> {
             describe(&got)
         );
     }
-    ensure!(
-        exit == Exit::Code(0),
-        "{with} it printed the right lines but {} (expected status 0)",
-        describe_exit(exit)
-    );
+    ExpectExit::SUCCESS.check(exit, format!("{with} it printed the right lines but"))?;
     Ok(())
 }
 
@@ -147,10 +131,7 @@ fn streams(ctx: &mut Ctx) -> Verdict {
 fn bad_arg(ctx: &mut Ctx) -> Verdict {
     let mut run = ctx.start(Launch::new().arg("three"))?;
     let exit = run.wait_exit(WAIT)?;
-    ensure!(
-        exit != Exit::Code(0),
-        "with the argument \"three\" (not an integer) it exited with status 0; expected a non-zero status"
-    );
+    ExpectExit::Nonzero.check(exit, "with the argument \"three\" (not an integer) it")?;
     Ok(format!(
         "with the argument \"three\" it {}",
         describe_exit(exit)

@@ -23,18 +23,16 @@ pub static EXERCISE: Exercise = Exercise {
     aliases: &[],
     ending: nix::sys::signal::Signal::SIGINT,
     scenarios: &[
-        Scenario {
-            id: "children",
-            summary: "exactly three runs of ./run.py: [], [11], [2], one after the other",
-            check: children,
-            needs: &[],
-        },
-        Scenario {
-            id: "capture",
-            summary: "the third run's output appears after `Captured output`, not before",
-            check: capture,
-            needs: &[],
-        },
+        Scenario::new(
+            "children",
+            "exactly three runs of ./run.py: [], [11], [2], one after the other",
+            children,
+        ),
+        Scenario::new(
+            "capture",
+            "the third run's output appears after `Captured output`, not before",
+            capture,
+        ),
     ],
 };
 
@@ -99,8 +97,8 @@ fn observe(ctx: &mut Ctx) -> Result<(crate::run::Run, Vec<Start>), Failure> {
     }
     let mut run = ctx.start(Launch::new())?;
     run.wait_exit(WAIT)?;
-    let scale = ctx.settings().time_scale;
-    let (_, recs) = records.wait(Duration::from_secs(3), scale, |r| {
+    let clock = ctx.clock();
+    let (_, recs) = records.wait(Duration::from_secs(3), clock, |r| {
         probe::events(r, "start").len() <= probe::events(r, "end").len()
     });
     for why in records.rejected() {

@@ -6,6 +6,7 @@
 use super::Exercise;
 use crate::outcome::{Failure, Status, Verdict};
 use crate::picture;
+use crate::run::ExpectExit;
 use crate::run::{describe_exit, secs, Run};
 use crate::sandbox::protocol::Exit;
 use crate::scenario::{Ctx, Launch, Scenario};
@@ -20,24 +21,21 @@ pub static EXERCISE: Exercise = Exercise {
     aliases: &[],
     ending: nix::sys::signal::Signal::SIGINT,
     scenarios: &[
-        Scenario {
-            id: "content",
-            summary: "the segment holds an opaque image of coloured lines on white",
-            check: content,
-            needs: &[],
-        },
-        Scenario {
-            id: "kept",
-            summary: "the segment still exists after the program (and its helpers) ended",
-            check: kept,
-            needs: &[],
-        },
-        Scenario {
-            id: "missing",
-            summary: "with no segment: non-zero exit, and no segment created",
-            check: missing,
-            needs: &[],
-        },
+        Scenario::new(
+            "content",
+            "the segment holds an opaque image of coloured lines on white",
+            content,
+        ),
+        Scenario::new(
+            "kept",
+            "the segment still exists after the program (and its helpers) ended",
+            kept,
+        ),
+        Scenario::new(
+            "missing",
+            "with no segment: non-zero exit, and no segment created",
+            missing,
+        ),
     ],
 };
 
@@ -150,10 +148,9 @@ fn missing(ctx: &mut Ctx) -> Verdict {
         "with no segment {SEGMENT} it created one (and {}): it should attach to the viewer's segment only, never create it",
         describe_exit(exit)
     );
-    ensure!(
-        exit != Exit::Code(0),
-        "with no segment {SEGMENT} it exited with status 0; expected a non-zero status (an error)"
-    );
+    ExpectExit::Nonzero
+        .check(exit, format!("with no segment {SEGMENT} it"))
+        .map_err(|f| f.hint(" (an error)"))?;
     Ok(format!(
         "with no segment it {} and created none",
         describe_exit(exit)

@@ -5,8 +5,8 @@
 use super::Exercise;
 use crate::ipc;
 use crate::outcome::{Failure, Verdict};
+use crate::run::ExpectExit;
 use crate::run::{describe_exit, secs, Run};
-use crate::sandbox::protocol::Exit;
 use crate::scenario::{Ctx, Launch, Scenario};
 use crate::{ensure, fail};
 use nix::sys::signal::Signal;
@@ -19,18 +19,16 @@ pub static EXERCISE: Exercise = Exercise {
     aliases: &[],
     ending: nix::sys::signal::Signal::SIGINT,
     scenarios: &[
-        Scenario {
-            id: "created",
-            summary: "imageMap exists with 640000 bytes while it runs",
-            check: created,
-            needs: &[],
-        },
-        Scenario {
-            id: "unlinked",
-            summary: "after SIGINT imageMap is gone and the exit status is 0",
-            check: unlinked,
-            needs: &[],
-        },
+        Scenario::new(
+            "created",
+            "imageMap exists with 640000 bytes while it runs",
+            created,
+        ),
+        Scenario::new(
+            "unlinked",
+            "after SIGINT imageMap is gone and the exit status is 0",
+            unlinked,
+        ),
     ],
 };
 
@@ -47,7 +45,7 @@ fn ready(ctx: &mut Ctx) -> Result<(Run, PathBuf), Failure> {
     ctx.claim(&[&format!("shm:{SEGMENT}")])?;
     let mut run = ctx.start(Launch::new())?;
     let path = run.reach().shm_path(SEGMENT);
-    let deadline = ipc::deadline(PATIENT, ctx.settings().time_scale);
+    let deadline = ctx.within(PATIENT);
     let found = ipc::poll_state(deadline, || {
         if path.exists() {
             Some(true)
@@ -75,7 +73,7 @@ fn size(path: &PathBuf) -> Option<u64> {
 
 fn created(ctx: &mut Ctx) -> Verdict {
     let (mut run, path) = ready(ctx)?;
-    let deadline = ipc::deadline(SIZING, ctx.settings().time_scale);
+    let deadline = ctx.within(SIZING);
     let sized = ipc::poll_state(deadline, || (size(&path) == Some(SIZE)).then_some(()));
     if sized.is_none() {
         match size(&path) {
@@ -90,7 +88,7 @@ fn created(ctx: &mut Ctx) -> Verdict {
         "{SEGMENT} was made with {SIZE} bytes, but then {}; it should wait for a signal",
         ipc::ended(&mut run).unwrap_or_default()
     );
-    ipc::wait_settled(&run, ANSWER, ctx.settings().time_scale);
+    ipc::wait_settled(&run, ANSWER, ctx.clock());
     end_politely(&mut run, &path);
     Ok(format!("{SEGMENT} exists with {SIZE} bytes while it runs"))
 }
@@ -110,7 +108,7 @@ fn end_politely(run: &mut Run, path: &PathBuf) {
 
 fn unlinked(ctx: &mut Ctx) -> Verdict {
     let (mut run, path) = ready(ctx)?;
-    ipc::wait_settled(&run, ANSWER, ctx.settings().time_scale);
+    ipc::wait_settled(&run, ANSWER, ctx.clock());
     run.signal_when_idle(Signal::SIGINT, ANSWER)?;
     let exit = run.expect_exit_after(
         ANSWER,
@@ -124,11 +122,8 @@ fn unlinked(ctx: &mut Ctx) -> Verdict {
         "after SIGINT it {}, but {SEGMENT} is still there: unlink the segment (shm_unlink, SharedMemory.unlink()) before exiting",
         describe_exit(exit)
     );
-    ensure!(
-        exit == Exit::Code(0),
-        "after SIGINT it unlinked {SEGMENT} but {} (expected status 0){}",
-        describe_exit(exit),
-        ipc::last_stderr(&run)
-    );
+    ExpectExit::SUCCESS
+        .check(exit, format!("after SIGINT it unlinked {SEGMENT} but"))
+        .map_err(|f| f.hint(ipc::last_stderr(&run)))?;
     Ok(format!("SIGINT unlinked {SEGMENT}; exit status 0"))
 }

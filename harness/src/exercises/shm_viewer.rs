@@ -22,24 +22,17 @@ pub static EXERCISE: Exercise = Exercise {
     aliases: &[],
     ending: nix::sys::signal::Signal::SIGINT,
     scenarios: &[
-        Scenario {
-            id: "created",
-            summary: "imageMap exists with 400×400×4 bytes while the window is open",
-            check: created,
-            needs: &[],
-        },
-        Scenario {
-            id: "shows",
-            summary: "an image written into imageMap is shown within 1 s",
-            check: shows,
-            needs: &[],
-        },
-        Scenario {
-            id: "close",
-            summary: "closing the window unlinks imageMap",
-            check: close,
-            needs: &[],
-        },
+        Scenario::new(
+            "created",
+            "imageMap exists with 400×400×4 bytes while the window is open",
+            created,
+        ),
+        Scenario::new(
+            "shows",
+            "an image written into imageMap is shown within 1 s",
+            shows,
+        ),
+        Scenario::new("close", "closing the window unlinks imageMap", close),
     ],
 };
 
@@ -64,7 +57,7 @@ impl Viewer {
         ctx.claim(&[&format!("shm:{SEGMENT}")])?;
         let (mut run, gui) = Gui::start(ctx, Launch::new())?;
         let path = run.reach().shm_path(SEGMENT);
-        let deadline = ipc::deadline(APPEAR, ctx.settings().time_scale);
+        let deadline = ctx.within(APPEAR);
         let size = || std::fs::metadata(&path).ok().map(|m| m.len());
         let sized = ipc::poll_state(deadline, || (size() == Some(SIZE)).then_some(()));
         if sized.is_none() {

@@ -8,6 +8,7 @@
 //! raises no event). The period is set to 50 ms so a scenario stays short.
 
 use super::Exercise;
+use crate::clock::Clock;
 use crate::gui::{pictures, Gui};
 use crate::ipc;
 use crate::outcome::{Failure, Verdict};
@@ -26,30 +27,18 @@ pub static EXERCISE: Exercise = Exercise {
     aliases: &[],
     ending: nix::sys::signal::Signal::SIGINT,
     scenarios: &[
-        Scenario {
-            id: "idle",
-            summary: "imageMap is untouched before Start",
-            check: idle,
-            needs: &[],
-        },
-        Scenario {
-            id: "writes",
-            summary: "after Start: lines on white changing per tick (mode 0), a checker in mode 1",
-            check: writes,
-            needs: &[],
-        },
-        Scenario {
-            id: "stop",
-            summary: "after the second click imageMap stops changing",
-            check: stop,
-            needs: &[],
-        },
-        Scenario {
-            id: "kept",
-            summary: "closing the window leaves imageMap in place",
-            check: kept,
-            needs: &[],
-        },
+        Scenario::new("idle", "imageMap is untouched before Start", idle),
+        Scenario::new(
+            "writes",
+            "after Start: lines on white changing per tick (mode 0), a checker in mode 1",
+            writes,
+        ),
+        Scenario::new(
+            "stop",
+            "after the second click imageMap stops changing",
+            stop,
+        ),
+        Scenario::new("kept", "closing the window leaves imageMap in place", kept),
     ],
 };
 
@@ -68,7 +57,7 @@ struct Writer {
     run: Run,
     gui: Gui,
     segment: File,
-    scale: f64,
+    clock: Clock,
 }
 
 impl Writer {
@@ -94,7 +83,7 @@ impl Writer {
             run,
             gui,
             segment,
-            scale: ctx.settings().time_scale,
+            clock: ctx.clock(),
         })
     }
 
@@ -107,7 +96,7 @@ impl Writer {
     /// Polls the segment until `ok` holds for its content; the last content read otherwise.
     fn until(&self, within: Duration, ok: impl Fn(&[u8]) -> bool) -> Result<Vec<u8>, Vec<u8>> {
         let mut last = Vec::new();
-        let found = ipc::poll_state(ipc::deadline(within, self.scale), || {
+        let found = ipc::poll_state(self.clock.deadline(within), || {
             last = self.image();
             ok(&last).then(|| last.clone())
         });

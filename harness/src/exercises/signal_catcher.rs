@@ -16,24 +16,17 @@ pub static EXERCISE: Exercise = Exercise {
     aliases: &[],
     ending: nix::sys::signal::Signal::SIGTERM,
     scenarios: &[
-        Scenario {
-            id: "sighup",
-            summary: "SIGHUP prints `got signal 1` and it keeps running",
-            check: sighup,
-            needs: &[],
-        },
-        Scenario {
-            id: "sigint",
-            summary: "SIGINT prints `got signal 2` and it keeps running",
-            check: sigint,
-            needs: &[],
-        },
-        Scenario {
-            id: "sigterm",
-            summary: "SIGTERM ends it within 1 s",
-            check: sigterm,
-            needs: &[],
-        },
+        Scenario::new(
+            "sighup",
+            "SIGHUP prints `got signal 1` and it keeps running",
+            sighup,
+        ),
+        Scenario::new(
+            "sigint",
+            "SIGINT prints `got signal 2` and it keeps running",
+            sigint,
+        ),
+        Scenario::new("sigterm", "SIGTERM ends it within 1 s", sigterm),
     ],
 };
 

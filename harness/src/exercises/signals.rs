@@ -4,6 +4,7 @@
 use super::Exercise;
 use crate::outcome::{Failure, Verdict};
 use crate::run::transcript::Source;
+use crate::run::ExpectExit;
 use crate::run::{Mark, Run};
 use crate::scenario::{Ctx, Launch, Scenario};
 use crate::text::{number, re};
@@ -17,24 +18,21 @@ pub static EXERCISE: Exercise = Exercise {
     aliases: &[],
     ending: nix::sys::signal::Signal::SIGHUP,
     scenarios: &[
-        Scenario {
-            id: "sigint_survives",
-            summary: "three SIGINTs answered, still alive",
-            check: sigint_survives,
-            needs: &[],
-        },
-        Scenario {
-            id: "sighup_count",
-            summary: "SIGHUP reports the number of pid lines and exits 0",
-            check: sighup_count,
-            needs: &[],
-        },
-        Scenario {
-            id: "prompt",
-            summary: "each SIGINT is answered before the loop goes on",
-            check: prompt,
-            needs: &[],
-        },
+        Scenario::new(
+            "sigint_survives",
+            "three SIGINTs answered, still alive",
+            sigint_survives,
+        ),
+        Scenario::new(
+            "sighup_count",
+            "SIGHUP reports the number of pid lines and exits 0",
+            sighup_count,
+        ),
+        Scenario::new(
+            "prompt",
+            "each SIGINT is answered before the loop goes on",
+            prompt,
+        ),
     ],
 };
 
@@ -111,11 +109,10 @@ fn sighup_count(ctx: &mut Ctx) -> Verdict {
         "reported number {reported}, but it printed {printed} pid line(s)"
     );
     let exit = run.wait_exit(ANSWER_WITHIN)?;
-    ensure!(
-        exit == crate::sandbox::protocol::Exit::Code(0),
-        "reported {reported} correctly, but after SIGHUP it {} (expected status 0)",
-        crate::run::describe_exit(exit)
-    );
+    ExpectExit::SUCCESS.check(
+        exit,
+        format!("reported {reported} correctly, but after SIGHUP it"),
+    )?;
     Ok(format!(
         "reported {reported} = pid lines printed, exit status 0"
     ))

@@ -4,6 +4,7 @@
 //! again in the same network, where the first run's connection still sits in TIME_WAIT.
 
 use super::Exercise;
+use crate::clock::Clock;
 use crate::ipc::{self, ctime, net};
 use crate::outcome::{Failure, Verdict};
 use crate::run::{secs, Run};
@@ -19,30 +20,26 @@ pub static EXERCISE: Exercise = Exercise {
     aliases: &[],
     ending: nix::sys::signal::Signal::SIGINT,
     scenarios: &[
-        Scenario {
-            id: "message",
-            summary: "the reply holds the time as ctime (within 2 s), then end of file",
-            check: message,
-            needs: &[],
-        },
-        Scenario {
-            id: "many",
-            summary: "20 clients one after another and 10 at once are all served",
-            check: many,
-            needs: &[],
-        },
-        Scenario {
-            id: "reset_client",
-            summary: "a client that resets its connection at once does not bring it down",
-            check: reset_client,
-            needs: &[],
-        },
-        Scenario {
-            id: "restart",
-            summary: "killed after serving a client and started again at once, it binds again",
-            check: restart,
-            needs: &[],
-        },
+        Scenario::new(
+            "message",
+            "the reply holds the time as ctime (within 2 s), then end of file",
+            message,
+        ),
+        Scenario::new(
+            "many",
+            "20 clients one after another and 10 at once are all served",
+            many,
+        ),
+        Scenario::new(
+            "reset_client",
+            "a client that resets its connection at once does not bring it down",
+            reset_client,
+        ),
+        Scenario::new(
+            "restart",
+            "killed after serving a client and started again at once, it binds again",
+            restart,
+        ),
     ],
 };
 
@@ -56,7 +53,7 @@ const SKEW: f64 = 2.0;
 /// Starts the server and waits until it listens.
 fn listening(ctx: &mut Ctx, launch: Launch) -> Result<Run, Failure> {
     let mut run = ctx.start(launch)?;
-    net::wait_listening(&mut run, PORT, PATIENT, ctx.settings().time_scale)
+    net::wait_listening(&mut run, PORT, PATIENT, ctx.clock())
         .map_err(|f| blame_earlier_runs(&run, f))?;
     Ok(run)
 }
@@ -79,10 +76,10 @@ fn blame_earlier_runs(run: &Run, f: Failure) -> Failure {
 
 /// One client: connects, reads the reply to end of file. Any reply followed by end of file
 /// is "served"; with `check_time` the reply must also hold the time as ctime.
-fn client(run: &Run, label: &str, scale: f64, check_time: bool) -> Result<(), String> {
-    let mut stream = net::connect(run, PORT, CLIENT.mul_f64(scale))
+fn client(run: &Run, label: &str, clock: Clock, check_time: bool) -> Result<(), String> {
+    let mut stream = net::connect(run, PORT, clock.real(CLIENT))
         .map_err(|e| format!("{label}: could not connect to 127.0.0.1:{PORT}: {e}"))?;
-    let (data, eof) = net::read_to_eof(&mut stream, ipc::deadline(CLIENT, scale));
+    let (data, eof) = net::read_to_eof(&mut stream, clock.deadline(CLIENT));
     let now = ctime::now();
     let text = String::from_utf8_lossy(&data);
     if data.is_empty() {
@@ -96,7 +93,7 @@ fn client(run: &Run, label: &str, scale: f64, check_time: bool) -> Result<(), St
         ));
     }
     if check_time {
-        check_date(label, &text, now, scale)?;
+        check_date(label, &text, now, clock)?;
     }
     if !eof {
         return Err(format!(
@@ -109,7 +106,7 @@ fn client(run: &Run, label: &str, scale: f64, check_time: bool) -> Result<(), St
 }
 
 /// `text` holds a ctime date within `SKEW` of `now`.
-fn check_date(label: &str, text: &str, now: f64, scale: f64) -> Result<(), String> {
+fn check_date(label: &str, text: &str, now: f64, clock: Clock) -> Result<(), String> {
     let (date, at) = match ctime::find(text) {
         Some(Ok(found)) => found,
         Some(Err(why)) => return Err(format!("{label}: the reply {}: {why}", quote(text))),
@@ -121,7 +118,7 @@ fn check_date(label: &str, text: &str, now: f64, scale: f64) -> Result<(), Strin
         }
     };
     let off = at as f64 - now;
-    if off.abs() > SKEW * scale + 1.0 {
+    if off.abs() > SKEW * clock.factor() + 1.0 {
         return Err(format!(
             "{label}: the reply says {date:?}, {:.0} s {} the clock (TZ=UTC)",
             off.abs(),
@@ -134,26 +131,26 @@ fn check_date(label: &str, text: &str, now: f64, scale: f64) -> Result<(), Strin
 fn message(ctx: &mut Ctx) -> Verdict {
     ctx.claim(&["tcp:55555"])?;
     let run = listening(ctx, Launch::new())?;
-    client(&run, "the client", ctx.settings().time_scale, true).map_err(Failure::fail)?;
+    client(&run, "the client", ctx.clock(), true).map_err(Failure::fail)?;
     ipc::settle(&run);
     Ok("replied with the time as ctime (TZ=UTC), then end of file".into())
 }
 
 fn many(ctx: &mut Ctx) -> Verdict {
     ctx.claim(&["tcp:55555"])?;
-    let scale = ctx.settings().time_scale;
+    let clock = ctx.clock();
     // The run's own network has SYN cookies off (the supervisor sees to it): a silent
     // client of an overflowing backlog is retried instead of forgotten.
     let run = listening(ctx, Launch::new())?;
     for i in 1..=20 {
-        client(&run, &format!("sequential client {i} of 20"), scale, false)
+        client(&run, &format!("sequential client {i} of 20"), clock, false)
             .map_err(Failure::fail)?;
     }
     let results: Vec<Result<(), String>> = std::thread::scope(|s| {
         let run = &run;
         let threads: Vec<_> = (1..=10)
             .map(|i| {
-                s.spawn(move || client(run, &format!("concurrent client {i} of 10"), scale, false))
+                s.spawn(move || client(run, &format!("concurrent client {i} of 10"), clock, false))
             })
             .collect();
         threads
@@ -186,7 +183,7 @@ impl Drop for Stopped<'_> {
 
 fn reset_client(ctx: &mut Ctx) -> Verdict {
     ctx.claim(&["tcp:55555"])?;
-    let scale = ctx.settings().time_scale;
+    let clock = ctx.clock();
     let mut run = listening(ctx, Launch::new())?;
     {
         // Stopped, the server cannot answer before the reset arrives: the reset always comes
@@ -195,7 +192,7 @@ fn reset_client(ctx: &mut Ctx) -> Verdict {
         let _continue = Stopped(&run);
         // kill() returns before the stop takes effect: a server still running could accept
         // and answer before the reset, and a defect would pass now and then under load.
-        let stopped = ipc::poll_state(ipc::deadline(CLIENT, scale), || {
+        let stopped = ipc::poll_state(clock.deadline(CLIENT), || {
             crate::sandbox::procfs::read(run.pid())
                 .filter(|p| p.state == 'T' || p.state == 't')
                 .map(|_| ())
@@ -205,13 +202,13 @@ fn reset_client(ctx: &mut Ctx) -> Verdict {
                 "grader fault: the server did not stop after SIGSTOP (the machine may be overloaded)",
             ));
         }
-        let stream = net::connect(&run, PORT, CLIENT.mul_f64(scale))
+        let stream = net::connect(&run, PORT, clock.real(CLIENT))
             .map_err(|e| Failure::fail(format!("could not connect to 127.0.0.1:{PORT}: {e}")))?;
         net::reset(stream)
             .map_err(|e| Failure::error(format!("grader fault: resetting the connection: {e}")))?;
         run.note("a client connected and reset the connection at once");
     }
-    if let Err(e) = client(&run, "the next client", scale, false) {
+    if let Err(e) = client(&run, "the next client", clock, false) {
         // A server dying of the reset may still be on its way out.
         let _ = run.wait_exit(Duration::from_secs(1));
         let how = ipc::ended(&mut run)
@@ -230,9 +227,9 @@ fn reset_client(ctx: &mut Ctx) -> Verdict {
 
 fn restart(ctx: &mut Ctx) -> Verdict {
     ctx.claim(&["tcp:55555"])?;
-    let scale = ctx.settings().time_scale;
+    let clock = ctx.clock();
     let mut first = listening(ctx, Launch::new())?;
-    client(&first, "the first run's client", scale, false).map_err(Failure::fail)?;
+    client(&first, "the first run's client", clock, false).map_err(Failure::fail)?;
     let sup = first.supervisor_pid().unwrap_or(-1);
     let waiting = net::states(sup, PORT)
         .iter()
@@ -246,13 +243,13 @@ fn restart(ctx: &mut Ctx) -> Verdict {
     first.signal(Signal::SIGKILL)?;
     first.wait_exit(Duration::from_secs(2))?;
     let mut second = ctx.start(Launch::new().network_of(&first))?;
-    net::wait_listening(&mut second, PORT, PATIENT, scale).map_err(|f| {
+    net::wait_listening(&mut second, PORT, PATIENT, clock).map_err(|f| {
         f.context(format!(
             "started again right after being killed ({waiting} connection(s) of the first run in TIME_WAIT)"
         ))
         .hint(" (set SO_REUSEADDR before bind)")
     })?;
-    client(&second, "the restarted server's client", scale, false).map_err(Failure::fail)?;
+    client(&second, "the restarted server's client", clock, false).map_err(Failure::fail)?;
     ipc::settle(&second);
     drop(second);
     Ok(format!(

@@ -6,6 +6,7 @@
 use super::channel::Channel;
 use super::image::{self, Rgba};
 use super::setup::{self, SOCKET_VAR};
+use crate::clock::Clock;
 use crate::ipc;
 use crate::outcome::Failure;
 use crate::run::transcript::Source;
@@ -26,7 +27,7 @@ pub const EXIT: Duration = Duration::from_secs(3);
 /// A program whose window the harness drives.
 pub struct Gui {
     channel: Channel,
-    scale: f64,
+    clock: Clock,
     next: u64,
     /// The objectNames the window had when its event loop started.
     pub widgets: Vec<String>,
@@ -51,7 +52,7 @@ impl Gui {
         })?;
         let mut gui = Gui {
             channel,
-            scale: ctx.settings().time_scale,
+            clock: ctx.clock(),
             next: 0,
             widgets: Vec::new(),
         };
@@ -61,7 +62,7 @@ impl Gui {
     }
 
     fn deadline(&self, within: Duration) -> Instant {
-        ipc::deadline(within, self.scale)
+        self.clock.deadline(within)
     }
 
     /// Believes the program's connection and waits for its event loop.
@@ -180,7 +181,7 @@ impl Gui {
         want: &Rgba,
         within: Duration,
     ) -> Result<(), Failure> {
-        let ms = within.mul_f64(self.scale).as_millis() as u64;
+        let ms = self.clock.real(within).as_millis() as u64;
         let cmd = json!({"cmd": "image", "name": name, "within_ms": ms,
             "want": {"width": want.width, "height": want.height, "rgba": image::encode(&want.bytes)}});
         let reply = self.request(run, cmd, within)?;

@@ -11,14 +11,10 @@ pub mod fifo;
 pub mod net;
 pub mod watch;
 
+use crate::clock::Clock;
 use nix::poll::{PollFd, PollFlags, PollTimeout};
 use std::os::fd::BorrowedFd;
 use std::time::{Duration, Instant};
-
-/// `now + nominal × scale`: a deadline measured by the harness itself.
-pub fn deadline(nominal: Duration, scale: f64) -> Instant {
-    Instant::now() + nominal.mul_f64(scale)
-}
 
 /// Waits until one of `fds` is ready for `events`, at most until `deadline` (and at most
 /// `cap`, so a caller can look at other state now and then). Returns each descriptor's ready
@@ -91,10 +87,10 @@ pub fn settle(run: &crate::run::Run) {
 /// Waits (polling /proc) until the program and every process it started are blocked: a
 /// program still starting a helper (Python's resource tracker, spawned when a segment is
 /// made) is not ready for a signal yet. False when that did not happen by the deadline.
-pub fn wait_settled(run: &crate::run::Run, within: Duration, scale: f64) -> bool {
+pub fn wait_settled(run: &crate::run::Run, within: Duration, clock: Clock) -> bool {
     use crate::sandbox::procfs;
     let main = run.pid();
-    poll_state(deadline(within, scale), || {
+    poll_state(clock.deadline(within), || {
         let blocked = |p: &procfs::ProcInfo| p.state == 'S' || p.is_zombie();
         let settled = procfs::read(main).is_some_and(|p| p.state == 'S')
             && procfs::descendants(main).iter().all(blocked);

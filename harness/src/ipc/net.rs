@@ -2,6 +2,7 @@
 //! `/proc/<supervisor>/net/tcp`), clients made in the namespace, reading with deadlines,
 //! resetting a connection, and naming the processes that hold a port.
 
+use crate::clock::Clock;
 use crate::outcome::Failure;
 use crate::run::{secs, Run};
 use crate::sandbox::procfs;
@@ -47,9 +48,9 @@ pub fn wait_listening(
     run: &mut Run,
     port: u16,
     within: Duration,
-    scale: f64,
+    clock: Clock,
 ) -> Result<(), Failure> {
-    let deadline = super::deadline(within, scale);
+    let deadline = clock.deadline(within);
     let done = super::poll_state(deadline, || {
         if listening(run, port) {
             Some(true)

@@ -6,6 +6,7 @@
 //! left behind is recorded as hygiene findings, then removed.
 
 mod evidence;
+mod expect;
 mod launch;
 pub mod oneshot;
 mod output;
@@ -14,10 +15,12 @@ mod steps;
 mod teardown;
 pub mod transcript;
 
+pub use expect::ExpectExit;
 pub use state::Reaped;
 pub use steps::Mark;
 pub use teardown::{Leftovers, RunRecord};
 
+use crate::clock::Clock;
 use crate::error::Error;
 use crate::outcome::Failure;
 use crate::sandbox::protocol::{Exit, Spec};
@@ -38,7 +41,7 @@ const START_WAIT: Duration = Duration::from_secs(30);
 /// What the teardown needs to know besides the run itself.
 #[derive(Debug, Clone)]
 pub struct RunContext {
-    pub time_scale: f64,
+    pub clock: Clock,
     /// Files below this folder are the run's own (its copy, its home).
     pub own_root: PathBuf,
     /// Where finished runs deposit their transcript and leftovers.
@@ -99,7 +102,7 @@ impl Run {
         };
         // Generous and scaled: on a loaded machine starting a supervisor and its namespaces
         // can take seconds, and that must never be blamed on the program.
-        let deadline = Instant::now() + START_WAIT.mul_f64(run.ctx.time_scale);
+        let deadline = run.ctx.clock.deadline(START_WAIT);
         if run.spec.hold {
             if let Err(f) = run.prepare_and_go(deadline, prepare) {
                 return Ok(Err(f));
@@ -242,7 +245,7 @@ impl Run {
     }
 
     fn deadline(&self, within: Duration) -> Instant {
-        Instant::now() + within.mul_f64(self.ctx.time_scale)
+        self.ctx.clock.deadline(within)
     }
 
     /// Adds a note of the harness's own to the transcript.

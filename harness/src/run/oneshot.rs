@@ -3,6 +3,7 @@
 
 use super::transcript::{Entry, Source};
 use super::{Run, RunContext};
+use crate::clock::Clock;
 use crate::error::Error;
 use crate::outcome::Failure;
 use crate::sandbox::protocol::{Exit, Spec};
@@ -30,7 +31,7 @@ pub fn run_to_end(
 ) -> Result<Result<Finished, Failure>, Error> {
     let records = Arc::new(Mutex::new(Vec::new()));
     let ctx = RunContext {
-        time_scale: settings.time_scale,
+        clock: Clock::new(settings.time_scale),
         own_root: own_root.to_path_buf(),
         records: records.clone(),
         label: "build".into(),

@@ -339,7 +339,7 @@ impl Run {
         };
         let before = sample().ok_or_else(gone)?;
         let t0 = Instant::now();
-        std::thread::sleep(window.mul_f64(self.ctx.time_scale));
+        std::thread::sleep(self.ctx.clock.real(window));
         let after = sample().ok_or_else(gone)?;
         Ok((after - before).max(0.0) / t0.elapsed().as_secs_f64())
     }

@@ -78,8 +78,7 @@ const GRACE: Duration = Duration::from_millis(1500);
 
 pub(super) fn teardown(run: &mut Run, mut launched: Launched) -> RunRecord {
     let shared = launched.shared.clone();
-    let scale = run.ctx.time_scale;
-    let grace = GRACE.mul_f64(scale);
+    let grace = run.ctx.clock.real(GRACE);
     launched.stdin = None;
     let mut leftovers = Leftovers::default();
     let main = run.pid();
@@ -154,7 +153,7 @@ fn end_as_a_person_would(run: &Run, shared: &Shared, main: i32, grace: Duration)
     if ended.is_none() {
         shared.note(format!(
             "it was still running {} after {sig}: the harness killed it (SIGKILL)",
-            super::secs(grace.div_f64(run.ctx.time_scale))
+            super::secs(GRACE)
         ));
         let _ = kill(Pid::from_raw(main), Signal::SIGKILL);
     }

@@ -3,6 +3,7 @@
 //! its own while inotify counts the writer's opens and closes. The first few bytes are kept
 //! for judging; waits use a condition variable with a deadline.
 
+use crate::clock::Clock;
 use crate::ipc::fifo::{self, Reader};
 use crate::ipc::watch::{Counts, Watch};
 use crate::ipc::{self, wait_ready};
@@ -44,13 +45,13 @@ impl Shared {
 
 pub struct Tap {
     shared: Arc<Shared>,
-    scale: f64,
+    clock: Clock,
 }
 
 impl Tap {
     /// Makes the FIFO at `path`, opens its read end (before the program starts) and starts
     /// draining it.
-    pub fn make(path: &Path, scale: f64) -> Result<Tap, Failure> {
+    pub fn make(path: &Path, clock: Clock) -> Result<Tap, Failure> {
         let fault = |what: &'static str| {
             move |e: std::io::Error| Failure::error(format!("grader fault: {what}: {e}"))
         };
@@ -68,7 +69,7 @@ impl Tap {
         });
         let draining = shared.clone();
         std::thread::spawn(move || drain(&draining));
-        Ok(Tap { shared, scale })
+        Ok(Tap { shared, clock })
     }
 
     /// Keeps the first `bytes` bytes that come (counting what is kept already).
@@ -91,7 +92,7 @@ impl Tap {
     /// Waits until `done` holds or `within` (nominal) passes, or the program ends; returns
     /// whether `done` held.
     pub fn collect(&self, run: &Run, within: Duration, done: impl Fn(&Seen) -> bool) -> bool {
-        let deadline = ipc::deadline(within, self.scale);
+        let deadline = self.clock.deadline(within);
         let mut state = self.shared.lock();
         loop {
             if done(&state.seen) {

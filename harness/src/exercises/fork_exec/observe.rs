@@ -99,7 +99,7 @@ fn time_dilation(ctx: &Ctx) -> (f64, Launch) {
     if !Path::new(FAKETIME_LIB).exists() {
         return (1.0, launch);
     }
-    let speed = (SPEED_UP / ctx.settings().time_scale).max(1.0);
+    let speed = (SPEED_UP / ctx.clock().factor()).max(1.0);
     let launch = launch
         .env("LD_PRELOAD", FAKETIME_LIB)
         .env("FAKETIME", format!("+0 x{}", factor(speed)));
