@@ -8,7 +8,7 @@
 use crate::clock::Clock;
 use crate::error::Error;
 use crate::outcome::{Failure, Verdict};
-use crate::run::{Run, RunContext, RunRecord};
+use crate::run::{Oversight, Run, RunRecord};
 use crate::sandbox::copy::{chown_tree, copy_tree};
 use crate::sandbox::identity::{self, Lease};
 use crate::sandbox::names;
@@ -300,7 +300,7 @@ impl<'a> Ctx<'a> {
             hold: prepare.is_some(),
         };
         self.started += 1;
-        let ctx = RunContext {
+        let oversight = Oversight {
             clock: self.clock(),
             own_root: self.own_root.clone(),
             records: self.records.clone(),
@@ -312,7 +312,7 @@ impl<'a> Ctx<'a> {
             &self.settings.supervisor,
             spec,
             self.settings.output_cap,
-            ctx,
+            oversight,
             prepare,
         ) {
             Ok(result) => result,
@@ -361,7 +361,7 @@ impl<'a> Ctx<'a> {
             sandbox: guarantees.sandbox(self.view(), Network::Private),
             hold: false,
         };
-        match crate::run::oneshot::run_to_end(self.settings, spec, limit, &self.own_root) {
+        match crate::run::oneshot::until_exit(self.settings, spec, limit, &self.own_root) {
             Ok(finished) => finished,
             Err(e) => Err(Failure::error(format!("grader fault: {e}"))),
         }

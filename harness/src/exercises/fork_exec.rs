@@ -75,14 +75,9 @@ fn counts(ctx: &mut Ctx) -> Verdict {
 
 fn children(ctx: &mut Ctx) -> Verdict {
     let obs = observe(ctx)?;
-    // What happens at the last counter seen may be cut off by the end of the observation:
-    // only the iterations before it are judged, so the verdict does not depend on timing.
+    // Only the iterations before the last counter seen are judged (see `judged_children`).
     let last = obs.last();
-    let kids: Vec<_> = obs
-        .children()
-        .into_iter()
-        .filter(|k| obs.counter_at(k.forked) < last)
-        .collect();
+    let kids = obs.judged_children();
     let mut tens: Vec<i64> = obs
         .counters
         .iter()
@@ -163,14 +158,7 @@ fn check_child(obs: &Observed, kid: &ProcRecord) -> Result<(), Failure> {
 
 fn reaped(ctx: &mut Ctx) -> Verdict {
     let obs = observe(ctx)?;
-    // As for `children`: a child of the last counter seen may be cut off by the end of the
-    // observation, so only the ones before it are judged.
-    let last = obs.last();
-    let kids: Vec<_> = obs
-        .children()
-        .into_iter()
-        .filter(|k| obs.counter_at(k.forked) < last)
-        .collect();
+    let kids = obs.judged_children();
     ensure!(
         !kids.is_empty(),
         "it never forked up to counter {}: there was no child to reap",

@@ -80,14 +80,9 @@ fn keeps_running(ctx: &mut Ctx) -> Verdict {
 fn killed(ctx: &mut Ctx) -> Verdict {
     let mut run = ctx.start(Launch::new())?;
     first_pid_line(&mut run, PATIENT)?;
-    run.signal_soon(Signal::SIGTERM, Duration::from_secs(2))?;
-    let exit = run.expect_exit_after(
+    run.expect_ended_by(
+        Signal::SIGTERM,
+        Duration::from_secs(2),
         Duration::from_secs(1),
-        "SIGTERM",
-        "it ignores or mishandles SIGTERM",
-    )?;
-    Ok(format!(
-        "SIGTERM ended it: it {}",
-        crate::run::describe_exit(exit)
-    ))
+    )
 }

@@ -70,14 +70,5 @@ fn sigint(ctx: &mut Ctx) -> Verdict {
 
 fn sigterm(ctx: &mut Ctx) -> Verdict {
     let mut run = started(ctx)?;
-    run.signal_soon(Signal::SIGTERM, WAIT)?;
-    let exit = run.expect_exit_after(
-        Duration::from_secs(1),
-        "SIGTERM",
-        "it ignores or mishandles SIGTERM",
-    )?;
-    Ok(format!(
-        "SIGTERM ended it: it {}",
-        crate::run::describe_exit(exit)
-    ))
+    run.expect_ended_by(Signal::SIGTERM, WAIT, Duration::from_secs(1))
 }

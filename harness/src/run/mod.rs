@@ -38,9 +38,10 @@ use transcript::Source;
 /// How long starting a program may take, nominal.
 const START_WAIT: Duration = Duration::from_secs(30);
 
-/// What the teardown needs to know besides the run itself.
+/// How the harness oversees one run besides the run itself: its clock, where its record goes,
+/// what it is called, how it is ended.
 #[derive(Debug, Clone)]
-pub struct RunContext {
+pub struct Oversight {
     pub clock: Clock,
     /// Files below this folder are the run's own (its copy, its home).
     pub own_root: PathBuf,
@@ -67,7 +68,7 @@ pub struct Run {
     shared: Arc<Shared>,
     launched: Option<Launched>,
     cursors: HashMap<Source, usize>,
-    ctx: RunContext,
+    oversight: Oversight,
     spec: Spec,
     /// The shared scratch places before the run (for runs without private ones).
     shared_before: Vec<PathBuf>,
@@ -81,7 +82,7 @@ impl Run {
         supervisor: &Path,
         spec: Spec,
         output_cap: u64,
-        ctx: RunContext,
+        oversight: Oversight,
         prepare: Option<Prepare<'_>>,
     ) -> Result<Result<Run, Failure>, Error> {
         let shared_before = if spec.sandbox.namespaces {
@@ -95,14 +96,14 @@ impl Run {
             shared,
             launched: Some(launched),
             cursors: HashMap::new(),
-            ctx,
+            oversight,
             spec,
             shared_before,
             allowed_shm: Vec::new(),
         };
         // Generous and scaled: on a loaded machine starting a supervisor and its namespaces
         // can take seconds, and that must never be blamed on the program.
-        let deadline = run.ctx.clock.deadline(START_WAIT);
+        let deadline = run.oversight.clock.deadline(START_WAIT);
         if run.spec.hold {
             if let Err(f) = run.prepare_and_go(deadline, prepare) {
                 return Ok(Err(f));
@@ -245,7 +246,7 @@ impl Run {
     }
 
     fn deadline(&self, within: Duration) -> Instant {
-        self.ctx.clock.deadline(within)
+        self.oversight.clock.deadline(within)
     }
 
     /// Adds a note of the harness's own to the transcript.
@@ -266,7 +267,7 @@ impl Drop for Run {
     fn drop(&mut self) {
         if let Some(launched) = self.launched.take() {
             let record = teardown::teardown(self, launched);
-            if let Ok(mut records) = self.ctx.records.lock() {
+            if let Ok(mut records) = self.oversight.records.lock() {
                 records.push(record);
             }
         }

@@ -2,7 +2,7 @@
 //! too) and other helpers that need no scenario.
 
 use super::transcript::{Entry, Source};
-use super::{Run, RunContext};
+use super::{Oversight, Run};
 use crate::clock::Clock;
 use crate::error::Error;
 use crate::outcome::Failure;
@@ -23,21 +23,27 @@ pub struct Finished {
 }
 
 /// Runs `spec` until it exits or `limit` (nominal) passes.
-pub fn run_to_end(
+pub fn until_exit(
     settings: &Settings,
     spec: Spec,
     limit: Duration,
     own_root: &std::path::Path,
 ) -> Result<Result<Finished, Failure>, Error> {
     let records = Arc::new(Mutex::new(Vec::new()));
-    let ctx = RunContext {
+    let oversight = Oversight {
         clock: Clock::new(settings.time_scale),
         own_root: own_root.to_path_buf(),
         records: records.clone(),
         label: "build".into(),
         ending: nix::sys::signal::Signal::SIGTERM,
     };
-    let mut run = match Run::start(&settings.supervisor, spec, settings.output_cap, ctx, None)? {
+    let mut run = match Run::start(
+        &settings.supervisor,
+        spec,
+        settings.output_cap,
+        oversight,
+        None,
+    )? {
         Ok(run) => run,
         Err(f) => return Ok(Err(f)),
     };

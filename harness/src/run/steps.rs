@@ -272,6 +272,23 @@ impl Run {
         })
     }
 
+    /// Sends `sig` once the program can take it (within `ready`) and expects it to end within
+    /// `within`: handling the signal by exiting counts as much as being killed by it.
+    pub fn expect_ended_by(
+        &mut self,
+        sig: Signal,
+        ready: Duration,
+        within: Duration,
+    ) -> Result<String, Failure> {
+        self.signal_soon(sig, ready)?;
+        let exit = self.expect_exit_after(
+            within,
+            sig.as_str(),
+            &format!("it ignores or mishandles {sig}"),
+        )?;
+        Ok(format!("{sig} ended it: it {}", super::describe_exit(exit)))
+    }
+
     /// Waits until the program is blocked (state `S` in /proc): asleep, reading, waiting.
     /// There is no event for this, so /proc is polled, at first every millisecond.
     pub fn wait_idle(&self, within: Duration) -> Result<(), Failure> {
@@ -339,7 +356,7 @@ impl Run {
         };
         let before = sample().ok_or_else(gone)?;
         let t0 = Instant::now();
-        std::thread::sleep(self.ctx.clock.real(window));
+        std::thread::sleep(self.oversight.clock.real(window));
         let after = sample().ok_or_else(gone)?;
         Ok((after - before).max(0.0) / t0.elapsed().as_secs_f64())
     }

@@ -78,7 +78,7 @@ const GRACE: Duration = Duration::from_millis(1500);
 
 pub(super) fn teardown(run: &mut Run, mut launched: Launched) -> RunRecord {
     let shared = launched.shared.clone();
-    let grace = run.ctx.clock.real(GRACE);
+    let grace = run.oversight.clock.real(GRACE);
     launched.stdin = None;
     let mut leftovers = Leftovers::default();
     let main = run.pid();
@@ -100,11 +100,11 @@ pub(super) fn teardown(run: &mut Run, mut launched: Launched) -> RunRecord {
     }
     leftovers.shm = shm_leftovers(run, sup);
     leftovers.files = if run.spec.sandbox.namespaces {
-        private_files(sup, &run.ctx.own_root)
+        private_files(sup, &run.oversight.own_root)
     } else if let Some((uid, _)) = run.spec.identity {
-        owned_files(uid, &run.ctx.own_root)
+        owned_files(uid, &run.oversight.own_root)
     } else {
-        new_files(&run.shared_before, &run.ctx.own_root)
+        new_files(&run.shared_before, &run.oversight.own_root)
     };
     send(&launched, &Command::Quit);
     launched.handle.finish();
@@ -117,7 +117,7 @@ pub(super) fn teardown(run: &mut Run, mut launched: Launched) -> RunRecord {
     }
     let transcript = shared.lock().entries.clone();
     RunRecord {
-        label: run.ctx.label.clone(),
+        label: run.oversight.label.clone(),
         transcript,
         leftovers,
     }
@@ -144,7 +144,7 @@ fn still_running(run: &Run, within: Duration) -> bool {
 /// exercise's ending signal: Ctrl-C, `kill`, SIGHUP), so that what it cleans up then is not
 /// blamed on it; SIGKILL only when it has not ended within `grace`.
 fn end_as_a_person_would(run: &Run, shared: &Shared, main: i32, grace: Duration) {
-    let sig = run.ctx.ending;
+    let sig = run.oversight.ending;
     shared.note(format!(
         "the scenario was over and the program still ran: the harness sent {sig}, as a person ending it would"
     ));

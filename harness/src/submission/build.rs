@@ -5,7 +5,7 @@
 use super::{Entry, Found, Language, Program};
 use crate::error::Error;
 use crate::outcome::Failure;
-use crate::run::oneshot::run_to_end;
+use crate::run::oneshot::until_exit;
 use crate::sandbox::copy::{chown_tree, copy_tree};
 use crate::sandbox::identity::{self, Lease};
 use crate::sandbox::protocol::{Exit, Network, Spec, View};
@@ -194,7 +194,7 @@ impl<'a> Builder<'a> {
         &self,
         spec: Spec,
     ) -> Result<Result<crate::run::oneshot::Finished, Failure>, Error> {
-        run_to_end(
+        until_exit(
             self.settings,
             spec,
             Duration::from_secs(self.settings.build_limit_secs),

@@ -79,6 +79,17 @@ impl Observed {
             .collect()
     }
 
+    /// The children forked before the last counter seen. What happens at that counter may be
+    /// cut off by the end of the observation, so only these are judged: the verdict does not
+    /// depend on timing.
+    pub fn judged_children(&self) -> Vec<&ProcRecord> {
+        let last = self.last();
+        self.children()
+            .into_iter()
+            .filter(|k| self.counter_at(k.forked) < last)
+            .collect()
+    }
+
     pub fn name(&self, p: &ProcRecord) -> String {
         let what = p
             .execs
