@@ -2,7 +2,7 @@
 //! `grade` (once, or `--watch`), `list`, `explain` and `merge`.
 //!
 //! Exit status: 0 when every graded scenario passed, 1 when any did not, 2 for a usage error
-//! or a fault of the grader.
+//! or a fault of the grader (a scenario whose status is `fault`, or an error of the CLI).
 
 mod catalogue;
 mod output;
@@ -192,9 +192,21 @@ fn grade_inner(args: &GradeArgs, settings: &mut Settings) -> anyhow::Result<i32>
     let mut progress = Progress::new(args.quiet);
     let results = runner::grade(settings, &request, &mut |e| progress.on_event(e))?;
     progress.finish();
-    let passed = results.iter().all(SubmissionResult::all_passed);
+    let code = exit_code(&results);
     output::deliver(args, results, several)?;
-    Ok(if passed { 0 } else { 1 })
+    Ok(code)
+}
+
+/// `grade`'s exit status for its results: 2 when any scenario is a fault of the grader (its
+/// verdicts cannot all be trusted), else 1 when not all passed, else 0.
+fn exit_code(results: &[SubmissionResult]) -> i32 {
+    if results.iter().any(SubmissionResult::has_fault) {
+        2
+    } else if results.iter().all(SubmissionResult::all_passed) {
+        0
+    } else {
+        1
+    }
 }
 
 fn configure(args: &GradeArgs, settings: &mut Settings) -> anyhow::Result<()> {
@@ -261,4 +273,60 @@ pub fn select(ids: &[String]) -> Result<Vec<&'static Exercise>, crate::error::Er
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::exit_code;
+    use crate::outcome::Status;
+    use crate::result::{ExerciseResult, ScenarioResult, SubmissionResult};
+
+    fn with(statuses: &[Status]) -> SubmissionResult {
+        let scenarios = statuses
+            .iter()
+            .enumerate()
+            .map(|(i, &status)| ScenarioResult {
+                id: format!("process.s{i}"),
+                status,
+                points: 0,
+                max_points: 1,
+                feedback: String::new(),
+                duration_ms: 0,
+                hidden: false,
+                passes: None,
+                runs: Vec::new(),
+            })
+            .collect();
+        SubmissionResult {
+            submission: "s".into(),
+            score: 0,
+            max_score: 0,
+            exercises: vec![ExerciseResult {
+                id: "process".into(),
+                source: Some("process.py".into()),
+                program: Default::default(),
+                language: None,
+                score: 0,
+                max_score: 0,
+                warnings: None,
+                scenarios,
+            }],
+            problems: Vec::new(),
+            not_found: Vec::new(),
+            course: None,
+            guarantees: Default::default(),
+            time_scale: 1.0,
+        }
+    }
+
+    #[test]
+    fn a_grader_fault_exits_2_a_students_error_1() {
+        assert_eq!(exit_code(&[with(&[Status::Pass, Status::Pass])]), 0);
+        assert_eq!(exit_code(&[with(&[Status::Pass, Status::Error])]), 1);
+        assert_eq!(exit_code(&[with(&[Status::Pass, Status::Skip])]), 1);
+        assert_eq!(
+            exit_code(&[with(&[Status::Pass]), with(&[Status::Error, Status::Fault])]),
+            2
+        );
+    }
 }

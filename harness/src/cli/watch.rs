@@ -209,6 +209,7 @@ mod tests {
                 .map(|(id, source)| ExerciseResult {
                     id: id.to_string(),
                     source: source.map(String::from),
+                    program: Default::default(),
                     language: None,
                     score: 0,
                     max_score: 0,

@@ -284,8 +284,11 @@ fn gui_step(run: &mut Run, gui: &mut Gui, step: &Step) -> Result<(), Failure> {
             color,
             within,
         } => {
-            let rgba =
-                parse_color(color).ok_or_else(|| Failure::error(format!("bad color {color}")))?;
+            let rgba = parse_color(color).ok_or_else(|| {
+                Failure::fault(format!(
+                    "grader fault: bad color {color} in the course file"
+                ))
+            })?;
             let want = Rgba::from_fn(*width, *height, |_, _| rgba);
             gui.shows(run, name.as_deref(), &want, secs(*within))
         }
@@ -305,13 +308,19 @@ fn step_once(run: &mut Run, step: &Step) -> Result<(), Failure> {
                 Stream::Stderr => Source::Stderr,
             };
             let re = self::pattern(pattern).map_err(|e| {
-                Failure::error(format!("bad pattern `{pattern}`: {}", regex_reason(&e)))
+                Failure::fault(format!(
+                    "grader fault: bad pattern `{pattern}` in the course file: {}",
+                    regex_reason(&e)
+                ))
             })?;
             run.expect_line(source, &re, secs(*within)).map(|_| ())
         }
         Step::Signal { signal } => {
-            let sig = parse_signal(signal)
-                .ok_or_else(|| Failure::error(format!("unknown signal {signal}")))?;
+            let sig = parse_signal(signal).ok_or_else(|| {
+                Failure::fault(format!(
+                    "grader fault: unknown signal {signal} in the course file"
+                ))
+            })?;
             run.signal_when_idle(sig, Duration::from_secs(2))
         }
         Step::Write { text } => run.write_stdin(text),
@@ -338,7 +347,7 @@ fn step_once(run: &mut Run, step: &Step) -> Result<(), Failure> {
                 )))
             }
         }
-        _ => Err(Failure::error(
+        _ => Err(Failure::fault(
             "grader fault: a window step without a window",
         )),
     }

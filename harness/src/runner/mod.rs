@@ -7,7 +7,7 @@
 mod schedule;
 mod task;
 
-pub use task::combine;
+pub use task::{combine, PANIC_HOOK};
 
 use crate::course::Course;
 use crate::error::Error;
@@ -15,7 +15,7 @@ use crate::events::Event;
 use crate::exercises::{Exercise, HYGIENE};
 use crate::outcome::Status;
 use crate::plan::{Planned, Prepared};
-use crate::result::{ExerciseResult, SubmissionResult};
+use crate::result::{ExerciseResult, ProgramState, SubmissionResult};
 use crate::sandbox::Guarantees;
 use crate::settings::Settings;
 use schedule::{Message, Work};
@@ -223,7 +223,7 @@ fn assemble(
             .collect();
         ids.push(format!("{}.{HYGIENE}", exercise.id));
         let mut scenarios = Vec::new();
-        let (source, language, warnings) = match prepared {
+        let (source, language, warnings, program) = match prepared {
             Prepared::Ready(program) => {
                 let mut records = Vec::new();
                 for ((id, _), slot) in tasks
@@ -251,6 +251,7 @@ fn assemble(
                     Some(source),
                     Some(program.found.language),
                     program.warnings.clone(),
+                    ProgramState::Ready,
                 )
             }
             Prepared::Missing(why) => {
@@ -258,14 +259,14 @@ fn assemble(
                     ids.iter()
                         .map(|id| verdict_of(id.clone(), Status::Fail, why.clone())),
                 );
-                (None, None, None)
+                (None, None, None, ProgramState::Missing)
             }
             Prepared::Broken { source, failure } => {
                 scenarios.extend(
                     ids.iter()
                         .map(|id| verdict_of(id.clone(), failure.status, failure.message.clone())),
                 );
-                (Some(source.clone()), None, None)
+                (Some(source.clone()), None, None, ProgramState::BuildFailed)
             }
         };
         for sc in &mut scenarios {
@@ -281,6 +282,7 @@ fn assemble(
             ExerciseResult {
                 id: exercise.id.to_string(),
                 source,
+                program,
                 language,
                 score: 0,
                 max_score: 0,

@@ -71,13 +71,20 @@ pub(super) fn run_repeated(
 }
 
 /// One verdict from repeats: the common one when they agree (with the pass count when there
-/// were several), else `flaky`, quoting a run that did not pass.
+/// were several), else `flaky`, quoting a run that did not pass. A fault of the grader in any
+/// repeat is the verdict: the program is not called flaky for the grader's fault.
 pub fn combine(mut results: Vec<ScenarioResult>) -> ScenarioResult {
     let repeats = results.len() as u32;
     let passes = results.iter().filter(|r| r.status == Status::Pass).count() as u32;
-    let agree = results.windows(2).all(|w| w[0].status == w[1].status);
+    let fault = results.iter().position(|r| r.status == Status::Fault);
+    let agree = fault.is_some() || results.windows(2).all(|w| w[0].status == w[1].status);
     let failing = results.iter().position(|r| r.status != Status::Pass);
-    let mut first = results.swap_remove(if agree { 0 } else { failing.unwrap_or(0) });
+    let chosen = match fault {
+        Some(f) => f,
+        None if agree => 0,
+        None => failing.unwrap_or(0),
+    };
+    let mut first = results.swap_remove(chosen);
     if repeats > 1 {
         first.passes = Some(passes);
     }
@@ -121,6 +128,15 @@ fn missing_tools(needs: &[Tool]) -> Option<Failure> {
     (!missing.is_empty()).then(|| Failure::skip(missing.join("; ")))
 }
 
+/// A hook for the integration tests, which must see a bug in the harness become a `fault`
+/// (and `grade` exit with 2): the scenarios named in this variable (comma-separated ids)
+/// panic as soon as they start. Only the grader's own environment can set it.
+pub const PANIC_HOOK: &str = "__SYSGRADE_TEST_PANIC";
+
+fn panic_injected(id: &str) -> bool {
+    std::env::var(PANIC_HOOK).is_ok_and(|ids| ids.split(',').any(|x| x.trim() == id))
+}
+
 fn run_scenario(
     settings: &Settings,
     task: &Task,
@@ -143,17 +159,22 @@ fn run_scenario(
         Ok(ctx) => ctx,
         Err(e) => {
             return (
-                Err(Failure::error(format!("grader fault: {e}"))),
+                Err(Failure::fault(format!("grader fault: {e}"))),
                 Vec::new(),
             )
         }
     };
-    let verdict = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match task.check {
-        Check::Builtin(s) => (s.check)(&mut ctx),
-        Check::Data(d) => d.run(&mut ctx),
+    let verdict = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        if panic_injected(&task.id) {
+            panic!("{PANIC_HOOK} names {}", task.id);
+        }
+        match task.check {
+            Check::Builtin(s) => (s.check)(&mut ctx),
+            Check::Data(d) => d.run(&mut ctx),
+        }
     }))
     .unwrap_or_else(|_| {
-        Err(Failure::error(
+        Err(Failure::fault(
             "grader fault: the scenario panicked (a bug in the harness; please report it)",
         ))
     });
@@ -205,5 +226,16 @@ mod tests {
             "{}",
             r.feedback
         );
+    }
+
+    #[test]
+    fn a_fault_in_any_repeat_is_the_verdict_not_flaky() {
+        let r = combine(vec![
+            with(Status::Pass),
+            with(Status::Fault),
+            with(Status::Fail),
+        ]);
+        assert_eq!((r.status, r.passes), (Status::Fault, Some(1)));
+        assert_eq!(r.feedback, "Fault");
     }
 }
