@@ -17,7 +17,8 @@ pub struct ScenarioResult {
     /// What was expected and what happened (or, on a pass, what was observed).
     pub feedback: String,
     pub duration_ms: u64,
-    /// A course's hidden scenario: its feedback is for staff only.
+    /// A course's hidden scenario: its feedback is for staff only (withheld from students'
+    /// results in the results stage, `runner::settle`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub hidden: bool,
     /// Under `--repeat`: how many of the repeats passed.
@@ -91,16 +92,6 @@ pub struct SubmissionResult {
     /// What the verdicts rest on.
     pub guarantees: Guarantees,
     pub time_scale: f64,
-}
-
-impl ScenarioResult {
-    /// Withholds a hidden scenario's feedback and transcripts (for student-facing reports).
-    pub fn withhold(&mut self) {
-        if self.hidden {
-            self.feedback = "(hidden scenario: feedback withheld)".into();
-            self.runs.clear();
-        }
-    }
 }
 
 impl ExerciseResult {

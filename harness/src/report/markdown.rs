@@ -98,21 +98,14 @@ fn details(out: &mut String, r: &SubmissionResult) {
     if !lost.is_empty() {
         out.push_str("\n**Lost points**\n\n");
         for s in lost {
-            let feedback = if s.hidden {
-                "(hidden scenario)".to_string()
-            } else {
-                md(&s.feedback)
-            };
             let _ = writeln!(
                 out,
                 "- **{}** ({}): {}",
                 md(&s.id),
                 s.status.as_str(),
-                feedback.replace('\n', "<br>")
+                md(&s.feedback).replace('\n', "<br>")
             );
-            if !s.hidden {
-                quote_transcripts(out, s);
-            }
+            quote_transcripts(out, s);
         }
     }
     out.push_str("\n</details>\n\n");

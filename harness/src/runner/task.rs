@@ -1,11 +1,11 @@
 //! One scenario of one submission: which check it runs, running it (repeatedly under
 //! `--repeat`), and combining repeats into one verdict.
 
+use super::settle::Raw;
 use crate::course::steps::DataScenario;
 use crate::course::Course;
 use crate::exercises::Exercise;
 use crate::outcome::{Failure, Status};
-use crate::result::ScenarioResult;
 use crate::run::RunRecord;
 use crate::scenario::{self, Ctx, Scenario, Tool};
 use crate::settings::Settings;
@@ -31,8 +31,9 @@ pub(super) struct Task<'a> {
     pub root: PathBuf,
 }
 
-/// A finished task: its result and its runs' records (for hygiene).
-pub(super) type Done = (ScenarioResult, Vec<RunRecord>);
+/// A finished task: its raw verdict (policy comes later, in the results stage) and its runs'
+/// records (for hygiene).
+pub(super) type Done = (Raw, Vec<RunRecord>);
 
 /// The checks of one exercise: the catalogue's, then the course's own.
 pub(super) fn checks<'c>(
@@ -73,7 +74,7 @@ pub(super) fn run_repeated(
 /// One verdict from repeats: the common one when they agree (with the pass count when there
 /// were several), else `flaky`, quoting a run that did not pass. A fault of the grader in any
 /// repeat is the verdict: the program is not called flaky for the grader's fault.
-pub fn combine(mut results: Vec<ScenarioResult>) -> ScenarioResult {
+pub(super) fn combine(mut results: Vec<Raw>) -> Raw {
     let repeats = results.len() as u32;
     let passes = results.iter().filter(|r| r.status == Status::Pass).count() as u32;
     let fault = results.iter().position(|r| r.status == Status::Fault);
@@ -106,7 +107,7 @@ fn run_task(settings: &Settings, task: &Task, dir: &Path, work: &Path) -> Done {
         Ok(observed) => (Status::Pass, observed),
         Err(f) => (f.status, f.message),
     };
-    let mut result = verdict_of(task.id.clone(), status, feedback);
+    let mut result = Raw::new(task.id.clone(), status, feedback);
     result.duration_ms = started.elapsed().as_millis() as u64;
     if status != Status::Pass || settings.keep_transcripts {
         result.runs = records.clone();
@@ -181,26 +182,12 @@ fn run_scenario(
     (verdict, ctx.take_records())
 }
 
-pub(crate) fn verdict_of(id: String, status: Status, feedback: String) -> ScenarioResult {
-    ScenarioResult {
-        id,
-        status,
-        points: u32::from(status == Status::Pass),
-        max_points: 1,
-        feedback,
-        duration_ms: 0,
-        hidden: false,
-        passes: None,
-        runs: Vec::new(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn with(status: Status) -> ScenarioResult {
-        verdict_of("x.y".into(), status, format!("{status:?}"))
+    fn with(status: Status) -> Raw {
+        Raw::new("x.y".into(), status, format!("{status:?}"))
     }
 
     #[test]
