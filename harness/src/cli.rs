@@ -2,7 +2,7 @@
 //! `grade` (once, or `--watch`), `list`, `explain` and `merge`.
 //!
 //! Exit status: 0 when every graded scenario passed, 1 when any did not, 2 for a usage error
-//! or a fault of the grader.
+//! or a fault of the grader (a scenario whose status is `fault`, or an error of the CLI).
 
 mod catalogue;
 mod output;
@@ -14,7 +14,7 @@ use crate::exercises::{self, Exercise};
 use crate::progress::Progress;
 use crate::report::{self, Format};
 use crate::result::SubmissionResult;
-use crate::runner::{self, Request, Scope};
+use crate::runner::{self, Audience, Request, Scope};
 use crate::settings::Settings;
 use std::path::PathBuf;
 
@@ -123,7 +123,8 @@ pub struct GradeArgs {
     /// Run every scenario N times; a verdict that changes is reported as `flaky`.
     #[arg(long, default_value_t = 1, value_name = "N")]
     pub repeat: u32,
-    /// Show hidden scenarios' feedback (staff view).
+    /// Show hidden scenarios' feedback (staff view; always so for --format gradescope, which
+    /// hides hidden tests from students itself).
     #[arg(long)]
     pub staff: bool,
     /// After grading, re-grade each exercise whose files change and show what changed.
@@ -180,6 +181,7 @@ fn grade_inner(args: &GradeArgs, settings: &mut Settings) -> anyhow::Result<i32>
         course,
         repeat: args.repeat.max(1),
         scope,
+        audience: audience(args),
     };
     if args.watch {
         anyhow::ensure!(
@@ -187,14 +189,36 @@ fn grade_inner(args: &GradeArgs, settings: &mut Settings) -> anyhow::Result<i32>
             "--watch grades one submission folder, not {} (a class or several folders)",
             request.submissions.len()
         );
-        return watch::run(settings, request, args.staff);
+        return watch::run(settings, request);
     }
     let mut progress = Progress::new(args.quiet);
     let results = runner::grade(settings, &request, &mut |e| progress.on_event(e))?;
     progress.finish();
-    let passed = results.iter().all(SubmissionResult::all_passed);
+    let code = exit_code(&results);
     output::deliver(args, results, several)?;
-    Ok(if passed { 0 } else { 1 })
+    Ok(code)
+}
+
+/// `grade`'s exit status for its results: 2 when any scenario is a fault of the grader (its
+/// verdicts cannot all be trusted), else 1 when not all passed, else 0.
+fn exit_code(results: &[SubmissionResult]) -> i32 {
+    if results.iter().any(SubmissionResult::has_fault) {
+        2
+    } else if results.iter().all(SubmissionResult::all_passed) {
+        0
+    } else {
+        1
+    }
+}
+
+/// Who the results are for: staff with `--staff`, and for Gradescope, which gets every
+/// scenario's feedback and hides the hidden ones from students itself; students otherwise.
+fn audience(args: &GradeArgs) -> Audience {
+    if args.staff || args.format == Format::Gradescope {
+        Audience::Staff
+    } else {
+        Audience::Students
+    }
 }
 
 fn configure(args: &GradeArgs, settings: &mut Settings) -> anyhow::Result<()> {
@@ -261,4 +285,78 @@ pub fn select(ids: &[String]) -> Result<Vec<&'static Exercise>, crate::error::Er
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{audience, exit_code, Cli, Cmd};
+    use crate::outcome::Status;
+    use crate::result::{ExerciseResult, ScenarioResult, SubmissionResult};
+    use crate::runner::Audience;
+
+    fn with(statuses: &[Status]) -> SubmissionResult {
+        let scenarios = statuses
+            .iter()
+            .enumerate()
+            .map(|(i, &status)| ScenarioResult {
+                id: format!("process.s{i}"),
+                status,
+                points: 0,
+                max_points: 1,
+                feedback: String::new(),
+                duration_ms: 0,
+                hidden: false,
+                passes: None,
+                runs: Vec::new(),
+            })
+            .collect();
+        SubmissionResult {
+            submission: "s".into(),
+            score: 0,
+            max_score: 0,
+            exercises: vec![ExerciseResult {
+                id: "process".into(),
+                source: Some("process.py".into()),
+                program: Default::default(),
+                language: None,
+                score: 0,
+                max_score: 0,
+                warnings: None,
+                scenarios,
+            }],
+            problems: Vec::new(),
+            not_found: Vec::new(),
+            course: None,
+            guarantees: Default::default(),
+            time_scale: 1.0,
+        }
+    }
+
+    #[test]
+    fn a_grader_fault_exits_2_a_students_error_1() {
+        assert_eq!(exit_code(&[with(&[Status::Pass, Status::Pass])]), 0);
+        assert_eq!(exit_code(&[with(&[Status::Pass, Status::Error])]), 1);
+        assert_eq!(exit_code(&[with(&[Status::Pass, Status::Skip])]), 1);
+        assert_eq!(
+            exit_code(&[with(&[Status::Pass]), with(&[Status::Error, Status::Fault])]),
+            2
+        );
+    }
+
+    #[test]
+    fn staff_and_gradescope_get_hidden_feedback_students_do_not() {
+        let audience_of = |line: &[&str]| {
+            let cli = <Cli as clap::Parser>::parse_from(
+                ["sysgrade", "grade"].iter().chain(line).chain(&["sub"]),
+            );
+            match cli.command {
+                Cmd::Grade(args) => audience(&args),
+                _ => unreachable!("a grade command"),
+            }
+        };
+        assert_eq!(audience_of(&[]), Audience::Students);
+        assert_eq!(audience_of(&["--format", "json"]), Audience::Students);
+        assert_eq!(audience_of(&["--staff"]), Audience::Staff);
+        assert_eq!(audience_of(&["--format", "gradescope"]), Audience::Staff);
+    }
 }

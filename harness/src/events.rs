@@ -1,7 +1,10 @@
 //! Events the runner emits while grading, in the order things happen. Reporters (a progress
 //! line, a live log) subscribe; the final report is rendered from the collected results.
+//! Results in events are settled: the course's points, the hidden flag and the audience's
+//! withholding are applied before anything is emitted (see `runner::settle`).
 
 use crate::result::{ScenarioResult, SubmissionResult};
+use std::time::Duration;
 
 #[derive(Debug, Clone)]
 pub enum Event {
@@ -27,9 +30,12 @@ pub enum Event {
         submission: String,
         id: String,
     },
+    /// A scenario finished: its final result, as reports will show it.
     ScenarioFinished {
         submission: String,
         result: ScenarioResult,
+        /// When it finished, since grading started (`Started`).
+        at: Duration,
     },
     SubmissionFinished {
         result: SubmissionResult,

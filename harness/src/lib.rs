@@ -1,7 +1,8 @@
 //! sysgrade's harness: grades systems-programming submissions.
 //!
 //! Data flows one way: [`plan`] (discover and build) → [`runner`] (run scenarios in
-//! sandboxes, emitting [`events`]) → [`result`] → [`report`]. See ARCHITECTURE.md.
+//! sandboxes, then settle each into its [`result`] with the course's policy applied, and only
+//! then emit [`events`]) → [`report`]. See ARCHITECTURE.md.
 
 pub mod class;
 pub mod cli;

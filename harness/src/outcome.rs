@@ -3,15 +3,27 @@
 use serde::{Deserialize, Serialize};
 
 /// A scenario's status, as the JSON report spells it.
+///
+/// `error` and `fault` keep apart whose problem it was: `error` is the student's (the program
+/// could not be built or started), `fault` the grader's own (a bug in the harness, a tool or
+/// a supervisor that could not start, a machine too busy to observe). Only `fault` makes
+/// `grade` exit with 2.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     Pass,
+    /// The program did the wrong thing.
     Fail,
+    /// The program stayed silent past a deadline.
     Timeout,
+    /// The program could not be built or started.
     Error,
+    /// Nothing was judged: a tool the scenario needs is missing, or the machine was too loaded.
     Skip,
+    /// Under `--repeat`: the verdict changed between repeats.
     Flaky,
+    /// A fault of the grader itself, not of the student.
+    Fault,
 }
 
 impl Status {
@@ -23,6 +35,7 @@ impl Status {
             Status::Error => "error",
             Status::Skip => "skip",
             Status::Flaky => "flaky",
+            Status::Fault => "fault",
         }
     }
 }
@@ -64,9 +77,18 @@ impl Failure {
             message: message.into(),
         }
     }
+    /// The student's program could not be built or started.
     pub fn error(message: impl Into<String>) -> Self {
         Failure {
             status: Status::Error,
+            message: message.into(),
+        }
+    }
+    /// A fault of the grader, not of the student. By convention the message says so plainly,
+    /// led by `grader fault: `.
+    pub fn fault(message: impl Into<String>) -> Self {
+        Failure {
+            status: Status::Fault,
             message: message.into(),
         }
     }

@@ -18,8 +18,14 @@ pub const MAX_SUBMISSION_BYTES: u64 = 256 << 20;
 #[derive(Debug, Clone)]
 pub enum Prepared {
     Ready(Box<Program>),
+    /// Not found (why, in plain words).
     Missing(String),
-    Broken { source: String, failure: Failure },
+    /// Found but not built: the student's build failed (`error`), or the grader could not
+    /// build it (`fault`).
+    Broken {
+        source: String,
+        failure: Failure,
+    },
 }
 
 /// One submission, planned.
@@ -54,7 +60,9 @@ pub fn check_folder(root: &Path) -> Result<Option<String>, Error> {
     Ok(empty.then(|| "the folder is empty".to_string()))
 }
 
-/// Discovers and builds `exercises` in the submission at `root`, building in `work`.
+/// Discovers and builds `exercises` in the submission at `root`, building in `work`. Only a
+/// folder that is not there is an `Err`; the grader failing to build one exercise is that
+/// exercise's `fault`.
 pub fn plan(
     settings: &Settings,
     name: &str,
@@ -98,13 +106,19 @@ pub fn plan(
             course.aliases.get(exercise.id).map_or(&[], Vec::as_slice),
         ) {
             Lookup::Missing(why) => Prepared::Missing(why),
-            Lookup::Found(found) => match builder.build(exercise.id, &found)? {
-                Ok(program) => Prepared::Ready(Box::new(program)),
-                Err(failure) => Prepared::Broken {
+            Lookup::Found(found) => {
+                let broken = |failure| Prepared::Broken {
                     source: found.source.display().to_string(),
                     failure,
-                },
-            },
+                };
+                match builder.build(exercise.id, &found) {
+                    Ok(Ok(program)) => Prepared::Ready(Box::new(program)),
+                    Ok(Err(failure)) => broken(failure),
+                    // The grader could not build (copying, a folder, a supervisor): a fault
+                    // of this exercise, not of the submission, and the next one is still tried.
+                    Err(e) => broken(Failure::fault(format!("grader fault: building: {e}"))),
+                }
+            }
         };
         planned.exercises.push((exercise, prepared));
     }

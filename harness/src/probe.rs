@@ -57,7 +57,7 @@ impl Records {
     pub fn create(ctx: &Ctx, name: &str) -> Result<Records, Failure> {
         let dir = ctx.scratch_for_run(name)?;
         let fault =
-            |e: std::io::Error| Failure::error(format!("grader fault: preparing {name}: {e}"));
+            |e: std::io::Error| Failure::fault(format!("grader fault: preparing {name}: {e}"));
         std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).map_err(fault)?;
         let socket = dir.join("records.sock");
         let listener = UnixListener::bind(&socket).map_err(fault)?;
@@ -218,7 +218,7 @@ def note(**record):
 /// there. Returns the text written.
 pub fn install_script(path: &Path, python: &Path, body: &str) -> Result<Vec<u8>, Failure> {
     let fault = |e: std::io::Error| {
-        Failure::error(format!(
+        Failure::fault(format!(
             "grader fault: installing {}: {e}",
             path.file_name().unwrap_or_default().to_string_lossy()
         ))

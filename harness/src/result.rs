@@ -17,7 +17,8 @@ pub struct ScenarioResult {
     /// What was expected and what happened (or, on a pass, what was observed).
     pub feedback: String,
     pub duration_ms: u64,
-    /// A course's hidden scenario: its feedback is for staff only.
+    /// A course's hidden scenario: its feedback is for staff only (withheld from students'
+    /// results in the results stage, `runner::settle`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub hidden: bool,
     /// Under `--repeat`: how many of the repeats passed.
@@ -28,11 +29,39 @@ pub struct ScenarioResult {
     pub runs: Vec<RunRecord>,
 }
 
+/// What became of an exercise's program before any scenario ran.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProgramState {
+    /// Found and built (or runnable as it is): its scenarios ran.
+    #[default]
+    Ready,
+    /// Not found in the submission.
+    Missing,
+    /// Found but not built: every scenario carries the build's verdict (`error` for the
+    /// student's failed build, `fault` when the grader could not build it).
+    BuildFailed,
+}
+
+impl ProgramState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProgramState::Ready => "ready",
+            ProgramState::Missing => "missing",
+            ProgramState::BuildFailed => "build_failed",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ExerciseResult {
     pub id: String,
     /// The program's file, relative to the submission; `null` when not found.
     pub source: Option<String>,
+    /// Ready, missing or not built. Absent from reports written before it existed: there
+    /// `merge` infers it (see `merge::upgrade`), elsewhere it reads as ready.
+    #[serde(default)]
+    pub program: ProgramState,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub language: Option<Language>,
     pub score: u32,
@@ -65,16 +94,6 @@ pub struct SubmissionResult {
     pub time_scale: f64,
 }
 
-impl ScenarioResult {
-    /// Withholds a hidden scenario's feedback and transcripts (for student-facing reports).
-    pub fn withhold(&mut self) {
-        if self.hidden {
-            self.feedback = "(hidden scenario: feedback withheld)".into();
-            self.runs.clear();
-        }
-    }
-}
-
 impl ExerciseResult {
     pub fn total(mut self) -> Self {
         self.score = self.scenarios.iter().map(|s| s.points).sum();
@@ -98,6 +117,14 @@ impl SubmissionResult {
         self.exercises = kept;
         self.not_found = dropped.into_iter().map(|e| e.id).collect();
         self.total()
+    }
+
+    /// Whether any scenario hit a fault of the grader (`grade` then exits with 2).
+    pub fn has_fault(&self) -> bool {
+        self.exercises
+            .iter()
+            .flat_map(|e| &e.scenarios)
+            .any(|s| s.status == Status::Fault)
     }
 
     /// Whether every scenario passed (skips count as not passed: nothing was checked).

@@ -253,7 +253,7 @@ impl<'a> Ctx<'a> {
             };
             if !private {
                 let lock = names::claim(name)
-                    .map_err(|e| Failure::error(format!("grader fault: claiming {name}: {e}")))?;
+                    .map_err(|e| Failure::fault(format!("grader fault: claiming {name}: {e}")))?;
                 self.claims.push(lock);
             }
         }
@@ -278,7 +278,7 @@ impl<'a> Ctx<'a> {
             chown_tree(&self.dir.join("sub"), lease.uid, lease.gid)
                 .and_then(|()| chown_tree(&self.home(), lease.uid, lease.gid))
                 .map_err(|e| {
-                    Failure::error(format!("grader fault: preparing the run folder: {e}"))
+                    Failure::fault(format!("grader fault: preparing the run folder: {e}"))
                 })?;
         }
         let guarantees = Guarantees::current(&self.settings.supervisor);
@@ -316,7 +316,7 @@ impl<'a> Ctx<'a> {
             prepare,
         ) {
             Ok(result) => result,
-            Err(e) => Err(Failure::error(format!("grader fault: {e}"))),
+            Err(e) => Err(Failure::fault(format!("grader fault: {e}"))),
         }
     }
 
@@ -362,8 +362,13 @@ impl<'a> Ctx<'a> {
             hold: false,
         };
         match crate::run::oneshot::until_exit(self.settings, spec, limit, &self.own_root) {
-            Ok(finished) => finished,
-            Err(e) => Err(Failure::error(format!("grader fault: {e}"))),
+            Ok(Ok(finished)) => Ok(finished),
+            // The tool is the harness's, not the student's: not starting it is a fault.
+            Ok(Err(f)) if f.status == crate::outcome::Status::Error => {
+                Err(Failure::fault(format!("grader fault: {}", f.message)))
+            }
+            Ok(Err(f)) => Err(f),
+            Err(e) => Err(Failure::fault(format!("grader fault: {e}"))),
         }
     }
 
@@ -371,7 +376,7 @@ impl<'a> Ctx<'a> {
     pub fn scratch_for_run(&self, name: &str) -> Result<PathBuf, Failure> {
         let dir = self.scratch().join(name);
         let fault =
-            |e: std::io::Error| Failure::error(format!("grader fault: preparing {name}: {e}"));
+            |e: std::io::Error| Failure::fault(format!("grader fault: preparing {name}: {e}"));
         std::fs::create_dir_all(&dir).map_err(fault)?;
         if let Some((uid, gid)) = self.identity() {
             std::os::unix::fs::chown(&dir, Some(uid), Some(gid)).map_err(fault)?;

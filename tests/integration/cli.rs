@@ -15,6 +15,11 @@ pub fn trials() -> Vec<Trial> {
         Trial::test("cli::unknown_exercise", unknown_exercise),
         Trial::test("cli::json_shape", json_shape),
         Trial::test("cli::full_marks_exit_zero", full_marks_exit_zero),
+        Trial::test("cli::grader_fault_exits_2", grader_fault_exits_2),
+        Trial::test(
+            "cli::build_failure_is_an_error_exit_1",
+            build_failure_exits_1,
+        ),
         Trial::test("cli::list_names_every_catalogue_id", list_ids),
         Trial::test("cli::ci_examples_pass_1_and_stop_on_2", ci_examples),
     ]
@@ -150,6 +155,83 @@ fn full_marks_exit_zero() -> Outcome {
         .assert()
         .code(0)
         .stdout(predicate::str::contains("Total: 8/8"));
+    Ok(())
+}
+
+/// The statuses of the first exercise's scenarios in a JSON report, and its `program`.
+fn verdicts(json: &[u8]) -> Result<(Vec<(String, String)>, String), Failed> {
+    let v: serde_json::Value = serde_json::from_slice(json)?;
+    let ex = &v["exercises"][0];
+    let statuses = ex["scenarios"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|s| {
+            (
+                s["id"].as_str().unwrap_or_default().to_string(),
+                s["status"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    Ok((statuses, ex["program"].as_str().unwrap_or_default().into()))
+}
+
+/// A bug in the harness (a scenario that panics, injected through the test hook) is the
+/// grader's `fault`, said so in the feedback, and `grade` exits with 2.
+fn grader_fault_exits_2() -> Outcome {
+    let dir = support::root().join("fixtures/good-python");
+    let out = sysgrade()
+        .env(harness::runner::PANIC_HOOK, "process.exit")
+        .args(["grade", "-q", "--format", "json", "--exercise", "process"])
+        .arg(&dir)
+        .output()?;
+    let (statuses, program) = verdicts(&out.stdout)?;
+    let want = [
+        ("process.ids", "pass"),
+        ("process.exit", "fault"),
+        ("process.hygiene", "pass"),
+    ];
+    let same = statuses
+        .iter()
+        .map(|(i, s)| (i.as_str(), s.as_str()))
+        .eq(want);
+    if !same || program != "ready" || out.status.code() != Some(2) {
+        return Err(format!(
+            "statuses {statuses:?}, program {program:?}, exit {:?}",
+            out.status.code()
+        )
+        .into());
+    }
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+    let feedback = v["exercises"][0]["scenarios"][1]["feedback"]
+        .as_str()
+        .unwrap_or_default();
+    if !feedback.starts_with("grader fault: ") || !feedback.contains("a bug in the harness") {
+        return Err(format!("the feedback does not blame the grader: {feedback:?}").into());
+    }
+    Ok(())
+}
+
+/// A student's program that does not compile is `error` (not the grader's `fault`), its
+/// `program` is `build_failed`, and `grade` exits with 1.
+fn build_failure_exits_1() -> Outcome {
+    let dir = support::root().join("fixtures/build-compile-error");
+    let out = sysgrade()
+        .args(["grade", "-q", "--format", "json", "--exercise", "signals"])
+        .arg(&dir)
+        .output()?;
+    let (statuses, program) = verdicts(&out.stdout)?;
+    if statuses.is_empty()
+        || statuses.iter().any(|(_, s)| s != "error")
+        || program != "build_failed"
+        || out.status.code() != Some(1)
+    {
+        return Err(format!(
+            "statuses {statuses:?}, program {program:?}, exit {:?}",
+            out.status.code()
+        )
+        .into());
+    }
     Ok(())
 }
 

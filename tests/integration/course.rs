@@ -12,6 +12,7 @@ pub fn trials() -> Vec<Trial> {
             "course::points_hidden_extra_and_aliases",
             points_hidden_extra,
         ),
+        Trial::test("course::events_carry_settled_results", events_settled),
         Trial::test("course::invalid_file_names_line_and_key", invalid),
         Trial::test("course::example_course_grades_the_reference", example),
         Trial::test(
@@ -122,6 +123,64 @@ fn points_hidden_extra() -> Outcome {
         .is_some_and(|f| f.contains("status 1"))
     {
         return Err(format!("staff view lacks the hidden feedback: {staff}").into());
+    }
+    Ok(())
+}
+
+/// Policy is applied before anything is emitted: each `ScenarioFinished` event carries the
+/// result as the report has it (the course's points, the hidden flag, a student's withheld
+/// feedback), not a raw verdict.
+fn events_settled() -> Outcome {
+    let course = harness::course::Course::parse(COURSE)?;
+    let tmp = tempfile::tempdir()?;
+    let sub = tmp.path().join("sub");
+    std::fs::create_dir(&sub)?;
+    std::fs::copy(
+        support::root().join("fixtures/process-exit1/process.py"),
+        sub.join("my_ids.py"),
+    )?;
+    let request = harness::runner::Request {
+        submissions: vec![sub],
+        exercises: course.selected(),
+        course,
+        ..Default::default()
+    };
+    let mut emitted = Vec::new();
+    let results = harness::runner::grade(&support::settings(), &request, &mut |e| {
+        if let harness::events::Event::ScenarioFinished { result, .. } = e {
+            emitted.push(result.clone());
+        }
+    })?;
+    let reported: Vec<_> = results[0]
+        .exercises
+        .iter()
+        .flat_map(|e| &e.scenarios)
+        .filter(|s| !s.id.ends_with(".hygiene"))
+        .collect();
+    if emitted.len() != reported.len() {
+        return Err(format!("{} events for {} scenarios", emitted.len(), reported.len()).into());
+    }
+    for r in reported {
+        let e = emitted
+            .iter()
+            .find(|e| e.id == r.id)
+            .ok_or_else(|| format!("no event for {}", r.id))?;
+        let same = (e.status, e.points, e.max_points, e.hidden, &e.feedback)
+            == (r.status, r.points, r.max_points, r.hidden, &r.feedback);
+        if !same {
+            return Err(format!("event {e:?}\ndiffers from the report's {r:?}").into());
+        }
+    }
+    let exit = emitted
+        .iter()
+        .find(|e| e.id == "process.exit")
+        .ok_or("no process.exit event")?;
+    let ids = emitted
+        .iter()
+        .find(|e| e.id == "process.ids")
+        .ok_or("no process.ids event")?;
+    if exit.feedback != harness::runner::WITHHELD || !exit.runs.is_empty() || ids.max_points != 3 {
+        return Err(format!("events not settled: {exit:?} {ids:?}").into());
     }
     Ok(())
 }

@@ -121,8 +121,9 @@ fn junit_compile_error() -> Outcome {
         &["signals"],
     )?;
     let junit = report::render(Format::Junit, &[result], false);
+    // The student's failed build is a failure of type `build`; `<error>` is the grader's.
     let messages = python(
-        "import sys, xml.etree.ElementTree as ET\nroot = ET.fromstring(sys.stdin.read())\nprint('\\n'.join(e.get('message') for e in root.iter('error')))",
+        "import sys, xml.etree.ElementTree as ET\nroot = ET.fromstring(sys.stdin.read())\nassert not list(root.iter('error'))\nprint('\\n'.join(e.get('message') for e in root.iter('failure') if e.get('type') == 'build'))",
         &junit,
     )?;
     let first = messages.lines().next().unwrap_or_default();

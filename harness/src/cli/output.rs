@@ -22,30 +22,19 @@ pub fn emit(text: &str) {
     }
 }
 
-/// Renders and delivers `results` as `args` ask. `several`: a class or several folders.
+/// Renders and delivers `results` (settled for their audience) as `args` ask. `several`: a
+/// class or several folders.
 pub(super) fn deliver(
     args: &GradeArgs,
-    mut results: Vec<SubmissionResult>,
+    results: Vec<SubmissionResult>,
     several: bool,
 ) -> anyhow::Result<()> {
-    if let (Some(path), Format::Gradescope) = (&args.output, args.format) {
-        // Gradescope marks hidden tests itself: it gets the full feedback.
-        if several {
-            write_each(path, &results)?;
-        } else {
-            write(path, &report::render(args.format, &results, false))?;
-        }
-    }
-    if !args.staff {
-        results
-            .iter_mut()
-            .flat_map(|r| r.exercises.iter_mut().flat_map(|e| e.scenarios.iter_mut()))
-            .for_each(|s| s.withhold());
-    }
     let terminal = std::io::stdout().is_terminal();
     match &args.output {
         Some(path) => {
-            if args.format != Format::Gradescope {
+            if args.format == Format::Gradescope && several {
+                write_each(path, &results)?;
+            } else {
                 write(path, &report::render(args.format, &results, false))?;
             }
             emit(&report::render(Format::Human, &results, terminal));

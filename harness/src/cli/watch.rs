@@ -18,12 +18,12 @@ use std::time::Duration;
 const DEBOUNCE: Duration = Duration::from_millis(150);
 
 /// Grades `request` (one submission), then watches its folder until interrupted.
-pub(super) fn run(settings: &Settings, request: Request, staff: bool) -> anyhow::Result<i32> {
+pub(super) fn run(settings: &Settings, request: Request) -> anyhow::Result<i32> {
     let root = request.submissions[0].clone();
     let mut current = grade(settings, &request)?;
     super::emit(&report::render(
         Format::Human,
-        &[shown(&current, staff)],
+        std::slice::from_ref(&current),
         std::io::stdout().is_terminal(),
     ));
     let (tx, rx) = mpsc::channel::<DebounceEventResult>();
@@ -61,11 +61,7 @@ pub(super) fn run(settings: &Settings, request: Request, staff: bool) -> anyhow:
         let regraded = grade(settings, &again)?;
         let before = current.clone();
         merge(&mut current, &regraded, request.scope);
-        super::emit(&report::changes::render(
-            &shown(&before, staff),
-            &shown(&regraded, staff),
-            &current,
-        ));
+        super::emit(&report::changes::render(&before, &regraded, &current));
     }
     Ok(0)
 }
@@ -74,18 +70,6 @@ fn grade(settings: &Settings, request: &Request) -> anyhow::Result<SubmissionRes
     runner::grade(settings, request, &mut |_| {})?
         .pop()
         .ok_or_else(|| anyhow::anyhow!("grading returned no result"))
-}
-
-/// The result as a student may see it: hidden feedback withheld unless `staff`.
-fn shown(result: &SubmissionResult, staff: bool) -> SubmissionResult {
-    let mut r = result.clone();
-    if !staff {
-        r.exercises
-            .iter_mut()
-            .flat_map(|e| e.scenarios.iter_mut())
-            .for_each(|s| s.withhold());
-    }
-    r
 }
 
 fn paths(events: DebounceEventResult) -> Vec<PathBuf> {
@@ -209,6 +193,7 @@ mod tests {
                 .map(|(id, source)| ExerciseResult {
                     id: id.to_string(),
                     source: source.map(String::from),
+                    program: Default::default(),
                     language: None,
                     score: 0,
                     max_score: 0,

@@ -263,8 +263,11 @@ fn gui_step(run: &mut Run, gui: &mut Gui, step: &Step) -> Result<(), Failure> {
             color,
             within,
         } => {
-            let rgba =
-                parse_color(color).ok_or_else(|| Failure::error(format!("bad color {color}")))?;
+            let rgba = parse_color(color).ok_or_else(|| {
+                Failure::fault(format!(
+                    "grader fault: bad color {color} in the course file"
+                ))
+            })?;
             let want = Rgba::from_fn(*width, *height, |_, _| rgba);
             gui.shows(run, name.as_deref(), &want, secs(*within))
         }
@@ -284,13 +287,19 @@ fn step_once(run: &mut Run, step: &Step) -> Result<(), Failure> {
                 Stream::Stderr => Source::Stderr,
             };
             let re = self::pattern(pattern).map_err(|e| {
-                Failure::error(format!("bad pattern `{pattern}`: {}", regex_reason(&e)))
+                Failure::fault(format!(
+                    "grader fault: bad pattern `{pattern}` in the course file: {}",
+                    regex_reason(&e)
+                ))
             })?;
             run.expect_line(source, &re, secs(*within)).map(|_| ())
         }
         Step::Signal { signal } => {
-            let sig = parse_signal(signal)
-                .ok_or_else(|| Failure::error(format!("unknown signal {signal}")))?;
+            let sig = parse_signal(signal).ok_or_else(|| {
+                Failure::fault(format!(
+                    "grader fault: unknown signal {signal} in the course file"
+                ))
+            })?;
             run.signal_when_idle(sig, Duration::from_secs(2))
         }
         Step::Write { text } => run.write_stdin(text),
@@ -302,10 +311,14 @@ fn step_once(run: &mut Run, step: &Step) -> Result<(), Failure> {
         Step::Exit { status, within } => {
             let exit = run.wait_exit(secs(*within))?;
             ExpectExit::parse(status)
-                .ok_or_else(|| Failure::error(format!("unknown exit status `{status}`")))?
+                .ok_or_else(|| {
+                    Failure::fault(format!(
+                        "grader fault: unknown exit status `{status}` in the course file"
+                    ))
+                })?
                 .check_alone(exit)
         }
-        _ => Err(Failure::error(
+        _ => Err(Failure::fault(
             "grader fault: a window step without a window",
         )),
     }

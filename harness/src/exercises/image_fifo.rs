@@ -55,7 +55,7 @@ struct Received {
 /// stalls), keeping the first `keep` bytes.
 fn receive(ctx: &mut Ctx, keep: usize) -> Result<(Run, Received), Failure> {
     let fault = |what: &'static str| {
-        move |e: std::io::Error| Failure::error(format!("grader fault: {what}: {e}"))
+        move |e: std::io::Error| Failure::fault(format!("grader fault: {what}: {e}"))
     };
     let path = ctx.workdir().join(FIFO);
     fifo::make(&path).map_err(fault("making the FIFO"))?;

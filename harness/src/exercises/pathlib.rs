@@ -113,7 +113,7 @@ fn normalise(line: &str, cwd: &str, home: &str, name: &str) -> String {
 fn output(ctx: &mut Ctx) -> Verdict {
     let expected = expected();
     if expected.is_empty() {
-        return Err(Failure::error(
+        return Err(Failure::fault(
             "grader fault: snapshots/reference__pathlib.snap holds no normalised reference output",
         ));
     }

@@ -55,7 +55,7 @@ fn written(ctx: &mut Ctx) -> Result<(Run, File, Exit), Failure> {
     let mut handle = None;
     let mut run = ctx.start_prepared(Launch::new(), |reach| {
         let fault = |e: std::io::Error| {
-            Failure::error(format!("grader fault: making the segment {SEGMENT}: {e}"))
+            Failure::fault(format!("grader fault: making the segment {SEGMENT}: {e}"))
         };
         let path = reach
             .create_shm(SEGMENT, SIZE as u64, owner)
@@ -65,7 +65,7 @@ fn written(ctx: &mut Ctx) -> Result<(Run, File, Exit), Failure> {
     })?;
     // The harness made the segment: it is not the program's leftover.
     run.allow_shm(SEGMENT);
-    let file = handle.ok_or_else(|| Failure::error("grader fault: no segment handle"))?;
+    let file = handle.ok_or_else(|| Failure::fault("grader fault: no segment handle"))?;
     let exit = finished(&mut run)?;
     Ok((run, file, exit))
 }

@@ -67,7 +67,7 @@ impl Writer {
         let mut handle = None;
         let (mut run, gui) = Gui::start_prepared(ctx, Launch::new(), |reach| {
             let fault = |e: std::io::Error| {
-                Failure::error(format!("grader fault: making the segment {SEGMENT}: {e}"))
+                Failure::fault(format!("grader fault: making the segment {SEGMENT}: {e}"))
             };
             let path = reach
                 .create_shm(SEGMENT, SIZE as u64, owner)
@@ -77,7 +77,7 @@ impl Writer {
         })?;
         // The harness made the segment: it is not the program's leftover.
         run.allow_shm(SEGMENT);
-        let segment = handle.ok_or_else(|| Failure::error("grader fault: no segment handle"))?;
+        let segment = handle.ok_or_else(|| Failure::fault("grader fault: no segment handle"))?;
         Ok(Writer {
             _forget: Forget(run.reach().shm_path(SEGMENT)),
             run,

@@ -198,14 +198,14 @@ fn reset_client(ctx: &mut Ctx) -> Verdict {
                 .map(|_| ())
         });
         if stopped.is_none() {
-            return Err(Failure::error(
+            return Err(Failure::fault(
                 "grader fault: the server did not stop after SIGSTOP (the machine may be overloaded)",
             ));
         }
         let stream = net::connect(&run, PORT, clock.real(CLIENT))
             .map_err(|e| Failure::fail(format!("could not connect to 127.0.0.1:{PORT}: {e}")))?;
         net::reset(stream)
-            .map_err(|e| Failure::error(format!("grader fault: resetting the connection: {e}")))?;
+            .map_err(|e| Failure::fault(format!("grader fault: resetting the connection: {e}")))?;
         run.note("a client connected and reset the connection at once");
     }
     if let Err(e) = client(&run, "the next client", clock, false) {

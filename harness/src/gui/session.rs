@@ -48,7 +48,7 @@ impl Gui {
         setup::check_pyqt(ctx)?;
         let prepared = setup::prepare(ctx, launch)?;
         let channel = Channel::listen(&prepared.socket).map_err(|e| {
-            Failure::error(format!("grader fault: listening for the Qt driver: {e}"))
+            Failure::fault(format!("grader fault: listening for the Qt driver: {e}"))
         })?;
         let mut gui = Gui {
             channel,

@@ -81,3 +81,27 @@ fn exercise(out: &mut String, old: Option<&ExerciseResult>, e: &ExerciseResult) 
         let _ = writeln!(out, "  no verdict changed");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::sample;
+    use crate::outcome::Status;
+
+    #[test]
+    fn a_new_fault_is_shown_as_fault() {
+        let after = sample::fault_and_build_failure();
+        let mut before = after.clone();
+        before.exercises[0].scenarios[1].status = Status::Pass;
+        let regraded = crate::result::SubmissionResult {
+            exercises: vec![after.exercises[0].clone()],
+            ..after.clone()
+        };
+        let text = super::render(&before, &regraded, &after);
+        assert!(
+            text.contains(
+                "  process.exit                     PASS → FAULT  0/1\n      grader fault:"
+            ),
+            "{text}"
+        );
+    }
+}

@@ -1,6 +1,7 @@
 //! A class gradebook: one row per student, a column per exercise, the total, the maximum and
 //! a note. Cells keep the cases apart: a score (a real 0 stays `0`), empty for an exercise not
-//! handed in, and the note for problems with the folder as a whole. The course's name heads
+//! handed in, and the note for problems with the folder as a whole, an exercise that did not
+//! build (the student's) and a grader fault (not the student's). The course's name heads
 //! the student column. Every field is quoted; a field that a spreadsheet would read as a
 //! formula (`=`, `+`, `-`, `@`, tab, carriage return first) is prefixed with `'`.
 
@@ -29,7 +30,9 @@ pub fn render(results: &[SubmissionResult]) -> String {
         }
         fields.push(r.score.to_string());
         fields.push(r.max_score.to_string());
-        fields.push(r.problems.join("; "));
+        let mut note = r.problems.clone();
+        note.extend(super::notes(r));
+        fields.push(note.join("; "));
         out.push_str(&row(&fields));
     }
     out
@@ -61,4 +64,21 @@ pub fn cell(text: &str) -> String {
         text.to_string()
     };
     format!("\"{}\"", guarded.replace('"', "\"\""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::sample;
+
+    #[test]
+    fn the_note_tells_a_grader_fault_from_a_failed_build() {
+        let mut r = sample::fault_and_build_failure();
+        r.problems = vec!["a problem".into()];
+        let text = super::render(&[r]);
+        let row = text.lines().nth(1).expect("a row");
+        assert_eq!(
+            row,
+            r#""ada","2","0","2","5","a problem; process: grader fault; signals: did not build""#
+        );
+    }
 }

@@ -29,7 +29,7 @@ fn submission(r: &SubmissionResult) -> Value {
         })
         .collect();
     let mut output = format!("sysgrade: {}/{} points", r.score, r.max_score);
-    for p in &r.problems {
+    for p in r.problems.iter().chain(&super::notes(r)) {
         output.push_str(&format!("\n{p}"));
     }
     json!({
@@ -40,4 +40,24 @@ fn submission(r: &SubmissionResult) -> Value {
         "stdout_visibility": "hidden",
         "tests": tests,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::sample;
+
+    #[test]
+    fn a_fault_is_named_the_graders_and_a_failed_build_the_students() {
+        let v: serde_json::Value =
+            serde_json::from_str(&super::render(&[sample::fault_and_build_failure()]))
+                .expect("JSON");
+        assert_eq!(
+            v["output"],
+            "sysgrade: 2/5 points\nprocess: grader fault\nsignals: did not build"
+        );
+        let exit = &v["tests"][1];
+        assert_eq!(exit["name"], "process.exit");
+        assert_eq!(exit["status"], "failed");
+        assert_eq!(exit["output"], sample::FAULT);
+    }
 }

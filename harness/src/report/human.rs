@@ -40,7 +40,7 @@ fn status_style(status: Status) -> Style {
         Status::Pass => AnsiColor::Green,
         Status::Skip => AnsiColor::Yellow,
         Status::Flaky => AnsiColor::Magenta,
-        _ => AnsiColor::Red,
+        Status::Fail | Status::Timeout | Status::Error | Status::Fault => AnsiColor::Red,
     };
     Style::new().fg_color(Some(c.into())).bold()
 }
@@ -214,6 +214,19 @@ pub fn sandbox_line(g: &crate::sandbox::Guarantees) -> String {
 mod tests {
     use super::sandbox_line;
     use crate::sandbox::Guarantees;
+
+    #[test]
+    fn a_fault_is_labelled_fault_and_a_failed_build_error() {
+        let text = super::render(&[super::super::sample::fault_and_build_failure()], false);
+        assert!(
+            text.contains("    FAULT   process.exit                     0/1\n            grader fault: the scenario panicked"),
+            "{text}"
+        );
+        assert!(
+            text.contains("    ERROR   all 2 scenarios (signals.prompt, signals.hygiene)\n            does not compile:"),
+            "{text}"
+        );
+    }
 
     #[test]
     fn the_sandbox_line_names_what_held_in_each_mode() {

@@ -4,7 +4,7 @@
 
 use super::escape;
 use crate::outcome::Status;
-use crate::result::{ScenarioResult, SubmissionResult};
+use crate::result::{ExerciseResult, ProgramState, ScenarioResult, SubmissionResult};
 use std::fmt::Write;
 
 pub fn render(results: &[SubmissionResult]) -> String {
@@ -30,7 +30,7 @@ pub fn render(results: &[SubmissionResult]) -> String {
                 time as f64 / 1000.0
             );
             for s in &e.scenarios {
-                testcase(&mut out, &student, &e.id, s);
+                testcase(&mut out, &student, e, s);
             }
             out.push_str("  </testsuite>\n");
         }
@@ -52,8 +52,10 @@ fn counts<'a>(scenarios: impl Iterator<Item = &'a ScenarioResult>) -> (usize, us
     for s in scenarios {
         c.0 += 1;
         match s.status {
-            Status::Fail | Status::Timeout | Status::Flaky => c.1 += 1,
-            Status::Error => c.2 += 1,
+            // The student's: a wrong program, or one that could not be built or started.
+            Status::Fail | Status::Timeout | Status::Flaky | Status::Error => c.1 += 1,
+            // The grader's own.
+            Status::Fault => c.2 += 1,
             Status::Skip => c.3 += 1,
             Status::Pass => {}
         }
@@ -61,12 +63,15 @@ fn counts<'a>(scenarios: impl Iterator<Item = &'a ScenarioResult>) -> (usize, us
     c
 }
 
-fn testcase(out: &mut String, student: &str, exercise: &str, s: &ScenarioResult) {
+/// A testcase: a grader fault is JUnit's `<error>` (the test itself broke, type
+/// `grader-fault`); everything the student's program earned is a `<failure>`, typed by its
+/// status, or `build` for a program that did not build.
+fn testcase(out: &mut String, student: &str, exercise: &ExerciseResult, s: &ScenarioResult) {
     let _ = write!(
         out,
         "    <testcase name=\"{}\" classname=\"{}\" time=\"{:.3}\"",
         xml(&s.id),
-        xml(&format!("{student}.{exercise}")),
+        xml(&format!("{student}.{}", exercise.id)),
         s.duration_ms as f64 / 1000.0
     );
     let first = s.feedback.lines().next().unwrap_or("");
@@ -80,20 +85,23 @@ fn testcase(out: &mut String, student: &str, exercise: &str, s: &ScenarioResult)
                 xml(first)
             );
         }
-        Status::Error => {
+        Status::Fault => {
             let _ = writeln!(
                 out,
-                ">\n      <error message=\"{}\" type=\"error\">{}</error>\n    </testcase>",
+                ">\n      <error message=\"{}\" type=\"grader-fault\">{}</error>\n    </testcase>",
                 xml(first),
                 xml(&body)
             );
         }
         status => {
+            let kind = match (status, exercise.program) {
+                (Status::Error, ProgramState::BuildFailed) => "build",
+                (status, _) => status.as_str(),
+            };
             let _ = writeln!(
                 out,
-                ">\n      <failure message=\"{}\" type=\"{}\">{}</failure>\n    </testcase>",
+                ">\n      <failure message=\"{}\" type=\"{kind}\">{}</failure>\n    </testcase>",
                 xml(first),
-                status.as_str(),
                 xml(&body)
             );
         }
@@ -118,4 +126,23 @@ pub fn xml(text: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::sample;
+
+    #[test]
+    fn a_fault_is_an_error_and_a_failed_build_a_failure() {
+        let text = super::render(&[sample::fault_and_build_failure()]);
+        for needle in [
+            r#"<testsuites name="sysgrade" tests="5" failures="2" errors="1" skipped="0">"#,
+            r#"<testsuite name="ada/process" tests="3" failures="0" errors="1" skipped="0""#,
+            r#"<error message="grader fault: the scenario panicked (a bug in the harness; please report it)" type="grader-fault">"#,
+            r#"<failure message="does not compile: signals.cpp:8:1: error: expected &apos;;&apos;" type="build">"#,
+        ] {
+            assert!(text.contains(needle), "{needle:?} not in:\n{text}");
+        }
+        assert_eq!(text.matches("<error ").count(), 1, "{text}");
+    }
 }

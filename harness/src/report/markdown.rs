@@ -63,6 +63,9 @@ fn details(out: &mut String, r: &SubmissionResult) {
     for p in &r.problems {
         let _ = writeln!(out, "> **problem:** {}\n", md(p));
     }
+    for n in super::notes(r) {
+        let _ = writeln!(out, "> **note:** {}\n", md(&n));
+    }
     if !r.not_found.is_empty() {
         let _ = writeln!(
             out,
@@ -95,21 +98,14 @@ fn details(out: &mut String, r: &SubmissionResult) {
     if !lost.is_empty() {
         out.push_str("\n**Lost points**\n\n");
         for s in lost {
-            let feedback = if s.hidden {
-                "(hidden scenario)".to_string()
-            } else {
-                md(&s.feedback)
-            };
             let _ = writeln!(
                 out,
                 "- **{}** ({}): {}",
                 md(&s.id),
                 s.status.as_str(),
-                feedback.replace('\n', "<br>")
+                md(&s.feedback).replace('\n', "<br>")
             );
-            if !s.hidden {
-                quote_transcripts(out, s);
-            }
+            quote_transcripts(out, s);
         }
     }
     out.push_str("\n</details>\n\n");
@@ -150,4 +146,22 @@ pub fn md(text: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::sample;
+
+    #[test]
+    fn a_fault_is_marked_apart_from_a_failed_build() {
+        let text = super::render(&[sample::fault_and_build_failure()]);
+        for needle in [
+            "> **note:** process: grader fault\n",
+            "> **note:** signals: did not build\n",
+            "- **process.exit** (fault): grader fault: the scenario panicked",
+            "- **signals.prompt** (error): does not compile:",
+        ] {
+            assert!(text.contains(needle), "{needle:?} not in:\n{text}");
+        }
+    }
 }

@@ -13,7 +13,8 @@ pub mod json;
 pub mod junit;
 pub mod markdown;
 
-use crate::result::{ScenarioResult, SubmissionResult};
+use crate::outcome::Status;
+use crate::result::{ProgramState, ScenarioResult, SubmissionResult};
 use crate::run::transcript::Source;
 use std::fmt::Write;
 
@@ -57,4 +58,89 @@ pub fn detail(s: &ScenarioResult) -> String {
         }
     }
     out
+}
+
+/// What kept an exercise's scenarios from judging the program, one note per exercise it
+/// concerns: `"<exercise>: grader fault"` (a fault of the grader, not of the student) or
+/// `"<exercise>: did not build"` (the student's build failed).
+pub fn notes(r: &SubmissionResult) -> Vec<String> {
+    let mut out = Vec::new();
+    for e in &r.exercises {
+        if e.scenarios.iter().any(|s| s.status == Status::Fault) {
+            out.push(format!("{}: grader fault", e.id));
+        } else if e.program == ProgramState::BuildFailed {
+            out.push(format!("{}: did not build", e.id));
+        }
+    }
+    out
+}
+
+/// Results for the renderers' tests: `process` ran, one scenario hit a grader fault;
+/// `signals` did not build (the student's `error`).
+#[cfg(test)]
+pub(crate) mod sample {
+    use crate::outcome::Status;
+    use crate::result::{ExerciseResult, ProgramState, ScenarioResult, SubmissionResult};
+
+    pub const FAULT: &str =
+        "grader fault: the scenario panicked (a bug in the harness; please report it)";
+    pub const COMPILE: &str = "does not compile: signals.cpp:8:1: error: expected ';'";
+
+    fn scenario(id: &str, status: Status, feedback: &str) -> ScenarioResult {
+        let pass = status == Status::Pass;
+        ScenarioResult {
+            id: id.into(),
+            status,
+            points: u32::from(pass),
+            max_points: 1,
+            feedback: feedback.into(),
+            duration_ms: 0,
+            hidden: false,
+            passes: None,
+            runs: Vec::new(),
+        }
+    }
+
+    pub fn fault_and_build_failure() -> SubmissionResult {
+        let process = ExerciseResult {
+            id: "process".into(),
+            source: Some("process.py".into()),
+            program: ProgramState::Ready,
+            language: None,
+            score: 0,
+            max_score: 0,
+            warnings: None,
+            scenarios: vec![
+                scenario("process.ids", Status::Pass, "printed its ids"),
+                scenario("process.exit", Status::Fault, FAULT),
+                scenario("process.hygiene", Status::Pass, "nothing left behind"),
+            ],
+        }
+        .total();
+        let signals = ExerciseResult {
+            id: "signals".into(),
+            source: Some("signals.cpp".into()),
+            program: ProgramState::BuildFailed,
+            language: None,
+            score: 0,
+            max_score: 0,
+            warnings: None,
+            scenarios: ["signals.prompt", "signals.hygiene"]
+                .map(|id| scenario(id, Status::Error, COMPILE))
+                .to_vec(),
+        }
+        .total();
+        SubmissionResult {
+            submission: "class/ada".into(),
+            score: 0,
+            max_score: 0,
+            exercises: vec![process, signals],
+            problems: Vec::new(),
+            not_found: Vec::new(),
+            course: None,
+            guarantees: Default::default(),
+            time_scale: 1.0,
+        }
+        .total()
+    }
 }

@@ -77,7 +77,8 @@ pub struct Run {
 
 impl Run {
     /// Starts `spec` under a supervisor. A program that cannot be started is a `Failure`
-    /// (status error); a supervisor that cannot be started is the grader's `Error`.
+    /// with status `error`; a supervisor that ends or stalls before starting it, one with
+    /// status `fault`; a supervisor that cannot be started at all is the grader's `Error`.
     pub fn start(
         supervisor: &Path,
         spec: Spec,
@@ -109,14 +110,17 @@ impl Run {
                 return Ok(Err(f));
             }
         }
+        let command = run.describe_command();
         let started = run.shared.wait_for(deadline, |st| {
+            // The program itself could not be started (the student's side: an executable
+            // that is not one, an interpreter line naming nothing).
             if let Some(e) = &st.spawn_error {
-                return Some(Err(e.clone()));
+                return Some(Err(Failure::error(format!("could not start {command}: {e}"))));
             }
             if st.supervisor_gone {
-                return Some(Err(
-                    "the supervisor ended before starting the program".into()
-                ));
+                return Some(Err(Failure::fault(format!(
+                    "grader fault: could not start {command}: the supervisor ended before starting the program"
+                ))));
             }
             st.main_pid.map(Ok)
         });
@@ -131,11 +135,8 @@ impl Run {
                 );
                 Ok(Ok(run))
             }
-            Some(Err(e)) => Ok(Err(Failure::error(format!(
-                "could not start {}: {e}",
-                run.describe_command()
-            )))),
-            None => Ok(Err(Failure::error(format!(
+            Some(Err(f)) => Ok(Err(f)),
+            None => Ok(Err(Failure::fault(format!(
                 "grader fault: the supervisor did not start the program within {} (the machine may be overloaded)",
                 secs(START_WAIT)
             )))),
@@ -154,7 +155,7 @@ impl Run {
                 .or(st.supervisor_gone.then_some(None))
         });
         if ready.flatten().is_none() {
-            return Err(Failure::error(
+            return Err(Failure::fault(
                 "grader fault: the supervisor did not get ready",
             ));
         }

@@ -323,7 +323,7 @@ impl Run {
     pub fn signal(&self, sig: Signal) -> Result<(), Failure> {
         let pid = self.pid();
         if pid <= 0 {
-            return Err(Failure::error(
+            return Err(Failure::fault(
                 "grader fault: signalling a program that never started",
             ));
         }

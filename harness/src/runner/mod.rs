@@ -1,13 +1,19 @@
-//! Grading: plan every submission, run every scenario on a pool of workers (emitting events),
-//! collect the results. Nothing here formats output.
+//! Grading: plan every submission, run every scenario on a pool of workers, settle each
+//! finished scenario into its result (the results stage, `settle.rs`), emit events, assemble
+//! the submissions' results. Nothing here formats output.
 //!
 //! **Architecture Invariant:** one student's crash, hang, flood or broken build never stops
 //! the others: it becomes a finding in that scenario's result.
+//!
+//! **Architecture Invariant:** policy is applied once, in the results stage, before anything
+//! is emitted: every result in an event or in what `grade` returns is settled.
 
 mod schedule;
+mod settle;
 mod task;
 
-pub use task::combine;
+pub use settle::{Audience, WITHHELD};
+pub use task::PANIC_HOOK;
 
 use crate::course::Course;
 use crate::error::Error;
@@ -15,14 +21,17 @@ use crate::events::Event;
 use crate::exercises::{Exercise, HYGIENE};
 use crate::outcome::Status;
 use crate::plan::{Planned, Prepared};
-use crate::result::{ExerciseResult, SubmissionResult};
+use crate::result::{ExerciseResult, ProgramState, ScenarioResult, SubmissionResult};
+use crate::run::RunRecord;
 use crate::sandbox::Guarantees;
 use crate::settings::Settings;
 use schedule::{Message, Work};
+use settle::{Policy, Raw};
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 use std::sync::{mpsc, Arc};
-use task::{checks, verdict_of, Done};
+use std::time::Instant;
+use task::checks;
 
 /// What to grade.
 #[derive(Debug, Clone, Default)]
@@ -35,6 +44,9 @@ pub struct Request {
     /// Run every scenario this many times; a verdict that changes is `flaky`.
     pub repeat: u32,
     pub scope: Scope,
+    /// Who the results are for: students (the default) do not get hidden scenarios'
+    /// feedback.
+    pub audience: Audience,
 }
 
 /// Which of the requested exercises a result holds.
@@ -48,11 +60,14 @@ pub enum Scope {
     Found,
 }
 
+/// A scenario's settled result and its runs' records (for hygiene).
+type Settled = (ScenarioResult, Vec<RunRecord>);
+
 /// One submission being collected: its plan, its scenarios and what has come back.
 struct Collecting {
     planned: Arc<Planned>,
     tasks: Vec<(String, usize)>,
-    done: Vec<Option<Done>>,
+    done: Vec<Option<Settled>>,
     left: usize,
 }
 
@@ -70,6 +85,11 @@ pub fn grade(
             source,
         })?;
     let _ = std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o711));
+    let started = Instant::now();
+    let policy = Policy {
+        course: &request.course,
+        audience: request.audience,
+    };
     let per_submission: usize = request
         .exercises
         .iter()
@@ -119,14 +139,17 @@ pub fn grade(
                 Message::Done {
                     submission,
                     index,
-                    done,
+                    done: (raw, records),
+                    at,
                 } => {
+                    let result = policy.settle(raw);
                     on_event(&Event::ScenarioFinished {
                         submission: request.submissions[submission].display().to_string(),
-                        result: done.0.clone(),
+                        result: result.clone(),
+                        at: at.saturating_duration_since(started),
                     });
                     if let Some(c) = collecting[submission].as_mut() {
-                        c.done[index] = Some(done);
+                        c.done[index] = Some((result, records));
                         c.left -= 1;
                     }
                 }
@@ -134,8 +157,7 @@ pub fn grade(
             for (s, slot) in collecting.iter_mut().enumerate() {
                 if slot.as_ref().is_some_and(|c| c.left == 0) {
                     if let Some(mut c) = slot.take() {
-                        let result =
-                            assemble(settings, &request.course, &c.planned, &c.tasks, &mut c.done);
+                        let result = assemble(settings, &policy, &c.planned, &c.tasks, &mut c.done);
                         on_event(&Event::SubmissionFinished {
                             result: result.clone(),
                         });
@@ -208,22 +230,24 @@ fn announce(planned: &Planned, runnable: usize, expected: usize, on_event: &mut 
     });
 }
 
+/// A submission's result from its settled scenarios; the verdicts no scenario run gave
+/// (hygiene, exercises missing or not built) are settled here, through the same stage.
 fn assemble(
     settings: &Settings,
-    course: &Course,
+    policy: &Policy,
     planned: &Planned,
     tasks: &[(String, usize)],
-    done: &mut [Option<Done>],
+    done: &mut [Option<Settled>],
 ) -> SubmissionResult {
     let mut exercises = Vec::new();
     for (e, (exercise, prepared)) in planned.exercises.iter().enumerate() {
-        let mut ids: Vec<String> = checks(exercise, course)
+        let mut ids: Vec<String> = checks(exercise, policy.course)
             .into_iter()
             .map(|(id, _)| id)
             .collect();
         ids.push(format!("{}.{HYGIENE}", exercise.id));
         let mut scenarios = Vec::new();
-        let (source, language, warnings) = match prepared {
+        let (source, language, warnings, program) = match prepared {
             Prepared::Ready(program) => {
                 let mut records = Vec::new();
                 for ((id, _), slot) in tasks
@@ -237,11 +261,11 @@ fn assemble(
                     }
                 }
                 let (status, feedback) = crate::hygiene::judge(&records);
-                scenarios.push(verdict_of(
+                scenarios.push(policy.settle(Raw::new(
                     format!("{}.{HYGIENE}", exercise.id),
                     status,
                     feedback,
-                ));
+                )));
                 let source = program.found.source.display().to_string();
                 let source = match &program.found.bin {
                     Some(bin) => format!("{source} (bin {bin})"),
@@ -251,36 +275,32 @@ fn assemble(
                     Some(source),
                     Some(program.found.language),
                     program.warnings.clone(),
+                    ProgramState::Ready,
                 )
             }
             Prepared::Missing(why) => {
                 scenarios.extend(
                     ids.iter()
-                        .map(|id| verdict_of(id.clone(), Status::Fail, why.clone())),
+                        .map(|id| policy.settle(Raw::new(id.clone(), Status::Fail, why.clone()))),
                 );
-                (None, None, None)
+                (None, None, None, ProgramState::Missing)
             }
             Prepared::Broken { source, failure } => {
-                scenarios.extend(
-                    ids.iter()
-                        .map(|id| verdict_of(id.clone(), failure.status, failure.message.clone())),
-                );
-                (Some(source.clone()), None, None)
+                scenarios.extend(ids.iter().map(|id| {
+                    policy.settle(Raw::new(
+                        id.clone(),
+                        failure.status,
+                        failure.message.clone(),
+                    ))
+                }));
+                (Some(source.clone()), None, None, ProgramState::BuildFailed)
             }
         };
-        for sc in &mut scenarios {
-            sc.max_points = course.points_for(&sc.id);
-            sc.points = if sc.status == Status::Pass {
-                sc.max_points
-            } else {
-                0
-            };
-            sc.hidden = course.is_hidden(&sc.id);
-        }
         exercises.push(
             ExerciseResult {
                 id: exercise.id.to_string(),
                 source,
+                program,
                 language,
                 score: 0,
                 max_score: 0,
@@ -297,7 +317,7 @@ fn assemble(
         exercises,
         problems: planned.problems.clone(),
         not_found: Vec::new(),
-        course: course.name.clone(),
+        course: policy.course.name.clone(),
         guarantees: Guarantees::current(&settings.supervisor),
         time_scale: settings.time_scale,
     }

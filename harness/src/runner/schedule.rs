@@ -14,6 +14,7 @@ use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::Sender;
 use std::sync::{Arc, Condvar, Mutex};
+use std::time::Instant;
 
 /// What workers report.
 pub(super) enum Message {
@@ -31,6 +32,8 @@ pub(super) enum Message {
         submission: usize,
         index: usize,
         done: Done,
+        /// When the scenario finished.
+        at: Instant,
     },
 }
 
@@ -130,6 +133,7 @@ fn worker<'a>(
                     submission: task.submission,
                     index,
                     done,
+                    at: Instant::now(),
                 });
             }
             Job::Stop => return,

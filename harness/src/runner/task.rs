@@ -1,11 +1,11 @@
 //! One scenario of one submission: which check it runs, running it (repeatedly under
 //! `--repeat`), and combining repeats into one verdict.
 
+use super::settle::Raw;
 use crate::course::steps::DataScenario;
 use crate::course::Course;
 use crate::exercises::Exercise;
 use crate::outcome::{Failure, Status};
-use crate::result::ScenarioResult;
 use crate::run::RunRecord;
 use crate::scenario::{self, Ctx, Scenario, Tool};
 use crate::settings::Settings;
@@ -31,8 +31,9 @@ pub(super) struct Task<'a> {
     pub root: PathBuf,
 }
 
-/// A finished task: its result and its runs' records (for hygiene).
-pub(super) type Done = (ScenarioResult, Vec<RunRecord>);
+/// A finished task: its raw verdict (policy comes later, in the results stage) and its runs'
+/// records (for hygiene).
+pub(super) type Done = (Raw, Vec<RunRecord>);
 
 /// The checks of one exercise: the catalogue's, then the course's own.
 pub(super) fn checks<'c>(
@@ -71,13 +72,20 @@ pub(super) fn run_repeated(
 }
 
 /// One verdict from repeats: the common one when they agree (with the pass count when there
-/// were several), else `flaky`, quoting a run that did not pass.
-pub fn combine(mut results: Vec<ScenarioResult>) -> ScenarioResult {
+/// were several), else `flaky`, quoting a run that did not pass. A fault of the grader in any
+/// repeat is the verdict: the program is not called flaky for the grader's fault.
+pub(super) fn combine(mut results: Vec<Raw>) -> Raw {
     let repeats = results.len() as u32;
     let passes = results.iter().filter(|r| r.status == Status::Pass).count() as u32;
-    let agree = results.windows(2).all(|w| w[0].status == w[1].status);
+    let fault = results.iter().position(|r| r.status == Status::Fault);
+    let agree = fault.is_some() || results.windows(2).all(|w| w[0].status == w[1].status);
     let failing = results.iter().position(|r| r.status != Status::Pass);
-    let mut first = results.swap_remove(if agree { 0 } else { failing.unwrap_or(0) });
+    let chosen = match fault {
+        Some(f) => f,
+        None if agree => 0,
+        None => failing.unwrap_or(0),
+    };
+    let mut first = results.swap_remove(chosen);
     if repeats > 1 {
         first.passes = Some(passes);
     }
@@ -99,7 +107,7 @@ fn run_task(settings: &Settings, task: &Task, dir: &Path, work: &Path) -> Done {
         Ok(observed) => (Status::Pass, observed),
         Err(f) => (f.status, f.message),
     };
-    let mut result = verdict_of(task.id.clone(), status, feedback);
+    let mut result = Raw::new(task.id.clone(), status, feedback);
     result.duration_ms = started.elapsed().as_millis() as u64;
     if status != Status::Pass || settings.keep_transcripts {
         result.runs = records.clone();
@@ -119,6 +127,15 @@ fn missing_tools(needs: &[Tool]) -> Option<Failure> {
         })
         .collect();
     (!missing.is_empty()).then(|| Failure::skip(missing.join("; ")))
+}
+
+/// A hook for the integration tests, which must see a bug in the harness become a `fault`
+/// (and `grade` exit with 2): the scenarios named in this variable (comma-separated ids)
+/// panic as soon as they start. Only the grader's own environment can set it.
+pub const PANIC_HOOK: &str = "__SYSGRADE_TEST_PANIC";
+
+fn panic_injected(id: &str) -> bool {
+    std::env::var(PANIC_HOOK).is_ok_and(|ids| ids.split(',').any(|x| x.trim() == id))
 }
 
 fn run_scenario(
@@ -143,43 +160,34 @@ fn run_scenario(
         Ok(ctx) => ctx,
         Err(e) => {
             return (
-                Err(Failure::error(format!("grader fault: {e}"))),
+                Err(Failure::fault(format!("grader fault: {e}"))),
                 Vec::new(),
             )
         }
     };
-    let verdict = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match task.check {
-        Check::Builtin(s) => (s.check)(&mut ctx),
-        Check::Data(d) => d.run(&mut ctx),
+    let verdict = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        if panic_injected(&task.id) {
+            panic!("{PANIC_HOOK} names {}", task.id);
+        }
+        match task.check {
+            Check::Builtin(s) => (s.check)(&mut ctx),
+            Check::Data(d) => d.run(&mut ctx),
+        }
     }))
     .unwrap_or_else(|_| {
-        Err(Failure::error(
+        Err(Failure::fault(
             "grader fault: the scenario panicked (a bug in the harness; please report it)",
         ))
     });
     (verdict, ctx.take_records())
 }
 
-pub(crate) fn verdict_of(id: String, status: Status, feedback: String) -> ScenarioResult {
-    ScenarioResult {
-        id,
-        status,
-        points: u32::from(status == Status::Pass),
-        max_points: 1,
-        feedback,
-        duration_ms: 0,
-        hidden: false,
-        passes: None,
-        runs: Vec::new(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn with(status: Status) -> ScenarioResult {
-        verdict_of("x.y".into(), status, format!("{status:?}"))
+    fn with(status: Status) -> Raw {
+        Raw::new("x.y".into(), status, format!("{status:?}"))
     }
 
     #[test]
@@ -205,5 +213,16 @@ mod tests {
             "{}",
             r.feedback
         );
+    }
+
+    #[test]
+    fn a_fault_in_any_repeat_is_the_verdict_not_flaky() {
+        let r = combine(vec![
+            with(Status::Pass),
+            with(Status::Fault),
+            with(Status::Fail),
+        ]);
+        assert_eq!((r.status, r.passes), (Status::Fault, Some(1)));
+        assert_eq!(r.feedback, "Fault");
     }
 }

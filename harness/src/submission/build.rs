@@ -4,7 +4,7 @@
 
 use super::{Entry, Found, Language, Program};
 use crate::error::Error;
-use crate::outcome::Failure;
+use crate::outcome::{Failure, Status};
 use crate::run::oneshot::until_exit;
 use crate::sandbox::copy::{chown_tree, copy_tree};
 use crate::sandbox::identity::{self, Lease};
@@ -13,6 +13,19 @@ use crate::settings::Settings;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+/// A build tool (gcc, make, cargo, …) that could not be run: the grader's fault, whatever
+/// stopped it (the tool missing on this machine, a supervisor that did not start it), since
+/// no code of the student's ran yet.
+fn tool_not_run(tool: &str, f: Failure) -> Failure {
+    match f.status {
+        Status::Fault => f.context(format!("could not run `{tool}`")),
+        _ => Failure::fault(format!(
+            "grader fault: could not run `{tool}`: {}",
+            f.message
+        )),
+    }
+}
 
 /// Lines of compiler output kept in feedback.
 const KEPT_LINES: usize = 25;
@@ -137,12 +150,7 @@ impl<'a> Builder<'a> {
             let spec = self.spec(&argv, &dir, identity, base_env(&self.work), view);
             let finished = match self.run_step(spec)? {
                 Ok(f) => f,
-                Err(f) => {
-                    return Ok(Err(Failure::error(format!(
-                        "could not run `{}`: {}",
-                        argv[0], f.message
-                    ))))
-                }
+                Err(f) => return Ok(Err(tool_not_run(&argv[0], f))),
             };
             let prefix = format!("{}/", copy.display());
             log.extend(finished.output.into_iter().map(|l| l.replace(&prefix, "")));
@@ -300,7 +308,7 @@ impl<'a> Builder<'a> {
         spec.program = crate::settings::which("cargo").unwrap_or_else(|| PathBuf::from("cargo"));
         let finished = match self.run_step(spec)? {
             Ok(f) => f,
-            Err(f) => return Ok(Err(f)),
+            Err(f) => return Ok(Err(tool_not_run("cargo", f))),
         };
         if finished.exit != Some(Exit::Code(0)) {
             return Ok(Err(Failure::error(format!(

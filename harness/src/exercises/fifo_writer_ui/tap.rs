@@ -53,7 +53,7 @@ impl Tap {
     /// draining it.
     pub fn make(path: &Path, clock: Clock) -> Result<Tap, Failure> {
         let fault = |what: &'static str| {
-            move |e: std::io::Error| Failure::error(format!("grader fault: {what}: {e}"))
+            move |e: std::io::Error| Failure::fault(format!("grader fault: {what}: {e}"))
         };
         fifo::make(path).map_err(fault("making the FIFO"))?;
         let reader = Reader::open(path, true).map_err(fault("opening the FIFO"))?;
