@@ -129,10 +129,8 @@ impl Run {
                 let at = run.shared.lock().started_at_ms.unwrap_or(0);
                 let own = run.own_pid();
                 let pid = if own > 0 { own } else { pid };
-                run.shared.note_at(
-                    at,
-                    format!("started {} (pid {pid})", run.describe_command()),
-                );
+                run.shared
+                    .note_start(at, format!("started {} (pid {pid})", run.describe_command()));
                 Ok(Ok(run))
             }
             Some(Err(f)) => Ok(Err(f)),

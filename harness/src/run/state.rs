@@ -120,6 +120,28 @@ impl Shared {
         });
     }
 
+    /// Notes the program's start: before anything it printed, even when its first lines
+    /// reached the grader (on their own threads) before the supervisor's report did.
+    pub fn note_start(&self, at_ms: u64, text: impl Into<String>) {
+        let text = text.into();
+        self.update(|st| {
+            let pos = st
+                .entries
+                .iter()
+                .position(|e| e.at_ms > at_ms || e.source != Source::Harness)
+                .unwrap_or(st.entries.len());
+            let at_ms = st.entries.get(pos).map_or(at_ms, |e| e.at_ms.min(at_ms));
+            st.entries.insert(
+                pos,
+                Entry {
+                    at_ms,
+                    source: Source::Harness,
+                    text,
+                },
+            );
+        });
+    }
+
     /// Waits until `done` returns `Some`, or the deadline passes (`None`).
     pub fn wait_for<T>(
         &self,
@@ -141,5 +163,43 @@ impl Shared {
                 .unwrap_or_else(|p| p.into_inner())
                 .0;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn push(shared: &Shared, at_ms: u64, source: Source, text: &str) {
+        shared.update(|st| {
+            st.entries.push(Entry {
+                at_ms,
+                source,
+                text: text.into(),
+            })
+        });
+    }
+
+    /// Output that reached the grader before the supervisor's "started" report still comes
+    /// after the start in the transcript.
+    #[test]
+    fn the_start_comes_before_anything_printed() {
+        let shared = Shared::new(1024);
+        push(&shared, 3, Source::Harness, "prepared");
+        push(&shared, 5, Source::Stdout, "Process id: 12");
+        push(&shared, 5, Source::Stdout, "User id: 0");
+        shared.note_start(6, "started process");
+        let st = shared.lock();
+        let texts: Vec<&str> = st.entries.iter().map(|e| e.text.as_str()).collect();
+        assert_eq!(
+            texts,
+            [
+                "prepared",
+                "started process",
+                "Process id: 12",
+                "User id: 0"
+            ]
+        );
+        assert!(st.entries.windows(2).all(|w| w[0].at_ms <= w[1].at_ms));
     }
 }
