@@ -11,10 +11,10 @@ mod watch;
 use crate::class::{self, Partition};
 use crate::course::Course;
 use crate::exercises::{self, Exercise};
+use crate::grading::{self, Audience, Request, Scope};
 use crate::progress::Progress;
 use crate::report::{self, Format};
 use crate::result::SubmissionResult;
-use crate::runner::{self, Audience, Request, Scope};
 use crate::settings::Settings;
 use std::path::PathBuf;
 
@@ -192,7 +192,7 @@ fn grade_inner(args: &GradeArgs, settings: &mut Settings) -> anyhow::Result<i32>
         return watch::run(settings, request);
     }
     let mut progress = Progress::new(args.quiet);
-    let results = runner::grade(settings, &request, &mut |e| progress.on_event(e))?;
+    let results = grading::grade(settings, &request, &mut |e| progress.on_event(e))?;
     progress.finish();
     let code = exit_code(&results);
     output::deliver(args, results, several)?;
@@ -290,9 +290,9 @@ pub fn select(ids: &[String]) -> Result<Vec<&'static Exercise>, crate::error::Er
 #[cfg(test)]
 mod tests {
     use super::{audience, exit_code, Cli, Cmd};
+    use crate::grading::Audience;
     use crate::outcome::Status;
     use crate::result::{ExerciseResult, ScenarioResult, SubmissionResult};
-    use crate::runner::Audience;
 
     fn with(statuses: &[Status]) -> SubmissionResult {
         let scenarios = statuses

@@ -1,7 +1,7 @@
-//! Events the runner emits while grading, in the order things happen. Reporters (a progress
+//! Events emitted while grading, in the order things happen. Reporters (a progress
 //! line, a live log) subscribe; the final report is rendered from the collected results.
 //! Results in events are settled: the course's points, the hidden flag and the audience's
-//! withholding are applied before anything is emitted (see `runner::settle`).
+//! withholding are applied before anything is emitted (see `grading::settle`).
 
 use crate::result::{ScenarioResult, SubmissionResult};
 use std::time::Duration;

@@ -1,6 +1,6 @@
 //! sysgrade's harness: grades systems-programming submissions.
 //!
-//! Data flows one way: [`plan`] (discover and build) → [`runner`] (run scenarios in
+//! Data flows one way: [`plan`] (discover and build) → [`grading`] (run scenarios in
 //! sandboxes, then settle each into its [`result`] with the course's policy applied, and only
 //! then emit [`events`]) → [`report`]. See ARCHITECTURE.md.
 
@@ -12,6 +12,7 @@ pub mod error;
 pub mod events;
 pub mod exercises;
 pub mod explain;
+pub mod grading;
 pub mod gui;
 pub mod hygiene;
 pub mod ipc;
@@ -24,7 +25,6 @@ pub mod progress;
 pub mod report;
 pub mod result;
 pub mod run;
-pub mod runner;
 pub mod sandbox;
 pub mod scenario;
 pub mod settings;

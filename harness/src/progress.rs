@@ -1,4 +1,4 @@
-//! Progress while grading, from the runner's events: a bar on a terminal (students done,
+//! Progress while grading, from grading's events: a bar on a terminal (students done,
 //! running, failing, time left), plain lines elsewhere. Written to standard error.
 
 use crate::events::Event;

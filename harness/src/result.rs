@@ -18,7 +18,7 @@ pub struct ScenarioResult {
     pub feedback: String,
     pub duration_ms: u64,
     /// A course's hidden scenario: its feedback is for staff only (withheld from students'
-    /// results in the results stage, `runner::settle`).
+    /// results in the results stage, `grading::settle`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub hidden: bool,
     /// Under `--repeat`: how many of the repeats passed.

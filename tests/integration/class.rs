@@ -5,8 +5,8 @@
 use crate::formats::python;
 use crate::support::{self, Outcome};
 use assert_cmd::Command;
+use harness::grading::{grade, Request};
 use harness::report::{self, Format};
-use harness::runner::{grade, Request};
 use libtest_mimic::{Failed, Trial};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -181,7 +181,7 @@ fn verdicts(json: &[u8]) -> Result<(Vec<(String, String)>, String), Failed> {
 fn grader_fault_exits_2() -> Outcome {
     let dir = support::root().join("fixtures/good-python");
     let out = sysgrade()
-        .env(harness::runner::PANIC_HOOK, "process.exit")
+        .env(harness::grading::PANIC_HOOK, "process.exit")
         .args(["grade", "-q", "--format", "json", "--exercise", "process"])
         .arg(&dir)
         .output()?;

@@ -3,9 +3,9 @@
 //! same verdicts as one graded alone; neither may see the other's server, FIFO or segment.
 
 use crate::support::{self, Outcome};
+use harness::grading::{grade, Request};
 use harness::outcome::Status;
 use harness::result::SubmissionResult;
-use harness::runner::{grade, Request};
 use libtest_mimic::{Failed, Trial};
 use std::collections::BTreeMap;
 use std::path::PathBuf;

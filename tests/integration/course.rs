@@ -139,14 +139,14 @@ fn events_settled() -> Outcome {
         support::root().join("fixtures/process-exit1/process.py"),
         sub.join("my_ids.py"),
     )?;
-    let request = harness::runner::Request {
+    let request = harness::grading::Request {
         submissions: vec![sub],
         exercises: course.selected(),
         course,
         ..Default::default()
     };
     let mut emitted = Vec::new();
-    let results = harness::runner::grade(&support::settings(), &request, &mut |e| {
+    let results = harness::grading::grade(&support::settings(), &request, &mut |e| {
         if let harness::events::Event::ScenarioFinished { result, .. } = e {
             emitted.push(result.clone());
         }
@@ -179,7 +179,7 @@ fn events_settled() -> Outcome {
         .iter()
         .find(|e| e.id == "process.ids")
         .ok_or("no process.ids event")?;
-    if exit.feedback != harness::runner::WITHHELD || !exit.runs.is_empty() || ids.max_points != 3 {
+    if exit.feedback != harness::grading::WITHHELD || !exit.runs.is_empty() || ids.max_points != 3 {
         return Err(format!("events not settled: {exit:?} {ids:?}").into());
     }
     Ok(())

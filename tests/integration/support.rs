@@ -1,8 +1,8 @@
 //! Shared test machinery: paths, grading a folder, redaction for snapshots.
 
 use harness::exercises;
+use harness::grading::{grade, Request};
 use harness::result::SubmissionResult;
-use harness::runner::{grade, Request};
 use harness::Settings;
 use std::path::{Path, PathBuf};
 

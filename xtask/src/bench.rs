@@ -69,7 +69,7 @@ impl Bench {
 
     fn one(&self, settings: &harness::Settings) -> anyhow::Result<()> {
         let dir = crate::workspace_root().join(&self.dir);
-        let request = harness::runner::Request {
+        let request = harness::grading::Request {
             submissions: vec![dir],
             exercises: harness::cli::select(&self.exercises)?,
             ..Default::default()
@@ -84,7 +84,7 @@ impl Bench {
         for round in 1..=self.rounds {
             let cpu0 = cpu_seconds(libc::RUSAGE_SELF);
             let start = Instant::now();
-            let results = harness::runner::grade(settings, &request, &mut |_| {})?;
+            let results = harness::grading::grade(settings, &request, &mut |_| {})?;
             let wall = start.elapsed().as_secs_f64();
             let cpu = cpu_seconds(libc::RUSAGE_SELF) - cpu0;
             let r = &results[0];
@@ -141,7 +141,7 @@ impl Bench {
         } else {
             self.exercises.clone()
         };
-        let request = harness::runner::Request {
+        let request = harness::grading::Request {
             submissions,
             exercises: harness::cli::select(&ids)?,
             ..Default::default()
@@ -154,7 +154,7 @@ impl Bench {
         );
         let cpu0 = all_cpu();
         let start = Instant::now();
-        let results = harness::runner::grade(settings, &request, &mut |_| {})?;
+        let results = harness::grading::grade(settings, &request, &mut |_| {})?;
         let wall = start.elapsed().as_secs_f64();
         let cpu = all_cpu() - cpu0;
         let single: f64 = results

@@ -5,8 +5,8 @@
 //! is. Too long for every CI run (N+1 gradings of every fixture), so it is a task, not a test.
 
 use anyhow::Context;
+use harness::grading::{grade, Request};
 use harness::outcome::Status;
-use harness::runner::{grade, Request};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -3,9 +3,9 @@
 //! the verdicts that changed.
 
 use crate::exercises::{self, Exercise};
+use crate::grading::{self, Request, Scope};
 use crate::report::{self, Format};
 use crate::result::SubmissionResult;
-use crate::runner::{self, Request, Scope};
 use crate::settings::Settings;
 use notify_debouncer_mini::notify::RecursiveMode;
 use notify_debouncer_mini::{new_debouncer, DebounceEventResult};
@@ -67,7 +67,7 @@ pub(super) fn run(settings: &Settings, request: Request) -> anyhow::Result<i32> 
 }
 
 fn grade(settings: &Settings, request: &Request) -> anyhow::Result<SubmissionResult> {
-    runner::grade(settings, request, &mut |_| {})?
+    grading::grade(settings, request, &mut |_| {})?
         .pop()
         .ok_or_else(|| anyhow::anyhow!("grading returned no result"))
 }

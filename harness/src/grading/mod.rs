@@ -113,7 +113,7 @@ pub fn grade(
         (0..request.submissions.len()).map(|_| None).collect();
     let (tx, rx) = mpsc::channel();
     std::thread::scope(|scope| {
-        scope.spawn(|| schedule::run(&work, tx));
+        scope.spawn(|| schedule::dispatch(&work, tx));
         for message in rx {
             match message {
                 Message::Planned {

@@ -60,7 +60,7 @@ enum Job<'a> {
 }
 
 /// Runs the pool to completion, sending every [`Message`] to `tx`.
-pub(super) fn run(work: &Work, tx: Sender<Message>) {
+pub(super) fn dispatch(work: &Work, tx: Sender<Message>) {
     let queue = Mutex::new(Queue {
         next_plan: 0,
         planning: 0,
