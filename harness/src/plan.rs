@@ -5,6 +5,7 @@ use crate::course::Course;
 use crate::error::Error;
 use crate::exercises::{self, Exercise};
 use crate::outcome::Failure;
+use crate::sandbox::Guarantees;
 use crate::settings::Settings;
 use crate::submission::build::Builder;
 use crate::submission::discover::{self, Listing, Lookup};
@@ -65,6 +66,7 @@ pub fn check_folder(root: &Path) -> Result<Option<String>, Error> {
 /// exercise's `fault`.
 pub fn plan(
     settings: &Settings,
+    guarantees: &Guarantees,
     name: &str,
     root: &Path,
     exercises: &[&'static Exercise],
@@ -97,7 +99,7 @@ pub fn plan(
             return Ok(planned);
         }
     };
-    let mut builder = Builder::new(settings, root, work);
+    let mut builder = Builder::new(settings, guarantees, root, work);
     for exercise in exercises {
         let prepared = match discover::find(
             &listing,

@@ -111,6 +111,7 @@ impl Launch {
 /// What a scenario works with.
 pub struct Ctx<'a> {
     settings: &'a Settings,
+    guarantees: &'a Guarantees,
     program: &'a Program,
     exercise: &'static str,
     /// The scenario's own folder: `sub/` (the copy) and `home/`.
@@ -127,6 +128,7 @@ impl<'a> Ctx<'a> {
     /// folder: files below it are the harness's, never a run's leftovers.
     pub fn new(
         settings: &'a Settings,
+        guarantees: &'a Guarantees,
         program: &'a Program,
         exercise: &'static str,
         submission: &Path,
@@ -141,18 +143,19 @@ impl<'a> Ctx<'a> {
         std::fs::create_dir_all(dir.join("home")).map_err(io("creating the run's home"))?;
         Ok(Ctx {
             settings,
+            guarantees,
             program,
             exercise,
             dir: dir.to_path_buf(),
             own_root: own_root.to_path_buf(),
-            lease: if Guarantees::current(&settings.supervisor).separate_uid {
+            lease: if guarantees.separate_uid {
                 identity::lease()
             } else {
                 None
             },
             records: Arc::new(Mutex::new(Vec::new())),
             started: 0,
-            claims: serialising_claims(settings, exercise)?,
+            claims: serialising_claims(guarantees, exercise)?,
         })
     }
 
@@ -244,7 +247,7 @@ impl<'a> Ctx<'a> {
     /// Claims global names (`tcp:65432`, `shm:imageMap`) for the rest of the scenario when
     /// runs share the host's namespaces; a no-op when they have their own.
     pub fn claim(&mut self, names: &[&str]) -> Result<(), Failure> {
-        let g = Guarantees::current(&self.settings.supervisor);
+        let g = self.guarantees;
         for name in names {
             let private = if name.starts_with("shm:") {
                 g.private_tmp
@@ -281,7 +284,7 @@ impl<'a> Ctx<'a> {
                     Failure::fault(format!("grader fault: preparing the run folder: {e}"))
                 })?;
         }
-        let guarantees = Guarantees::current(&self.settings.supervisor);
+        let guarantees = self.guarantees;
         let network = match launch.join_network {
             Some(pid) => Network::Join(pid),
             None => Network::Private,
@@ -349,7 +352,7 @@ impl<'a> Ctx<'a> {
         args: Vec<String>,
         limit: std::time::Duration,
     ) -> Result<crate::run::oneshot::Finished, Failure> {
-        let guarantees = Guarantees::current(&self.settings.supervisor);
+        let guarantees = self.guarantees;
         let spec = Spec {
             program: program.to_path_buf(),
             args,
@@ -412,8 +415,7 @@ pub fn have(tool: &Tool) -> bool {
 /// runs of one exercise (same fixed names: `/tmp/x.pid`, FIFOs, ports) take turns; and
 /// without a uid of their own either, every run of this user does, so that what a run leaves
 /// in `/tmp` is known to be its own.
-fn serialising_claims(settings: &Settings, exercise: &str) -> Result<Vec<names::NameLock>, Error> {
-    let g = Guarantees::current(&settings.supervisor);
+fn serialising_claims(g: &Guarantees, exercise: &str) -> Result<Vec<names::NameLock>, Error> {
     let mut names = Vec::new();
     if !g.private_tmp {
         names.push(format!("exercise:{exercise}"));

@@ -77,9 +77,11 @@ pub fn grade(
     request: &Request,
     on_event: &mut dyn FnMut(&Event),
 ) -> Result<Vec<SubmissionResult>, Error> {
+    // Probed once, here; every layer below is handed the value.
+    let guarantees = Guarantees::current(&settings.supervisor);
     let dir = tempfile::Builder::new()
         .prefix("sysgrade-")
-        .tempdir_in(grading_base(&Guarantees::current(&settings.supervisor)))
+        .tempdir_in(grading_base(&guarantees))
         .map_err(|source| Error::Io {
             what: "creating the grading folder".into(),
             source,
@@ -101,6 +103,7 @@ pub fn grade(
     });
     let work = Work {
         settings,
+        guarantees: &guarantees,
         submissions: &request.submissions,
         exercises: &request.exercises,
         course: &request.course,
@@ -157,7 +160,14 @@ pub fn grade(
             for (s, slot) in collecting.iter_mut().enumerate() {
                 if slot.as_ref().is_some_and(|c| c.left == 0) {
                     if let Some(mut c) = slot.take() {
-                        let result = assemble(settings, &policy, &c.planned, &c.tasks, &mut c.done);
+                        let result = assemble(
+                            settings,
+                            &guarantees,
+                            &policy,
+                            &c.planned,
+                            &c.tasks,
+                            &mut c.done,
+                        );
                         on_event(&Event::SubmissionFinished {
                             result: result.clone(),
                         });
@@ -234,6 +244,7 @@ fn announce(planned: &Planned, runnable: usize, expected: usize, on_event: &mut 
 /// (hygiene, exercises missing or not built) are settled here, through the same stage.
 fn assemble(
     settings: &Settings,
+    guarantees: &Guarantees,
     policy: &Policy,
     planned: &Planned,
     tasks: &[(String, usize)],
@@ -318,7 +329,7 @@ fn assemble(
         problems: planned.problems.clone(),
         not_found: Vec::new(),
         course: policy.course.name.clone(),
-        guarantees: Guarantees::current(&settings.supervisor),
+        guarantees: guarantees.clone(),
         time_scale: settings.time_scale,
     }
     .total()

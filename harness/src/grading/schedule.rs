@@ -9,6 +9,7 @@ use super::task::{self, Done, Task};
 use crate::course::Course;
 use crate::exercises::Exercise;
 use crate::plan::{self, Planned, Prepared};
+use crate::sandbox::Guarantees;
 use crate::settings::Settings;
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
@@ -40,6 +41,8 @@ pub(super) enum Message {
 /// What the pool works on.
 pub(super) struct Work<'a> {
     pub settings: &'a Settings,
+    /// What the sandbox gives on this machine, probed once by `grade`.
+    pub guarantees: &'a Guarantees,
     pub submissions: &'a [PathBuf],
     pub exercises: &'a [&'static Exercise],
     pub course: &'a Course,
@@ -128,7 +131,14 @@ fn worker<'a>(
                     .dir
                     .join(format!("sub-{}", task.submission))
                     .join(format!("run-{index}"));
-                let done = task::run_repeated(work.settings, work.repeat, &task, &dir, work.dir);
+                let done = task::run_repeated(
+                    work.settings,
+                    work.guarantees,
+                    work.repeat,
+                    &task,
+                    &dir,
+                    work.dir,
+                );
                 let _ = tx.send(Message::Done {
                     submission: task.submission,
                     index,
@@ -149,6 +159,7 @@ fn plan_one(work: &Work, s: usize) -> Planned {
     let build = work.dir.join(format!("sub-{s}")).join("build");
     plan::plan(
         work.settings,
+        work.guarantees,
         &name,
         root,
         work.exercises,

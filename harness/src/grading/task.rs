@@ -7,6 +7,7 @@ use crate::course::Course;
 use crate::exercises::Exercise;
 use crate::outcome::{Failure, Status};
 use crate::run::RunRecord;
+use crate::sandbox::Guarantees;
 use crate::scenario::{self, Ctx, Scenario, Tool};
 use crate::settings::Settings;
 use crate::submission::Program;
@@ -56,6 +57,7 @@ pub(super) fn checks<'c>(
 /// Runs a task `repeat` times and combines the verdicts.
 pub(super) fn run_repeated(
     settings: &Settings,
+    guarantees: &Guarantees,
     repeat: u32,
     task: &Task,
     dir: &Path,
@@ -64,7 +66,7 @@ pub(super) fn run_repeated(
     let mut results = Vec::new();
     let mut records = Vec::new();
     for _ in 0..repeat.max(1) {
-        let (result, recs) = run_task(settings, task, dir, work);
+        let (result, recs) = run_task(settings, guarantees, task, dir, work);
         results.push(result);
         records.extend(recs);
     }
@@ -99,9 +101,15 @@ pub(super) fn combine(mut results: Vec<Raw>) -> Raw {
     first
 }
 
-fn run_task(settings: &Settings, task: &Task, dir: &Path, work: &Path) -> Done {
+fn run_task(
+    settings: &Settings,
+    guarantees: &Guarantees,
+    task: &Task,
+    dir: &Path,
+    work: &Path,
+) -> Done {
     let started = Instant::now();
-    let (verdict, records) = run_scenario(settings, task, dir, work);
+    let (verdict, records) = run_scenario(settings, guarantees, task, dir, work);
     let _ = std::fs::remove_dir_all(dir);
     let (status, feedback) = match verdict {
         Ok(observed) => (Status::Pass, observed),
@@ -140,6 +148,7 @@ fn panic_injected(id: &str) -> bool {
 
 fn run_scenario(
     settings: &Settings,
+    guarantees: &Guarantees,
     task: &Task,
     dir: &Path,
     work: &Path,
@@ -151,6 +160,7 @@ fn run_scenario(
     }
     let mut ctx = match Ctx::new(
         settings,
+        guarantees,
         &task.program,
         task.exercise_id,
         &task.root,

@@ -9,6 +9,7 @@ use crate::run::oneshot::until_exit;
 use crate::sandbox::copy::{chown_tree, copy_tree};
 use crate::sandbox::identity::{self, Lease};
 use crate::sandbox::protocol::{Exit, Network, Spec, View};
+use crate::sandbox::Guarantees;
 use crate::settings::Settings;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -33,6 +34,7 @@ const KEPT_LINES: usize = 25;
 /// Builds the programs of one submission inside `work`.
 pub struct Builder<'a> {
     settings: &'a Settings,
+    guarantees: &'a Guarantees,
     submission: PathBuf,
     work: PathBuf,
     copy: Option<PathBuf>,
@@ -41,9 +43,15 @@ pub struct Builder<'a> {
 }
 
 impl<'a> Builder<'a> {
-    pub fn new(settings: &'a Settings, submission: &Path, work: &Path) -> Self {
+    pub fn new(
+        settings: &'a Settings,
+        guarantees: &'a Guarantees,
+        submission: &Path,
+        work: &Path,
+    ) -> Self {
         Builder {
             settings,
+            guarantees,
             submission: submission.to_path_buf(),
             work: work.to_path_buf(),
             copy: None,
@@ -83,9 +91,7 @@ impl<'a> Builder<'a> {
         }
         let copy = self.work.join("src");
         copy_tree(&self.submission, &copy).map_err(io("copying the submission for the build"))?;
-        if self.lease.is_none()
-            && crate::sandbox::Guarantees::current(&self.settings.supervisor).separate_uid
-        {
+        if self.lease.is_none() && self.guarantees.separate_uid {
             self.lease = identity::lease();
         }
         if let Some(lease) = &self.lease {
@@ -218,7 +224,7 @@ impl<'a> Builder<'a> {
         env: Vec<(String, String)>,
         view: View,
     ) -> Spec {
-        let guarantees = crate::sandbox::Guarantees::current(&self.settings.supervisor);
+        let guarantees = self.guarantees;
         // Compilers need no network; cargo fetches crates.
         let network = if argv[0] == "cargo" {
             Network::Host
