@@ -141,10 +141,11 @@ fn many(ctx: &mut Ctx) -> Verdict {
     let clock = ctx.clock();
     // The run's own network has SYN cookies off (the supervisor sees to it): a silent
     // client of an overflowing backlog is retried instead of forgotten.
-    let run = listening(ctx, Launch::new())?;
+    let mut run = listening(ctx, Launch::new())?;
     for i in 1..=20 {
-        client(&run, &format!("sequential client {i} of 20"), clock, false)
-            .map_err(Failure::fail)?;
+        if let Err(e) = client(&run, &format!("sequential client {i} of 20"), clock, false) {
+            return Err(stopped_serving(&mut run, i - 1).unwrap_or(Failure::fail(e)));
+        }
     }
     let results: Vec<Result<(), String>> = std::thread::scope(|s| {
         let run = &run;
@@ -162,6 +163,11 @@ fn many(ctx: &mut Ctx) -> Verdict {
             .collect()
     });
     let failed: Vec<String> = results.into_iter().filter_map(Result::err).collect();
+    if !failed.is_empty() {
+        if let Some(ended) = stopped_serving(&mut run, 30 - failed.len()) {
+            return Err(ended);
+        }
+    }
     ensure!(
         failed.is_empty(),
         "20 clients one after another were served, but of 10 at once {} failed: {}",
@@ -170,6 +176,16 @@ fn many(ctx: &mut Ctx) -> Verdict {
     );
     ipc::settle(&run);
     Ok("20 clients one after another and 10 at once were all served".into())
+}
+
+/// When a client was not served because the server had ended (or was ending: a client can
+/// meet a closing listener or a refused port, depending on timing), that is the finding.
+fn stopped_serving(run: &mut Run, served: usize) -> Option<Failure> {
+    let exit = run.wait_exit(Duration::from_secs(2)).ok()?;
+    Some(Failure::fail(format!(
+        "after serving {served} client(s) the server {}: it should keep serving clients until it is stopped",
+        crate::run::describe_exit(exit)
+    )))
 }
 
 /// Sends SIGCONT to a stopped program when dropped, whatever happened meanwhile.
