@@ -32,3 +32,4 @@ pub mod text;
 
 pub use error::Error;
 pub use settings::Settings;
+pub mod wait;
