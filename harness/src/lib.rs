@@ -15,6 +15,7 @@ pub mod hygiene;
 pub mod ipc;
 pub mod merge;
 pub mod outcome;
+pub mod peer;
 pub mod picture;
 pub mod plan;
 pub mod probe;

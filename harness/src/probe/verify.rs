@@ -29,10 +29,7 @@ pub struct Trusted {
 
 /// Checks the peer of `stream` against `trusted`; the reason when it is not believed.
 pub fn peer(stream: &UnixStream, trusted: &[Trusted]) -> Result<(), String> {
-    use nix::sys::socket::{getsockopt, sockopt::PeerCredentials};
-    let pid = getsockopt(stream, PeerCredentials)
-        .map_err(|e| format!("no peer credentials: {e}"))?
-        .pid();
+    let pid = crate::peer::pid(stream).map_err(|e| format!("no peer credentials: {e}"))?;
     let proc = PathBuf::from(format!("/proc/{pid}"));
     let _as_peer = PeerFsIds::take(&proc);
     let exe = std::fs::read_link(proc.join("exe")).map_err(|e| format!("pid {pid}: {e}"))?;
