@@ -20,6 +20,7 @@ pub mod picture;
 pub mod plan;
 pub mod probe;
 pub mod progress;
+pub mod python;
 pub mod report;
 pub mod result;
 pub mod run;
