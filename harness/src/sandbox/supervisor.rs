@@ -200,10 +200,8 @@ impl HostProc {
                     .path(&format!("{pid}/status"))
                     .and_then(|p| std::fs::read_to_string(p).ok())
                     .unwrap_or_default();
-                status
-                    .lines()
-                    .find(|l| l.starts_with("NSpid:"))
-                    .and_then(|l| l.split_whitespace().last())
+                super::procfs::status_value(&status, "NSpid")
+                    .and_then(|v| v.split_whitespace().last())
                     .and_then(|n| n.parse::<i32>().ok())
                     == Some(own)
             })
