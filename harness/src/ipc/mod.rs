@@ -15,6 +15,11 @@ use nix::poll::{PollFd, PollFlags, PollTimeout};
 use std::os::fd::BorrowedFd;
 use std::time::{Duration, Instant};
 
+/// The lecture's POSIX shared memory segment (`/dev/shm/imageMap`), for the shm exercises.
+pub const IMAGE_SEGMENT: &str = "imageMap";
+/// Bytes in the segment: one 400×400 RGBA image.
+pub const IMAGE_BYTES: usize = 400 * 400 * 4;
+
 /// `now + nominal × scale`: a deadline measured by the harness itself.
 pub fn deadline(nominal: Duration, scale: f64) -> Instant {
     Instant::now() + nominal.mul_f64(scale)

@@ -10,11 +10,10 @@ use nix::fcntl::OFlag;
 use nix::sys::mman::{shm_open, shm_unlink};
 use nix::sys::stat::Mode;
 use reference::gui::{self, Window};
+use reference::image::SEGMENT;
 use serde_json::{json, Value};
 use std::fs::File;
 use std::os::unix::fs::FileExt;
-
-const SEGMENT: &str = "/imageMap";
 
 struct Viewer {
     segment: File,

@@ -9,14 +9,12 @@ use nix::fcntl::OFlag;
 use nix::sys::mman::shm_open;
 use nix::sys::stat::Mode;
 use reference::gui::{self, Controls, Window};
-use reference::image::FRAME_BYTES;
+use reference::image::{FRAME_BYTES, SEGMENT};
 use reference::rng::Rng;
 use serde_json::Value;
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::time::Duration;
-
-const SEGMENT: &str = "/imageMap";
 
 struct Painter {
     controls: Controls,
