@@ -1,8 +1,7 @@
 //! Course files: points, hidden scenarios (withheld from students, kept for staff), extra
 //! scenarios written as data, aliases, and messages that name the line and the key.
 
-use crate::support::{self, Outcome};
-use assert_cmd::Command;
+use crate::support::{self, sysgrade, Outcome};
 use libtest_mimic::{Failed, Trial};
 use predicates::prelude::*;
 
@@ -42,12 +41,6 @@ steps = [
   { step = "exit", status = "any", within = 5.0 },
 ]
 "#;
-
-fn sysgrade() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sysgrade"));
-    cmd.timeout(std::time::Duration::from_secs(300));
-    cmd
-}
 
 fn scenario<'a>(v: &'a serde_json::Value, id: &str) -> Result<&'a serde_json::Value, Failed> {
     v["exercises"][0]["scenarios"]

@@ -4,7 +4,6 @@
 
 use crate::formats::python;
 use crate::support::{self, Outcome};
-use assert_cmd::Command;
 use harness::outcome::Status;
 use harness::report::{self, Format};
 use harness::result::SubmissionResult;
@@ -143,26 +142,26 @@ fn gradescope_each() -> Outcome {
         )?;
     }
     let class = tmp.path().join("class");
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sysgrade"));
-    cmd.args(["grade", "-q", "--class", "--format", "gradescope"])
+    support::sysgrade()
+        .args(["grade", "-q", "--class", "--format", "gradescope"])
         .arg(&class)
         .assert()
         .code(2)
         .stderr(predicate::str::contains("--output DIR"));
     let out = tmp.path().join("gs");
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sysgrade"));
-    cmd.args([
-        "grade",
-        "-q",
-        "--class",
-        "--format",
-        "gradescope",
-        "--output",
-    ])
-    .arg(&out)
-    .arg(&class)
-    .assert()
-    .code(1);
+    support::sysgrade()
+        .args([
+            "grade",
+            "-q",
+            "--class",
+            "--format",
+            "gradescope",
+            "--output",
+        ])
+        .arg(&out)
+        .arg(&class)
+        .assert()
+        .code(1);
     for name in ["ada", "bob"] {
         let text = std::fs::read_to_string(out.join(name).join("results.json"))?;
         let v: serde_json::Value = serde_json::from_str(&text)?;

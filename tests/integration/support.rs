@@ -5,6 +5,7 @@ use harness::result::SubmissionResult;
 use harness::runner::{grade, Request};
 use harness::Settings;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 pub type Outcome = Result<(), libtest_mimic::Failed>;
 
@@ -33,6 +34,21 @@ pub fn skip_missing(tool: &str, install: &str) -> Result<bool, libtest_mimic::Fa
     }
     eprintln!("note: `{tool}` is missing, check skipped ({install})");
     Ok(true)
+}
+
+/// The `sysgrade` binary under test.
+pub const SYSGRADE: &str = env!("CARGO_BIN_EXE_sysgrade");
+
+/// `sysgrade ARGS…` run by assert_cmd, ended after five minutes.
+pub fn sysgrade() -> assert_cmd::Command {
+    sysgrade_within(Duration::from_secs(300))
+}
+
+/// `sysgrade ARGS…` run by assert_cmd, ended after `limit`.
+pub fn sysgrade_within(limit: Duration) -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::new(SYSGRADE);
+    cmd.timeout(limit);
+    cmd
 }
 
 pub fn root() -> PathBuf {
