@@ -14,11 +14,12 @@ mod verify;
 use crate::outcome::Failure;
 use crate::peer::{self, Listener};
 use crate::scenario::Ctx;
+use crate::wait::Watched;
 use serde_json::Value;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use verify::Trusted;
 
@@ -35,15 +36,8 @@ struct Inbox {
 
 #[derive(Debug, Default)]
 struct Shared {
-    inbox: Mutex<Inbox>,
-    changed: Condvar,
+    inbox: Watched<Inbox>,
     trusted: Mutex<Vec<Trusted>>,
-}
-
-impl Shared {
-    fn lock(&self) -> MutexGuard<'_, Inbox> {
-        self.inbox.lock().unwrap_or_else(|p| p.into_inner())
-    }
 }
 
 /// The records socket of one scenario's helpers.
@@ -99,12 +93,12 @@ impl Records {
 
     /// Every record so far, in order.
     pub fn read(&self) -> Vec<Value> {
-        self.shared.lock().records.clone()
+        self.shared.inbox.lock().records.clone()
     }
 
     /// Why connections were not believed (a program posing as a helper), for feedback.
     pub fn rejected(&self) -> Vec<String> {
-        self.shared.lock().rejected.clone()
+        self.shared.inbox.lock().rejected.clone()
     }
 
     /// Waits until `done` holds for the records or `within` (nominal, multiplied by `scale`)
@@ -116,11 +110,9 @@ impl Records {
         done: impl Fn(&[Value]) -> bool,
     ) -> (bool, Vec<Value>) {
         let deadline = Instant::now() + within.mul_f64(scale);
-        let inbox = self.shared.lock();
-        let waited =
-            crate::wait::until(inbox, &self.shared.changed, deadline, Duration::MAX, |i| {
-                done(&i.records).then(|| i.records.clone())
-            });
+        let waited = self.shared.inbox.until(deadline, Duration::MAX, |inbox| {
+            done(&inbox.records).then(|| inbox.records.clone())
+        });
         match waited {
             Ok(records) => (true, records),
             Err(inbox) => (false, inbox.records.clone()),
@@ -136,19 +128,18 @@ fn accepted(stream: UnixStream, shared: &Arc<Shared>) {
             let serving = shared.clone();
             std::thread::spawn(move || receive(stream, &serving));
         }
-        Err(why) => shared.lock().rejected.push(why),
+        Err(why) => shared.inbox.update(|inbox| inbox.rejected.push(why)),
     }
 }
 
 /// Reads one believed helper's records until it closes.
 fn receive(stream: UnixStream, shared: &Shared) {
     peer::read_objects(stream, |record| {
-        let mut inbox = shared.lock();
-        if inbox.records.len() < MAX_RECORDS {
-            inbox.records.push(record);
-        }
-        drop(inbox);
-        shared.changed.notify_all();
+        shared.inbox.update(|inbox| {
+            if inbox.records.len() < MAX_RECORDS {
+                inbox.records.push(record);
+            }
+        });
     });
 }
 

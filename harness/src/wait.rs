@@ -1,9 +1,42 @@
 //! Waiting for what another thread records: a condition variable and a deadline. Every wait of
 //! the grader for an event goes through [`until`]: a run's output and exits, the process events
-//! of its tree, the records and replies sent over a socket, a writer's FIFO.
+//! of its tree, the records and replies sent over a socket, a writer's FIFO. [`Watched`] pairs
+//! a value with its condition variable.
 
-use std::sync::{Condvar, MutexGuard};
+use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
+
+/// A value that threads change and wait on: a mutex, and the condition variable notified at
+/// each change.
+#[derive(Debug, Default)]
+pub struct Watched<T> {
+    value: Mutex<T>,
+    changed: Condvar,
+}
+
+impl<T> Watched<T> {
+    /// The value, locked (a poisoned lock is used as it is).
+    pub fn lock(&self) -> MutexGuard<'_, T> {
+        self.value.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Changes the value under the lock, then wakes every waiter.
+    pub fn update<R>(&self, change: impl FnOnce(&mut T) -> R) -> R {
+        let result = change(&mut self.lock());
+        self.changed.notify_all();
+        result
+    }
+
+    /// [`until`] on this value.
+    pub fn until<R>(
+        &self,
+        deadline: Instant,
+        nap: Duration,
+        done: impl FnMut(&mut T) -> Option<R>,
+    ) -> Result<R, MutexGuard<'_, T>> {
+        until(self.lock(), &self.changed, deadline, nap, done)
+    }
+}
 
 /// Waits until `done` returns `Some` for the value behind `guard` (`Ok`), or `deadline` passes
 /// (`Err`, with the lock still held, for a last look). `done` runs under the lock: at once, then
@@ -35,26 +68,17 @@ pub fn until<'a, S, T>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::{Arc, Mutex};
+    use std::sync::Arc;
 
     #[test]
     fn returns_what_done_found_once_notified() {
-        let shared = Arc::new((Mutex::new(0u32), Condvar::new()));
+        let shared = Arc::new(Watched::<u32>::default());
         let writer = shared.clone();
-        let t = std::thread::spawn(move || {
-            *writer.0.lock().unwrap() = 7;
-            writer.1.notify_all();
-        });
+        let t = std::thread::spawn(move || writer.update(|n| *n = 7));
         let deadline = Instant::now() + Duration::from_secs(10);
-        let got = until(
-            shared.0.lock().unwrap(),
-            &shared.1,
-            deadline,
-            Duration::MAX,
-            |n| (*n == 7).then_some(*n * 2),
-        );
-        t.join().unwrap();
+        let got = shared.until(deadline, Duration::MAX, |n| (*n == 7).then_some(*n * 2));
         assert_eq!(got.ok(), Some(14));
+        t.join().unwrap();
     }
 
     #[test]

@@ -7,12 +7,13 @@
 //! of the harness's own into a queue that waits use with a condition variable.
 
 use crate::peer::{self, Listener};
+use crate::wait::Watched;
 use serde_json::Value;
 use std::collections::VecDeque;
 use std::io::Write;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Most lines kept unread (a driver sends one per command, and a few events).
@@ -32,23 +33,11 @@ struct Inbox {
     rejected: Vec<String>,
 }
 
-#[derive(Debug, Default)]
-struct Shared {
-    inbox: Mutex<Inbox>,
-    changed: Condvar,
-}
-
-impl Shared {
-    fn lock(&self) -> MutexGuard<'_, Inbox> {
-        self.inbox.lock().unwrap_or_else(|p| p.into_inner())
-    }
-}
-
 /// The harness's end of the driver socket.
 #[derive(Debug)]
 pub struct Channel {
     socket: PathBuf,
-    shared: Arc<Shared>,
+    inbox: Arc<Watched<Inbox>>,
     listener: Listener,
     writer: Option<UnixStream>,
 }
@@ -56,12 +45,12 @@ pub struct Channel {
 impl Channel {
     /// Listens on `socket` (its folder must exist), connectable by any uid.
     pub fn listen(socket: &Path) -> std::io::Result<Channel> {
-        let shared = Arc::new(Shared::default());
-        let serving = shared.clone();
+        let inbox = Arc::new(Watched::default());
+        let serving = inbox.clone();
         let listener = Listener::bind(socket, move |stream| accepted(stream, &serving))?;
         Ok(Channel {
             socket: socket.to_path_buf(),
-            shared,
+            inbox,
             listener,
             writer: None,
         })
@@ -75,8 +64,7 @@ impl Channel {
         }
         // Woken by a connection, or at least every 50 ms to ask `give_up` again.
         let nap = Duration::from_millis(50);
-        let inbox = self.shared.lock();
-        let believed = crate::wait::until(inbox, &self.shared.changed, deadline, nap, |inbox| {
+        let believed = self.inbox.until(deadline, nap, |inbox| {
             if pid > 0 {
                 if let Some(i) = inbox.pending.iter().position(|(p, _)| *p == pid) {
                     let (_, stream) = inbox.pending.remove(i);
@@ -102,8 +90,8 @@ impl Channel {
         self.listener.stop();
         let _ = std::fs::remove_file(&self.socket);
         if let Ok(reader) = stream.try_clone() {
-            let shared = self.shared.clone();
-            std::thread::spawn(move || receive(reader, &shared));
+            let inbox = self.inbox.clone();
+            std::thread::spawn(move || receive(reader, &inbox));
         }
         self.writer = Some(stream);
     }
@@ -120,25 +108,19 @@ impl Channel {
     /// Waits for the first queued line that `pick` accepts (removing it) until `deadline`.
     /// `Err(true)` when the driver's connection ended first, `Err(false)` at the deadline.
     pub fn wait(&self, deadline: Instant, pick: impl Fn(&Value) -> bool) -> Result<Value, bool> {
-        let inbox = self.shared.lock();
-        crate::wait::until(
-            inbox,
-            &self.shared.changed,
-            deadline,
-            Duration::MAX,
-            |inbox| {
+        self.inbox
+            .until(deadline, Duration::MAX, |inbox| {
                 if let Some(i) = inbox.lines.iter().position(&pick) {
                     return Some(inbox.lines.remove(i).ok_or(false));
                 }
                 inbox.closed.then_some(Err(true))
-            },
-        )
-        .unwrap_or(Err(false))
+            })
+            .unwrap_or(Err(false))
     }
 
     /// Why connections were not believed.
     pub fn rejected(&self) -> Vec<String> {
-        self.shared.lock().rejected.clone()
+        self.inbox.lock().rejected.clone()
     }
 }
 
@@ -153,30 +135,27 @@ impl Drop for Channel {
 }
 
 /// Holds a new connection with its peer's pid until [`Channel::attach`] judges it.
-fn accepted(stream: UnixStream, shared: &Shared) {
+fn accepted(stream: UnixStream, inbox: &Watched<Inbox>) {
     let pid = peer::pid(&stream).unwrap_or(0);
-    let mut inbox = shared.lock();
-    if inbox.pending.len() < MAX_PENDING {
-        inbox.pending.push((pid, stream));
-    } else {
-        inbox
-            .rejected
-            .push(format!("pid {pid}: too many connections"));
-    }
-    drop(inbox);
-    shared.changed.notify_all();
+    inbox.update(|inbox| {
+        if inbox.pending.len() < MAX_PENDING {
+            inbox.pending.push((pid, stream));
+        } else {
+            inbox
+                .rejected
+                .push(format!("pid {pid}: too many connections"));
+        }
+    });
 }
 
 /// Reads the believed driver's lines until it closes.
-fn receive(stream: UnixStream, shared: &Shared) {
+fn receive(stream: UnixStream, inbox: &Watched<Inbox>) {
     peer::read_objects(stream, |value| {
-        let mut inbox = shared.lock();
-        if inbox.lines.len() < MAX_QUEUED {
-            inbox.lines.push_back(value);
-        }
-        drop(inbox);
-        shared.changed.notify_all();
+        inbox.update(|inbox| {
+            if inbox.lines.len() < MAX_QUEUED {
+                inbox.lines.push_back(value);
+            }
+        });
     });
-    shared.lock().closed = true;
-    shared.changed.notify_all();
+    inbox.update(|inbox| inbox.closed = true);
 }
