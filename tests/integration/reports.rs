@@ -23,11 +23,7 @@ pub fn trials() -> Vec<Trial> {
 /// Four students from one graded result: handed in (2/3), not handed in, a real 0, and an
 /// empty folder.
 fn class() -> Result<Vec<SubmissionResult>, Failed> {
-    let graded = support::grade_dir(
-        &support::settings(),
-        &support::root().join("fixtures/process-exit1"),
-        &["process"],
-    )?;
+    let graded = support::grade_fixture("process-exit1", &["process"])?;
     let named = |name: &str| {
         let mut r = graded.clone();
         r.submission = format!("class/{name}");
@@ -114,11 +110,7 @@ fn course_name() -> Outcome {
 }
 
 fn junit_compile_error() -> Outcome {
-    let result = support::grade_dir(
-        &support::settings(),
-        &support::root().join("fixtures/build-compile-error"),
-        &["signals"],
-    )?;
+    let result = support::grade_fixture("build-compile-error", &["signals"])?;
     let junit = report::render(Format::Junit, &[result], false);
     let messages = python(
         "import sys, xml.etree.ElementTree as ET\nroot = ET.fromstring(sys.stdin.read())\nprint('\\n'.join(e.get('message') for e in root.iter('error')))",

@@ -84,6 +84,12 @@ pub fn grade_dir(
     results.pop().ok_or_else(|| "no result".to_string())
 }
 
+/// Grades the fixture `name` (a folder of `fixtures/`) on the exercises `ids`, with the test
+/// settings.
+pub fn grade_fixture(name: &str, ids: &[&str]) -> Result<SubmissionResult, String> {
+    grade_dir(&settings(), &root().join("fixtures").join(name), ids)
+}
+
 /// Whether a scenario was skipped because the machine was too loaded to judge it (not a
 /// missing tool): tolerated anywhere, and such a report is not compared with a snapshot.
 pub fn overloaded(result: &SubmissionResult) -> bool {
@@ -100,6 +106,15 @@ pub fn human(result: &SubmissionResult) -> String {
         std::slice::from_ref(result),
         false,
     )
+}
+
+/// `Ok` when nothing is `wrong`; otherwise what is, then the human report it was found in.
+pub fn judged(wrong: &[String], result: &SubmissionResult) -> Outcome {
+    if wrong.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("{}\n\n{}", wrong.join("\n"), human(result)).into())
+    }
 }
 
 /// Filters that make reports and transcripts stable: pids, uids, paths, times, percentages.
