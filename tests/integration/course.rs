@@ -4,7 +4,7 @@
 use crate::support::{self, sysgrade, Outcome};
 use libtest_mimic::{Failed, Trial};
 use predicates::prelude::*;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 pub fn trials() -> Vec<Trial> {
     vec![
@@ -52,10 +52,16 @@ fn scenario<'a>(v: &'a serde_json::Value, id: &str) -> Result<&'a serde_json::Va
         .ok_or_else(|| format!("no {id} in {v}").into())
 }
 
-fn points_hidden_extra() -> Outcome {
+/// A course file holding `text`, in a temporary folder of its own.
+fn course_file(text: &str) -> Result<(tempfile::TempDir, PathBuf), Failed> {
     let tmp = tempfile::tempdir()?;
     let course = tmp.path().join("course.toml");
-    std::fs::write(&course, COURSE)?;
+    std::fs::write(&course, text)?;
+    Ok((tmp, course))
+}
+
+fn points_hidden_extra() -> Outcome {
+    let (tmp, course) = course_file(COURSE)?;
     // The exit-1 fixture's program, under the course's alias name.
     let sub = tmp.path().join("sub");
     std::fs::create_dir(&sub)?;
@@ -171,12 +177,7 @@ fn refused(course: &Path, dir: &Path) -> assert_cmd::assert::Assert {
 }
 
 fn invalid() -> Outcome {
-    let tmp = tempfile::tempdir()?;
-    let course = tmp.path().join("course.toml");
-    std::fs::write(
-        &course,
-        "name = \"x\"\n\n[points]\n\"signals.sigint_survive\" = 2\n",
-    )?;
+    let (_tmp, course) = course_file("name = \"x\"\n\n[points]\n\"signals.sigint_survive\" = 2\n")?;
     let dir = support::root().join("fixtures/good-python");
     refused(&course, &dir).stderr(
         predicate::str::contains("line 4").and(predicate::str::contains("signals.sigint_survive")),
@@ -205,9 +206,7 @@ fn readme_course() -> Result<String, Failed> {
 /// README's example course, on the reference: it parses, and its extra scenario runs and
 /// passes (signal_catcher must be in its `exercises`).
 fn readme_example() -> Outcome {
-    let tmp = tempfile::tempdir()?;
-    let course = tmp.path().join("course.toml");
-    std::fs::write(&course, readme_course()?)?;
+    let (_tmp, course) = course_file(&readme_course()?)?;
     let (v, _) = grade_reference(&course, &["--exercise", "signal_catcher"])?;
     if double_hup(&v).is_none_or(|s| s["status"] != "pass" || s["points"] != 2) {
         return Err(format!("README's course on the reference: {v}").into());
@@ -216,10 +215,7 @@ fn readme_example() -> Outcome {
 }
 
 fn outside() -> Outcome {
-    let tmp = tempfile::tempdir()?;
-    let course = tmp.path().join("course.toml");
-    std::fs::write(
-        &course,
+    let (_tmp, course) = course_file(
         "exercises = [\"signals\"]\n\n[[scenarios]]\nid = \"signal_catcher.double_hup\"\nsteps = [ { step = \"expect\", pattern = \"pid\" } ]\n",
     )?;
     refused(&course, &support::root().join("fixtures/good-python")).stderr(
