@@ -18,10 +18,12 @@ pub mod hygiene;
 pub mod ipc;
 pub mod merge;
 pub mod outcome;
+pub mod peer;
 pub mod picture;
 pub mod plan;
 pub mod probe;
 pub mod progress;
+pub mod python;
 pub mod report;
 pub mod result;
 pub mod run;
@@ -34,3 +36,4 @@ pub mod text;
 
 pub use error::Error;
 pub use settings::Settings;
+pub mod wait;

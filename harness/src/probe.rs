@@ -13,15 +13,15 @@ mod verify;
 
 use crate::clock::Clock;
 use crate::outcome::Failure;
+use crate::peer::{self, Listener};
 use crate::scenario::Ctx;
+use crate::wait::Watched;
 use serde_json::Value;
-use std::io::BufRead;
 use std::os::unix::fs::PermissionsExt;
-use std::os::unix::net::{UnixListener, UnixStream};
+use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use verify::Trusted;
 
 /// Most records kept per socket (a helper sends a handful).
@@ -37,10 +37,8 @@ struct Inbox {
 
 #[derive(Debug, Default)]
 struct Shared {
-    inbox: Mutex<Inbox>,
-    changed: Condvar,
+    inbox: Watched<Inbox>,
     trusted: Mutex<Vec<Trusted>>,
-    stop: AtomicBool,
 }
 
 /// The records socket of one scenario's helpers.
@@ -49,6 +47,8 @@ pub struct Records {
     dir: PathBuf,
     socket: PathBuf,
     shared: Arc<Shared>,
+    /// Accepting until the records are dropped.
+    _listener: Listener,
 }
 
 impl Records {
@@ -60,16 +60,15 @@ impl Records {
             |e: std::io::Error| Failure::fault(format!("grader fault: preparing {name}: {e}"));
         std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).map_err(fault)?;
         let socket = dir.join("records.sock");
-        let listener = UnixListener::bind(&socket).map_err(fault)?;
-        std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o777)).map_err(fault)?;
-        listener.set_nonblocking(true).map_err(fault)?;
         let shared = Arc::new(Shared::default());
         let serving = shared.clone();
-        std::thread::spawn(move || accept_loop(&listener, &serving));
+        let listener =
+            Listener::bind(&socket, move |stream| accepted(stream, &serving)).map_err(fault)?;
         Ok(Records {
             dir,
             socket,
             shared,
+            _listener: listener,
         })
     }
 
@@ -95,20 +94,12 @@ impl Records {
 
     /// Every record so far, in order.
     pub fn read(&self) -> Vec<Value> {
-        self.shared
-            .inbox
-            .lock()
-            .map(|i| i.records.clone())
-            .unwrap_or_default()
+        self.shared.inbox.lock().records.clone()
     }
 
     /// Why connections were not believed (a program posing as a helper), for feedback.
     pub fn rejected(&self) -> Vec<String> {
-        self.shared
-            .inbox
-            .lock()
-            .map(|i| i.rejected.clone())
-            .unwrap_or_default()
+        self.shared.inbox.lock().rejected.clone()
     }
 
     /// Waits until `done` holds for the records or `within` (nominal, multiplied by `scale`)
@@ -119,78 +110,38 @@ impl Records {
         clock: Clock,
         done: impl Fn(&[Value]) -> bool,
     ) -> (bool, Vec<Value>) {
-        let deadline = Instant::now() + clock.real(within);
-        let Ok(mut inbox) = self.shared.inbox.lock() else {
-            return (false, Vec::new());
-        };
-        loop {
-            if done(&inbox.records) {
-                return (true, inbox.records.clone());
-            }
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return (false, inbox.records.clone());
-            }
-            inbox = match self.shared.changed.wait_timeout(inbox, left) {
-                Ok((guard, _)) => guard,
-                Err(_) => return (false, Vec::new()),
-            };
+        let deadline = clock.deadline(within);
+        let waited = self.shared.inbox.until(deadline, Duration::MAX, |inbox| {
+            done(&inbox.records).then(|| inbox.records.clone())
+        });
+        match waited {
+            Ok(records) => (true, records),
+            Err(inbox) => (false, inbox.records.clone()),
         }
     }
 }
 
-impl Drop for Records {
-    fn drop(&mut self) {
-        self.shared.stop.store(true, Ordering::SeqCst);
-    }
-}
-
-/// Accepts helpers until the records are dropped (checking every 50 ms).
-fn accept_loop(listener: &UnixListener, shared: &Arc<Shared>) {
-    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
-    use std::os::fd::AsFd;
-    while !shared.stop.load(Ordering::SeqCst) {
-        let mut fds = [PollFd::new(listener.as_fd(), PollFlags::POLLIN)];
-        if poll(&mut fds, PollTimeout::from(50u8)).unwrap_or(0) == 0 {
-            continue;
+/// Believes a helper (see [`verify`]) and reads its records in a thread of its own.
+fn accepted(stream: UnixStream, shared: &Arc<Shared>) {
+    let trusted = shared.trusted.lock().map(|t| t.clone()).unwrap_or_default();
+    match verify::peer(&stream, &trusted) {
+        Ok(()) => {
+            let serving = shared.clone();
+            std::thread::spawn(move || receive(stream, &serving));
         }
-        let Ok((stream, _)) = listener.accept() else {
-            continue;
-        };
-        let _ = stream.set_nonblocking(false);
-        let trusted = shared.trusted.lock().map(|t| t.clone()).unwrap_or_default();
-        match verify::peer(&stream, &trusted) {
-            Ok(()) => {
-                let serving = shared.clone();
-                std::thread::spawn(move || receive(stream, &serving));
-            }
-            Err(why) => {
-                if let Ok(mut inbox) = shared.inbox.lock() {
-                    inbox.rejected.push(why);
-                }
-            }
-        }
+        Err(why) => shared.inbox.update(|inbox| inbox.rejected.push(why)),
     }
 }
 
 /// Reads one believed helper's records until it closes.
 fn receive(stream: UnixStream, shared: &Shared) {
-    let reader = std::io::BufReader::new(stream);
-    for line in reader.split(b'\n') {
-        let Ok(line) = line else { break };
-        let Ok(record) = serde_json::from_slice::<Value>(&line) else {
-            continue;
-        };
-        if !record.is_object() {
-            continue;
-        }
-        if let Ok(mut inbox) = shared.inbox.lock() {
+    peer::read_objects(stream, |record| {
+        shared.inbox.update(|inbox| {
             if inbox.records.len() < MAX_RECORDS {
                 inbox.records.push(record);
             }
-        }
-        shared.changed.notify_all();
-    }
+        });
+    });
 }
 
 /// The Python lines a helper starts with: `note(**record)` sends a record to the harness

@@ -2,7 +2,8 @@
 //! (`harness/assets/qt_sysgrade_driver.py`) on the socket named by `SYSGRADE_QT_SOCKET`:
 //! JSON lines `{"id", "cmd": "click" | "set" | "get" | "image" | "close", ...}`, one reply
 //! each, and `{"event": "ready"}` once the loop runs. A reference program describes its window
-//! as a [`Window`] (named widgets, a timer, the image its label shows) and calls [`run`].
+//! as a [`Window`] (named widgets, a timer, the image its label shows) and calls [`run`]: a
+//! viewer is a window of labels (the defaults), a writer a [`Form`] with its [`Output`].
 //! Without the variable the loop still runs its timer, until SIGTERM.
 
 use serde_json::{json, Value};
@@ -14,11 +15,22 @@ use std::time::{Duration, Instant};
 pub trait Window {
     /// The objectNames of its widgets.
     fn widgets(&self) -> Vec<&'static str>;
-    /// Clicks button `name`; its text afterwards.
-    fn click(&mut self, name: &str) -> Result<String, String>;
-    /// Sets widget `name`; the value it then holds.
-    fn set(&mut self, name: &str, value: &Value) -> Result<Value, String>;
-    fn get(&self, name: &str) -> Result<Value, String>;
+    /// Clicks button `name`; its text afterwards. By default there are no buttons.
+    fn click(&mut self, name: &str) -> Result<String, String> {
+        Err(format!("{name:?} is not a button"))
+    }
+    /// Sets widget `name`; the value it then holds. By default nothing can be set.
+    fn set(&mut self, name: &str, _value: &Value) -> Result<Value, String> {
+        Err(format!("cannot set {name:?}"))
+    }
+    /// By default every widget is a label without text.
+    fn get(&self, name: &str) -> Result<Value, String> {
+        if self.widgets().contains(&name) {
+            Ok(json!(""))
+        } else {
+            Err(format!("no widget has objectName {name:?}"))
+        }
+    }
     /// The image its label shows: width, height, RGBA bytes.
     fn shown(&mut self) -> Option<(usize, usize, Vec<u8>)> {
         None
@@ -136,6 +148,18 @@ pub fn run(window: &mut dyn Window) {
     }
 }
 
+/// A viewer's size: `--width`/`-w` and `--height`/`-ht` on the command line, 400 each.
+pub fn size_option() -> (usize, usize) {
+    let args: Vec<String> = std::env::args().collect();
+    let option = |names: &[&str]| {
+        args.windows(2)
+            .find(|w| names.contains(&w[0].as_str()))
+            .and_then(|w| w[1].parse().ok())
+            .unwrap_or(400)
+    };
+    (option(&["-w", "--width"]), option(&["-ht", "--height"]))
+}
+
 /// A spin box's value from a JSON number or numeric string.
 pub fn number(value: &Value) -> Result<i64, String> {
     value
@@ -248,4 +272,54 @@ impl Controls {
         }
         image
     }
+}
+
+/// Where a writer's frames go (a FIFO, a shared memory segment).
+pub trait Output {
+    /// Each tick of the running timer: draws a frame as the form says and delivers it.
+    fn frame(&mut self, controls: &Controls);
+    /// The form's width or height changed.
+    fn resized(&mut self, _controls: &Controls) {}
+}
+
+/// A writer's window: the form, whose frames go to `output`. Closing it does nothing more.
+pub struct Form<O> {
+    pub controls: Controls,
+    pub output: O,
+}
+
+impl<O: Output> Form<O> {
+    pub fn new(output: O) -> Form<O> {
+        Form {
+            controls: Controls::default(),
+            output,
+        }
+    }
+}
+
+impl<O: Output> Window for Form<O> {
+    fn widgets(&self) -> Vec<&'static str> {
+        Controls::WIDGETS.to_vec()
+    }
+    fn click(&mut self, name: &str) -> Result<String, String> {
+        self.controls.click(name)
+    }
+    fn set(&mut self, name: &str, value: &Value) -> Result<Value, String> {
+        let before = (self.controls.width, self.controls.height);
+        let now = self.controls.set(name, value)?;
+        if (self.controls.width, self.controls.height) != before {
+            self.output.resized(&self.controls);
+        }
+        Ok(now)
+    }
+    fn get(&self, name: &str) -> Result<Value, String> {
+        self.controls.get(name)
+    }
+    fn period(&self) -> Option<Duration> {
+        self.controls.period()
+    }
+    fn tick(&mut self) {
+        self.output.frame(&self.controls);
+    }
+    fn close(&mut self) {}
 }

@@ -69,6 +69,9 @@ pub mod image {
     pub const FRAME_HEIGHT: usize = 400;
     /// Bytes in one 400x400 RGBA frame (640000).
     pub const FRAME_BYTES: usize = FRAME_WIDTH * FRAME_HEIGHT * 4;
+    /// The POSIX shared memory segment the shm exercises exchange one frame through: the
+    /// name Python's `shared_memory.SharedMemory(name="imageMap")` uses.
+    pub const SEGMENT: &str = "/imageMap";
 
     /// Row-major RGBA pixels, 4 bytes each.
     pub struct Image {

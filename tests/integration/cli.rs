@@ -1,7 +1,6 @@
 //! The command line: plain messages and the documented exit statuses for bad input.
 
-use crate::support::{self, Outcome};
-use assert_cmd::Command;
+use crate::support::{self, sysgrade, Outcome};
 use libtest_mimic::{Failed, Trial};
 use predicates::prelude::*;
 use std::os::unix::fs::PermissionsExt;
@@ -23,12 +22,6 @@ pub fn trials() -> Vec<Trial> {
         Trial::test("cli::list_names_every_catalogue_id", list_ids),
         Trial::test("cli::ci_examples_pass_1_and_stop_on_2", ci_examples),
     ]
-}
-
-fn sysgrade() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sysgrade"));
-    cmd.timeout(std::time::Duration::from_secs(300));
-    cmd
 }
 
 fn check(assert: Result<(), predicates::reflection::Case<'_>>) -> Outcome {

@@ -1,10 +1,10 @@
 //! Course files: points, hidden scenarios (withheld from students, kept for staff), extra
 //! scenarios written as data, aliases, and messages that name the line and the key.
 
-use crate::support::{self, Outcome};
-use assert_cmd::Command;
+use crate::support::{self, sysgrade, Outcome};
 use libtest_mimic::{Failed, Trial};
 use predicates::prelude::*;
+use std::path::{Path, PathBuf};
 
 pub fn trials() -> Vec<Trial> {
     vec![
@@ -44,12 +44,6 @@ steps = [
 ]
 "#;
 
-fn sysgrade() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sysgrade"));
-    cmd.timeout(std::time::Duration::from_secs(300));
-    cmd
-}
-
 fn scenario<'a>(v: &'a serde_json::Value, id: &str) -> Result<&'a serde_json::Value, Failed> {
     v["exercises"][0]["scenarios"]
         .as_array()
@@ -59,10 +53,16 @@ fn scenario<'a>(v: &'a serde_json::Value, id: &str) -> Result<&'a serde_json::Va
         .ok_or_else(|| format!("no {id} in {v}").into())
 }
 
-fn points_hidden_extra() -> Outcome {
+/// A course file holding `text`, in a temporary folder of its own.
+fn course_file(text: &str) -> Result<(tempfile::TempDir, PathBuf), Failed> {
     let tmp = tempfile::tempdir()?;
     let course = tmp.path().join("course.toml");
-    std::fs::write(&course, COURSE)?;
+    std::fs::write(&course, text)?;
+    Ok((tmp, course))
+}
+
+fn points_hidden_extra() -> Outcome {
+    let (tmp, course) = course_file(COURSE)?;
     // The exit-1 fixture's program, under the course's alias name.
     let sub = tmp.path().join("sub");
     std::fs::create_dir(&sub)?;
@@ -185,58 +185,64 @@ fn events_settled() -> Outcome {
     Ok(())
 }
 
-/// The README's example course, on the reference crate: full marks, extra scenario included.
-fn example() -> Outcome {
-    let course = support::root().join("examples/course.toml");
+/// Grades the reference crate with the course file `course` (and the arguments `more`): the
+/// JSON report, and sysgrade's exit status.
+fn grade_reference(
+    course: &Path,
+    more: &[&str],
+) -> Result<(serde_json::Value, Option<i32>), Failed> {
     let out = sysgrade()
         .args(["grade", "--quiet", "--format", "json", "--cargo-target-dir"])
         .arg(support::root().join("target/graded"))
+        .args(more)
         .arg("--course")
-        .arg(&course)
+        .arg(course)
         .arg(support::root().join("reference"))
         .output()?;
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+    let v = serde_json::from_slice(&out.stdout)
         .map_err(|e| format!("{e}: {}", String::from_utf8_lossy(&out.stderr)))?;
-    let extra = v["exercises"]
+    Ok((v, out.status.code()))
+}
+
+/// The example courses' extra scenario, `signal_catcher.double_hup`, in a JSON report.
+fn double_hup(report: &serde_json::Value) -> Option<&serde_json::Value> {
+    report["exercises"]
         .as_array()
         .into_iter()
         .flatten()
         .flat_map(|e| e["scenarios"].as_array().into_iter().flatten())
-        .find(|s| s["id"] == "signal_catcher.double_hup");
-    if v["score"] != v["max_score"]
-        || extra.is_none_or(|s| s["points"] != 2)
-        || out.status.code() != Some(0)
-    {
+        .find(|s| s["id"] == "signal_catcher.double_hup")
+}
+
+/// The README's example course, on the reference crate: full marks, extra scenario included.
+fn example() -> Outcome {
+    let course = support::root().join("examples/course.toml");
+    let (v, code) = grade_reference(&course, &[])?;
+    let extra = double_hup(&v);
+    if v["score"] != v["max_score"] || extra.is_none_or(|s| s["points"] != 2) || code != Some(0) {
         return Err(format!("the example course on the reference: {v}").into());
     }
     Ok(())
 }
 
+/// `sysgrade grade --course COURSE DIR`, which must refuse the course (status 2).
+fn refused(course: &Path, dir: &Path) -> assert_cmd::assert::Assert {
+    sysgrade()
+        .args(["grade", "--course"])
+        .arg(course)
+        .arg(dir)
+        .assert()
+        .code(2)
+}
+
 fn invalid() -> Outcome {
-    let tmp = tempfile::tempdir()?;
-    let course = tmp.path().join("course.toml");
-    std::fs::write(
-        &course,
-        "name = \"x\"\n\n[points]\n\"signals.sigint_survive\" = 2\n",
-    )?;
+    let (_tmp, course) = course_file("name = \"x\"\n\n[points]\n\"signals.sigint_survive\" = 2\n")?;
     let dir = support::root().join("fixtures/good-python");
-    sysgrade()
-        .args(["grade", "--course"])
-        .arg(&course)
-        .arg(&dir)
-        .assert()
-        .code(2)
-        .stderr(
-            predicate::str::contains("line 4")
-                .and(predicate::str::contains("signals.sigint_survive")),
-        );
+    refused(&course, &dir).stderr(
+        predicate::str::contains("line 4").and(predicate::str::contains("signals.sigint_survive")),
+    );
     std::fs::write(&course, "[limits]\ntime_scal = 2\n")?;
-    sysgrade()
-        .args(["grade", "--course"])
-        .arg(&course)
-        .arg(&dir)
-        .assert()
-        .code(2)
+    refused(&course, &dir)
         .stderr(predicate::str::contains("time_scal").and(predicate::str::contains("line 2")));
     Ok(())
 }
@@ -259,48 +265,23 @@ fn readme_course() -> Result<String, Failed> {
 /// README's example course, on the reference: it parses, and its extra scenario runs and
 /// passes (signal_catcher must be in its `exercises`).
 fn readme_example() -> Outcome {
-    let tmp = tempfile::tempdir()?;
-    let course = tmp.path().join("course.toml");
-    std::fs::write(&course, readme_course()?)?;
-    let out = sysgrade()
-        .args(["grade", "--quiet", "--format", "json", "--cargo-target-dir"])
-        .arg(support::root().join("target/graded"))
-        .args(["--exercise", "signal_catcher", "--course"])
-        .arg(&course)
-        .arg(support::root().join("reference"))
-        .output()?;
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout)
-        .map_err(|e| format!("{e}: {}", String::from_utf8_lossy(&out.stderr)))?;
-    let extra = v["exercises"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .flat_map(|e| e["scenarios"].as_array().into_iter().flatten())
-        .find(|s| s["id"] == "signal_catcher.double_hup");
-    if extra.is_none_or(|s| s["status"] != "pass" || s["points"] != 2) {
+    let (_tmp, course) = course_file(&readme_course()?)?;
+    let (v, _) = grade_reference(&course, &["--exercise", "signal_catcher"])?;
+    if double_hup(&v).is_none_or(|s| s["status"] != "pass" || s["points"] != 2) {
         return Err(format!("README's course on the reference: {v}").into());
     }
     Ok(())
 }
 
 fn outside() -> Outcome {
-    let tmp = tempfile::tempdir()?;
-    let course = tmp.path().join("course.toml");
-    std::fs::write(
-        &course,
+    let (_tmp, course) = course_file(
         "exercises = [\"signals\"]\n\n[[scenarios]]\nid = \"signal_catcher.double_hup\"\nsteps = [ { step = \"expect\", pattern = \"pid\" } ]\n",
     )?;
-    sysgrade()
-        .args(["grade", "--course"])
-        .arg(&course)
-        .arg(support::root().join("fixtures/good-python"))
-        .assert()
-        .code(2)
-        .stderr(
-            predicate::str::contains("line 3")
-                .and(predicate::str::contains("signal_catcher.double_hup"))
-                .and(predicate::str::contains("not in `exercises`")),
-        );
+    refused(&course, &support::root().join("fixtures/good-python")).stderr(
+        predicate::str::contains("line 3")
+            .and(predicate::str::contains("signal_catcher.double_hup"))
+            .and(predicate::str::contains("not in `exercises`")),
+    );
     Ok(())
 }
 

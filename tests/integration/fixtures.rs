@@ -3,7 +3,7 @@
 
 use crate::support::{self, Outcome};
 use harness::outcome::Status;
-use libtest_mimic::{Failed, Trial};
+use libtest_mimic::Trial;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -108,16 +108,9 @@ fn check(dir: &Path, exercise: &str, expect: &BTreeMap<String, Status>) -> Outco
             ));
         }
     }
-    if wrong.is_empty() {
-        pin_feedback(dir, exercise, &result);
-        Ok(())
-    } else {
-        Err(Failed::from(format!(
-            "{}\n\n{}",
-            wrong.join("\n"),
-            support::human(&result)
-        )))
-    }
+    support::judged(&wrong, &result)?;
+    pin_feedback(dir, exercise, &result);
+    Ok(())
 }
 
 /// Pins what a student reads: the redacted human report of a single-defect fixture (without

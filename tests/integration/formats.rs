@@ -153,11 +153,7 @@ fn junit_schema() -> Outcome {
 }
 
 fn gradescope_fields() -> Outcome {
-    let result = support::grade_dir(
-        &support::settings(),
-        &support::root().join("fixtures/process-exit1"),
-        &["process"],
-    )?;
+    let result = support::grade_fixture("process-exit1", &["process"])?;
     let gs: serde_json::Value =
         serde_json::from_str(&report::render(Format::Gradescope, &[result], false))?;
     if !gs["score"].is_number() || !gs["tests"].is_array() {
@@ -178,11 +174,7 @@ fn gradescope_fields() -> Outcome {
 }
 
 fn snapshot(name: &str, format: Format) -> Outcome {
-    let result = support::grade_dir(
-        &support::settings(),
-        &support::root().join("fixtures/process-exit1"),
-        &["process"],
-    )?;
+    let result = support::grade_fixture("process-exit1", &["process"])?;
     let text = report::render(format, &[result], false);
     let mut settings = support::insta_settings();
     settings.add_filter(r#""(duration_ms|at_ms)": \d+"#, r#""$1": [MS]"#);

@@ -18,7 +18,7 @@ pub fn trials() -> Vec<Trial> {
 }
 
 fn sysgrade() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_sysgrade"))
+    Command::new(support::SYSGRADE)
 }
 
 /// Grades the flooding fixture in a child process and reads the peak memory of that child and

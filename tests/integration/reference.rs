@@ -3,7 +3,7 @@
 
 use crate::support::{self, Outcome};
 use harness::outcome::Status;
-use libtest_mimic::{Failed, Trial};
+use libtest_mimic::Trial;
 
 pub fn trials() -> Vec<Trial> {
     harness::exercises::ALL
@@ -27,13 +27,5 @@ fn check(id: &str) -> Outcome {
         .filter(|s| s.status != Status::Skip || support::tools_required())
         .map(|s| format!("{}: {} ({})", s.id, s.status.as_str(), s.feedback))
         .collect();
-    if failed.is_empty() {
-        Ok(())
-    } else {
-        Err(Failed::from(format!(
-            "{}\n\n{}",
-            failed.join("\n"),
-            support::human(&result)
-        )))
-    }
+    support::judged(&failed, &result)
 }

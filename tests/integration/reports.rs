@@ -4,7 +4,6 @@
 
 use crate::formats::python;
 use crate::support::{self, Outcome};
-use assert_cmd::Command;
 use harness::outcome::Status;
 use harness::report::{self, Format};
 use harness::result::SubmissionResult;
@@ -24,11 +23,7 @@ pub fn trials() -> Vec<Trial> {
 /// Four students from one graded result: handed in (2/3), not handed in, a real 0, and an
 /// empty folder.
 fn class() -> Result<Vec<SubmissionResult>, Failed> {
-    let graded = support::grade_dir(
-        &support::settings(),
-        &support::root().join("fixtures/process-exit1"),
-        &["process"],
-    )?;
+    let graded = support::grade_fixture("process-exit1", &["process"])?;
     let named = |name: &str| {
         let mut r = graded.clone();
         r.submission = format!("class/{name}");
@@ -115,11 +110,7 @@ fn course_name() -> Outcome {
 }
 
 fn junit_compile_error() -> Outcome {
-    let result = support::grade_dir(
-        &support::settings(),
-        &support::root().join("fixtures/build-compile-error"),
-        &["signals"],
-    )?;
+    let result = support::grade_fixture("build-compile-error", &["signals"])?;
     let junit = report::render(Format::Junit, &[result], false);
     // The student's failed build is a failure of type `build`; `<error>` is the grader's.
     let messages = python(
@@ -144,26 +135,26 @@ fn gradescope_each() -> Outcome {
         )?;
     }
     let class = tmp.path().join("class");
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sysgrade"));
-    cmd.args(["grade", "-q", "--class", "--format", "gradescope"])
+    support::sysgrade()
+        .args(["grade", "-q", "--class", "--format", "gradescope"])
         .arg(&class)
         .assert()
         .code(2)
         .stderr(predicate::str::contains("--output DIR"));
     let out = tmp.path().join("gs");
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sysgrade"));
-    cmd.args([
-        "grade",
-        "-q",
-        "--class",
-        "--format",
-        "gradescope",
-        "--output",
-    ])
-    .arg(&out)
-    .arg(&class)
-    .assert()
-    .code(1);
+    support::sysgrade()
+        .args([
+            "grade",
+            "-q",
+            "--class",
+            "--format",
+            "gradescope",
+            "--output",
+        ])
+        .arg(&out)
+        .arg(&class)
+        .assert()
+        .code(1);
     for name in ["ada", "bob"] {
         let text = std::fs::read_to_string(out.join(name).join("results.json"))?;
         let v: serde_json::Value = serde_json::from_str(&text)?;

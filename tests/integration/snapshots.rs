@@ -59,10 +59,11 @@ fn tools(exercise: &str) -> &'static [(&'static str, &'static str)] {
 /// `Ok(true)` when a tool `exercise` needs is missing here (noted; an error in CI).
 fn lacks_tools(exercise: &str) -> Result<bool, libtest_mimic::Failed> {
     for (tool, install) in tools(exercise) {
+        // The harness's own questions, of the interpreter programs run with.
         let missing = if *tool == "matplotlib" {
-            !python_has("import matplotlib; matplotlib.__version__")
+            !harness::python::has_matplotlib(&support::settings().python)
         } else if *tool == "PyQt6" {
-            !python_has("from PyQt6 import QtWidgets, uic")
+            !harness::python::has_pyqt(&support::settings().python, "PyQt6", true)
         } else {
             harness::settings::which(tool).is_none()
         };
@@ -71,15 +72,6 @@ fn lacks_tools(exercise: &str) -> Result<bool, libtest_mimic::Failed> {
         }
     }
     Ok(false)
-}
-
-/// Whether the interpreter programs run with can run `statement` (an import).
-fn python_has(statement: &str) -> bool {
-    std::process::Command::new(&support::settings().python)
-        .args(["-c", statement])
-        .env("HOME", std::env::temp_dir())
-        .output()
-        .is_ok_and(|o| o.status.success())
 }
 
 fn reference(id: &str) -> Outcome {

@@ -1,8 +1,7 @@
 //! A student checking their work: grading a folder on what it holds, `list`, `explain`,
 //! feedback that quotes an answer in other words, and `grade --watch`.
 
-use crate::support::{self, Outcome};
-use assert_cmd::Command;
+use crate::support::{self, sysgrade, Outcome};
 use libtest_mimic::{Failed, Trial};
 use predicates::prelude::*;
 use std::io::{BufRead, BufReader};
@@ -21,12 +20,6 @@ pub fn trials() -> Vec<Trial> {
         Trial::test("cli::answer_in_other_words_is_a_fail", other_words),
         Trial::test("cli::watch_regrades_a_changed_file", watch),
     ]
-}
-
-fn sysgrade() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sysgrade"));
-    cmd.timeout(Duration::from_secs(300));
-    cmd
 }
 
 /// A folder holding only the exit-1 fixture's process.py.
@@ -93,7 +86,7 @@ fn list_summaries() -> Outcome {
 fn closed_pipe() -> Outcome {
     let (reader, writer) = std::io::pipe()?;
     drop(reader);
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sysgrade"))
+    let out = std::process::Command::new(support::SYSGRADE)
         .arg("list")
         .stdout(writer)
         .stderr(Stdio::piped())
@@ -164,7 +157,7 @@ fn other_words() -> Outcome {
 /// Starts `grade --watch`, fixes the program, and waits for the changed verdict.
 fn watch() -> Outcome {
     let dir = one_exercise()?;
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sysgrade"))
+    let mut child = std::process::Command::new(support::SYSGRADE)
         .args(["grade", "--watch", "-q"])
         .arg(dir.path())
         .stdout(Stdio::piped())

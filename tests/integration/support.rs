@@ -5,6 +5,7 @@ use harness::grading::{grade, Request};
 use harness::result::SubmissionResult;
 use harness::Settings;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 pub type Outcome = Result<(), libtest_mimic::Failed>;
 
@@ -33,6 +34,21 @@ pub fn skip_missing(tool: &str, install: &str) -> Result<bool, libtest_mimic::Fa
     }
     eprintln!("note: `{tool}` is missing, check skipped ({install})");
     Ok(true)
+}
+
+/// The `sysgrade` binary under test.
+pub const SYSGRADE: &str = env!("CARGO_BIN_EXE_sysgrade");
+
+/// `sysgrade ARGS…` run by assert_cmd, ended after five minutes.
+pub fn sysgrade() -> assert_cmd::Command {
+    sysgrade_within(Duration::from_secs(300))
+}
+
+/// `sysgrade ARGS…` run by assert_cmd, ended after `limit`.
+pub fn sysgrade_within(limit: Duration) -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::new(SYSGRADE);
+    cmd.timeout(limit);
+    cmd
 }
 
 pub fn root() -> PathBuf {
@@ -68,6 +84,12 @@ pub fn grade_dir(
     results.pop().ok_or_else(|| "no result".to_string())
 }
 
+/// Grades the fixture `name` (a folder of `fixtures/`) on the exercises `ids`, with the test
+/// settings.
+pub fn grade_fixture(name: &str, ids: &[&str]) -> Result<SubmissionResult, String> {
+    grade_dir(&settings(), &root().join("fixtures").join(name), ids)
+}
+
 /// Whether a scenario was skipped because the machine was too loaded to judge it (not a
 /// missing tool): tolerated anywhere, and such a report is not compared with a snapshot.
 pub fn overloaded(result: &SubmissionResult) -> bool {
@@ -84,6 +106,15 @@ pub fn human(result: &SubmissionResult) -> String {
         std::slice::from_ref(result),
         false,
     )
+}
+
+/// `Ok` when nothing is `wrong`; otherwise what is, then the human report it was found in.
+pub fn judged(wrong: &[String], result: &SubmissionResult) -> Outcome {
+    if wrong.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("{}\n\n{}", wrong.join("\n"), human(result)).into())
+    }
 }
 
 /// Filters that make reports and transcripts stable: pids, uids, paths, times, percentages.

@@ -68,7 +68,7 @@ impl Plot {
         let mut launch = Launch::new();
         if ctx.program().is_python() && uses_matplotlib(ctx) {
             let (python, _) = ctx.program().command(&ctx.copy_root());
-            if !frames::has_matplotlib(&python) {
+            if !crate::python::has_matplotlib(&python) {
                 return Err(Failure::skip(format!(
                     "{} cannot import matplotlib; install it with `{INSTALL}` (or `pip install matplotlib` for that interpreter)",
                     python.display()

@@ -4,6 +4,7 @@
 //! private /dev/shm before the program starts and reads it through a descriptor of its own.
 
 use super::Exercise;
+use crate::ipc::{IMAGE_BYTES as SIZE, IMAGE_SEGMENT as SEGMENT};
 use crate::outcome::{Failure, Status, Verdict};
 use crate::picture;
 use crate::run::ExpectExit;
@@ -39,8 +40,6 @@ pub static EXERCISE: Exercise = Exercise {
     ],
 };
 
-const SEGMENT: &str = "imageMap";
-const SIZE: usize = 400 * 400 * 4;
 /// The writer draws one image and exits: generous for a slow interpreter.
 const FINISH: Duration = Duration::from_secs(10);
 /// For descendants (a Python resource tracker) to finish after the program.

@@ -3,7 +3,7 @@
 //! exits 0. It is ready once the segment exists (seen in the run's private /dev/shm).
 
 use super::Exercise;
-use crate::ipc;
+use crate::ipc::{self, IMAGE_BYTES as SIZE, IMAGE_SEGMENT as SEGMENT};
 use crate::outcome::{Failure, Verdict};
 use crate::run::ExpectExit;
 use crate::run::{describe_exit, secs, Run};
@@ -32,8 +32,6 @@ pub static EXERCISE: Exercise = Exercise {
     ],
 };
 
-const SEGMENT: &str = "imageMap";
-const SIZE: u64 = 400 * 400 * 4;
 const PATIENT: Duration = Duration::from_secs(10);
 /// Between creating a segment and giving it its size.
 const SIZING: Duration = Duration::from_secs(1);
@@ -74,7 +72,9 @@ fn size(path: &PathBuf) -> Option<u64> {
 fn created(ctx: &mut Ctx) -> Verdict {
     let (mut run, path) = ready(ctx)?;
     let deadline = ctx.within(SIZING);
-    let sized = ipc::poll_state(deadline, || (size(&path) == Some(SIZE)).then_some(()));
+    let sized = ipc::poll_state(deadline, || {
+        (size(&path) == Some(SIZE as u64)).then_some(())
+    });
     if sized.is_none() {
         match size(&path) {
             Some(n) => fail!(

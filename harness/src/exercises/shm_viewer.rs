@@ -7,7 +7,7 @@
 
 use super::Exercise;
 use crate::gui::{pictures, Gui, Rgba};
-use crate::ipc;
+use crate::ipc::{self, IMAGE_BYTES as SIZE, IMAGE_SEGMENT as SEGMENT};
 use crate::outcome::{Failure, Verdict};
 use crate::run::{secs, Run};
 use crate::scenario::{Ctx, Launch, Scenario};
@@ -36,8 +36,6 @@ pub static EXERCISE: Exercise = Exercise {
     ],
 };
 
-const SEGMENT: &str = "imageMap";
-const SIZE: u64 = 400 * 400 * 4;
 /// After the window is up, for the segment to appear with its size.
 const APPEAR: Duration = Duration::from_secs(2);
 const SHOW: Duration = Duration::from_secs(1);
@@ -59,7 +57,7 @@ impl Viewer {
         let path = run.reach().shm_path(SEGMENT);
         let deadline = ctx.within(APPEAR);
         let size = || std::fs::metadata(&path).ok().map(|m| m.len());
-        let sized = ipc::poll_state(deadline, || (size() == Some(SIZE)).then_some(()));
+        let sized = ipc::poll_state(deadline, || (size() == Some(SIZE as u64)).then_some(()));
         if sized.is_none() {
             match size() {
                 Some(n) => fail!(

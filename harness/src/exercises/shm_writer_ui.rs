@@ -10,7 +10,7 @@
 use super::Exercise;
 use crate::clock::Clock;
 use crate::gui::{pictures, Gui};
-use crate::ipc;
+use crate::ipc::{self, IMAGE_BYTES as SIZE, IMAGE_SEGMENT as SEGMENT};
 use crate::outcome::{Failure, Verdict};
 use crate::picture;
 use crate::run::{secs, Run};
@@ -42,8 +42,6 @@ pub static EXERCISE: Exercise = Exercise {
     ],
 };
 
-const SEGMENT: &str = "imageMap";
-const SIZE: usize = 400 * 400 * 4;
 const START: &str = "start_sim";
 const PERIOD_MS: u64 = 50;
 /// For an image (or a change) to appear after a click or a mode change.

@@ -5,10 +5,8 @@
 
 use crate::outcome::Failure;
 use crate::scenario::{Ctx, Launch};
-use std::collections::HashMap;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, OnceLock};
 
 /// The driver, loaded into the program by the `sitecustomize` below.
 const DRIVER: &str = include_str!("../../assets/qt_sysgrade_driver.py");
@@ -43,7 +41,10 @@ pub fn check_pyqt(ctx: &Ctx) -> Result<(), Failure> {
         return Ok(());
     }
     let (python, _) = ctx.program().command(&ctx.copy_root());
-    if bindings.iter().any(|b| importable(&python, b, uic)) {
+    if bindings
+        .iter()
+        .any(|b| crate::python::has_pyqt(&python, b, uic))
+    {
         return Ok(());
     }
     bindings.sort();
@@ -68,50 +69,6 @@ pub fn check_pyqt(ctx: &Ctx) -> Result<(), Failure> {
         python.display(),
         bindings.join(" or ")
     )))
-}
-
-/// Whether `python` can import `binding`'s widgets (and uic), cached per question.
-fn importable(python: &Path, binding: &str, uic: bool) -> bool {
-    /// (interpreter, binding, with uic) → importable.
-    type Answers = HashMap<(PathBuf, String, bool), bool>;
-    static KNOWN: OnceLock<Mutex<Answers>> = OnceLock::new();
-    let key = (python.to_path_buf(), binding.to_string(), uic);
-    let known = KNOWN.get_or_init(|| Mutex::new(HashMap::new()));
-    let mut known = known.lock().unwrap_or_else(|p| p.into_inner());
-    if let Some(&answer) = known.get(&key) {
-        return answer;
-    }
-    // Real attributes: an empty folder named PyQt6 would import as a namespace package.
-    let mut code = format!("from {binding} import QtWidgets; QtWidgets.QApplication");
-    if uic {
-        code.push_str(&format!("; from {binding} import uic; uic.loadUi"));
-    }
-    let answer = ask(python, &code);
-    known.insert(key, answer);
-    answer
-}
-
-fn ask(python: &Path, code: &str) -> bool {
-    use wait_timeout::ChildExt;
-    let child = std::process::Command::new(python)
-        .args(["-c", code])
-        .env_clear()
-        .env("LANG", "C.UTF-8")
-        .env("HOME", std::env::temp_dir())
-        .env("PATH", "/usr/local/bin:/usr/bin:/bin")
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn();
-    let Ok(mut child) = child else { return false };
-    match child.wait_timeout(std::time::Duration::from_secs(30)) {
-        Ok(Some(status)) => status.success(),
-        _ => {
-            let _ = child.kill();
-            let _ = child.wait();
-            false
-        }
-    }
 }
 
 /// Writes the driver into the scenario's scratch and adds the variables to `launch`.
@@ -159,11 +116,6 @@ pub fn qt_cannot_start(stderr: &[String]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn an_interpreter_without_pyqt_is_told_apart() {
-        assert!(!importable(Path::new("/bin/false"), "PyQt6", true));
-    }
 
     #[test]
     fn qt_failing_to_start_is_recognised() {

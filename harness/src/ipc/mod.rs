@@ -16,6 +16,11 @@ use nix::poll::{PollFd, PollFlags, PollTimeout};
 use std::os::fd::BorrowedFd;
 use std::time::{Duration, Instant};
 
+/// The lecture's POSIX shared memory segment (`/dev/shm/imageMap`), for the shm exercises.
+pub const IMAGE_SEGMENT: &str = "imageMap";
+/// Bytes in the segment: one 400×400 RGBA image.
+pub const IMAGE_BYTES: usize = 400 * 400 * 4;
+
 /// Waits until one of `fds` is ready for `events`, at most until `deadline` (and at most
 /// `cap`, so a caller can look at other state now and then). Returns each descriptor's ready
 /// flags (empty when none is ready).

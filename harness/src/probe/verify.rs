@@ -5,6 +5,7 @@
 //! The peer is named by the kernel (`SO_PEERCRED`, translated into the grader's pid
 //! namespace), not by anything the program can say.
 
+use crate::sandbox::procfs;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 
@@ -29,10 +30,7 @@ pub struct Trusted {
 
 /// Checks the peer of `stream` against `trusted`; the reason when it is not believed.
 pub fn peer(stream: &UnixStream, trusted: &[Trusted]) -> Result<(), String> {
-    use nix::sys::socket::{getsockopt, sockopt::PeerCredentials};
-    let pid = getsockopt(stream, PeerCredentials)
-        .map_err(|e| format!("no peer credentials: {e}"))?
-        .pid();
+    let pid = crate::peer::pid(stream).map_err(|e| format!("no peer credentials: {e}"))?;
     let proc = PathBuf::from(format!("/proc/{pid}"));
     let _as_peer = PeerFsIds::take(&proc);
     let exe = std::fs::read_link(proc.join("exe")).map_err(|e| format!("pid {pid}: {e}"))?;
@@ -41,11 +39,7 @@ pub fn peer(stream: &UnixStream, trusted: &[Trusted]) -> Result<(), String> {
         return Err(format!("pid {pid} runs {}, not Python", exe.display()));
     }
     let status = std::fs::read_to_string(proc.join("status")).unwrap_or_default();
-    let tracer = status
-        .lines()
-        .find_map(|l| l.strip_prefix("TracerPid:"))
-        .map(str::trim);
-    if tracer != Some("0") {
+    if procfs::status_value(&status, "TracerPid") != Some("0") {
         return Err(format!("pid {pid} is traced"));
     }
     let environ = std::fs::read(proc.join("environ")).unwrap_or_default();
@@ -90,16 +84,11 @@ struct PeerFsIds {
 impl PeerFsIds {
     fn take(proc: &Path) -> PeerFsIds {
         let status = std::fs::read_to_string(proc.join("status")).unwrap_or_default();
-        let id = |key: &str| -> Option<u32> {
-            status
-                .lines()
-                .find_map(|l| l.strip_prefix(key))?
-                .split_whitespace()
-                .next()?
-                .parse()
-                .ok()
-        };
-        let (Some(uid), Some(gid)) = (id("Uid:"), id("Gid:")) else {
+        let ids = (
+            procfs::status_id(&status, "Uid"),
+            procfs::status_id(&status, "Gid"),
+        );
+        let (Some(uid), Some(gid)) = ids else {
             return PeerFsIds { changed: false };
         };
         if !nix::unistd::geteuid().is_root() || uid == 0 {

@@ -148,21 +148,8 @@ impl Shared {
         deadline: Instant,
         mut done: impl FnMut(&State) -> Option<T>,
     ) -> Option<T> {
-        let mut st = self.lock();
-        loop {
-            if let Some(v) = done(&st) {
-                return Some(v);
-            }
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return None;
-            }
-            st = self
-                .changed
-                .wait_timeout(st, left.min(Duration::from_millis(250)))
-                .unwrap_or_else(|p| p.into_inner())
-                .0;
-        }
+        let nap = Duration::from_millis(250);
+        crate::wait::until(self.lock(), &self.changed, deadline, nap, |st| done(st)).ok()
     }
 }
 

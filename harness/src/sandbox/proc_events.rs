@@ -179,22 +179,8 @@ impl Watch {
         deadline: Instant,
         mut done: impl FnMut(&Tree) -> Option<T>,
     ) -> Option<T> {
-        let mut tree = self.tree();
-        loop {
-            if let Some(v) = done(&tree) {
-                return Some(v);
-            }
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return None;
-            }
-            tree = self
-                .inner
-                .changed
-                .wait_timeout(tree, left.min(Duration::from_millis(100)))
-                .unwrap_or_else(|p| p.into_inner())
-                .0;
-        }
+        let nap = Duration::from_millis(100);
+        crate::wait::until(self.tree(), &self.inner.changed, deadline, nap, |t| done(t)).ok()
     }
 }
 

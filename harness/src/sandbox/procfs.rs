@@ -68,8 +68,26 @@ fn parse_stat(stat: &str) -> Option<ProcInfo> {
 
 fn read_uid(pid: i32) -> Option<u32> {
     let status = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("Uid:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
+    status_id(&status, "Uid")
+}
+
+/// The value on the line `key:` of a `/proc/<pid>/status` text, trimmed: for `TracerPid` the
+/// tracer's pid, for `Uid` the real, effective, saved and file-system uids, for `NSpid` the
+/// pid in each pid namespace, outermost first.
+pub fn status_value<'a>(status: &'a str, key: &str) -> Option<&'a str> {
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(key)?.strip_prefix(':'))
+        .map(str::trim)
+}
+
+/// The real id on the line `key:` (`Uid`, `Gid`) of a `/proc/<pid>/status` text.
+pub fn status_id(status: &str, key: &str) -> Option<u32> {
+    status_value(status, key)?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
 }
 
 /// The command line of a process, arguments joined by spaces (empty for zombies).
@@ -215,6 +233,16 @@ mod tests {
         assert_eq!(info.state, 'S');
         assert_eq!(info.ppid, 1);
         assert_eq!(info.cpu_ticks, 10);
+    }
+
+    #[test]
+    fn reads_status_lines() {
+        let status = "Name:\tsleep\nTracerPid:\t0\nUid:\t1000\t1001\t1002\t1003\nNSpid:\t812\t2\n";
+        assert_eq!(status_value(status, "TracerPid"), Some("0"));
+        assert_eq!(status_id(status, "Uid"), Some(1000));
+        assert_eq!(status_id(status, "Gid"), None);
+        assert_eq!(status_value(status, "NSpid"), Some("812\t2"));
+        assert_eq!(status_value(status, "Tracer"), None);
     }
 
     #[test]

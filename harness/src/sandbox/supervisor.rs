@@ -66,28 +66,16 @@ fn run() -> std::io::Result<()> {
     let out: Sender = Arc::new(Mutex::new(control));
     let mut problems = entered.problems;
     nix::sys::prctl::set_child_subreaper(true).map_err(std::io::Error::other)?;
-    let host_proc = if entered.mount {
-        match rootfs::enter(&spec.sandbox.view) {
-            Ok(fd) => Some(fd),
-            Err(e) => {
-                problems.push((Facility::Filesystem, e));
-                None
-            }
-        }
-    } else {
-        None
-    };
-    let ruleset = if spec.sandbox.landlock {
-        match landlock::prepare(&spec.sandbox.view) {
-            Ok(r) => Some(r),
-            Err(e) => {
-                problems.push((Facility::Landlock, e));
-                None
-            }
-        }
-    } else {
-        None
-    };
+    let view = &spec.sandbox.view;
+    let host_proc = attempt(entered.mount, Facility::Filesystem, &mut problems, || {
+        rootfs::enter(view)
+    });
+    let ruleset = attempt(
+        spec.sandbox.landlock,
+        Facility::Landlock,
+        &mut problems,
+        || landlock::prepare(view),
+    );
     for (facility, error) in problems {
         send(&out, &Report::Problem { facility, error });
     }
@@ -200,14 +188,26 @@ impl HostProc {
                     .path(&format!("{pid}/status"))
                     .and_then(|p| std::fs::read_to_string(p).ok())
                     .unwrap_or_default();
-                status
-                    .lines()
-                    .find(|l| l.starts_with("NSpid:"))
-                    .and_then(|l| l.split_whitespace().last())
+                super::procfs::status_value(&status, "NSpid")
+                    .and_then(|v| v.split_whitespace().last())
                     .and_then(|n| n.parse::<i32>().ok())
                     == Some(own)
             })
     }
+}
+
+/// `set_up()` when `wanted`. What fails is noted as `facility`'s problem, and the run goes on
+/// without it.
+fn attempt<T>(
+    wanted: bool,
+    facility: Facility,
+    problems: &mut Vec<(Facility, String)>,
+    set_up: impl FnOnce() -> Result<T, String>,
+) -> Option<T> {
+    if !wanted {
+        return None;
+    }
+    set_up().map_err(|e| problems.push((facility, e))).ok()
 }
 
 fn set_cloexec(fd: i32) {

@@ -8,7 +8,6 @@
 //! Scenarios: `fifo_viewer.fifo`, `.shows`, `.resize`, `.close`.
 
 use reference::gui::{self, Window};
-use serde_json::{json, Value};
 use std::io::Read;
 use std::sync::{Arc, Mutex};
 
@@ -23,18 +22,6 @@ struct Viewer {
 impl Window for Viewer {
     fn widgets(&self) -> Vec<&'static str> {
         vec!["picture"]
-    }
-    fn click(&mut self, name: &str) -> Result<String, String> {
-        Err(format!("{name:?} is not a button"))
-    }
-    fn set(&mut self, name: &str, _: &Value) -> Result<Value, String> {
-        Err(format!("cannot set {name:?}"))
-    }
-    fn get(&self, name: &str) -> Result<Value, String> {
-        match name {
-            "picture" => Ok(json!("")),
-            _ => Err(format!("no widget has objectName {name:?}")),
-        }
     }
     fn shown(&mut self) -> Option<Frame> {
         self.shown.lock().ok()?.clone()
@@ -77,19 +64,8 @@ fn read_forever(shown: &Mutex<Option<Frame>>, mut size: (usize, usize)) {
     }
 }
 
-fn option(names: &[&str], default: usize) -> usize {
-    let args: Vec<String> = std::env::args().collect();
-    args.windows(2)
-        .find(|w| names.contains(&w[0].as_str()))
-        .and_then(|w| w[1].parse().ok())
-        .unwrap_or(default)
-}
-
 fn main() {
-    let size = (
-        option(&["-w", "--width"], 400),
-        option(&["-ht", "--height"], 400),
-    );
+    let size = gui::size_option();
     if let Err(e) = nix::unistd::mkfifo(FIFO, nix::sys::stat::Mode::from_bits_truncate(0o666)) {
         if e != nix::errno::Errno::EEXIST {
             eprintln!("fifo_viewer: mkfifo {FIFO}: {e}");

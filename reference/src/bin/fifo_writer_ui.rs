@@ -6,66 +6,39 @@
 //!
 //! Scenarios: `fifo_writer_ui.idle`, `.frames`, `.stop`, `.resize`.
 
-use reference::gui::{self, Controls, Window};
+use reference::gui::{self, Controls, Form, Output};
 use reference::rng::Rng;
-use serde_json::Value;
 use std::io::Write;
-use std::time::Duration;
 
-struct Writer {
-    controls: Controls,
+/// The FIFO the form names.
+struct Fifo {
     rng: Rng,
 }
 
-impl Writer {
-    /// One message, one open: the reader sees end of file after it.
-    fn send(&self, bytes: &[u8]) {
-        let sent = std::fs::OpenOptions::new()
-            .write(true)
-            .open(&self.controls.fifo_name)
-            .and_then(|mut f| f.write_all(bytes));
-        if let Err(e) = sent {
-            eprintln!(
-                "fifo_writer_ui: writing to {}: {e}",
-                self.controls.fifo_name
-            );
-        }
+/// One message, one open: the reader sees end of file after it.
+fn send(fifo: &str, bytes: &[u8]) {
+    let sent = std::fs::OpenOptions::new()
+        .write(true)
+        .open(fifo)
+        .and_then(|mut f| f.write_all(bytes));
+    if let Err(e) = sent {
+        eprintln!("fifo_writer_ui: writing to {fifo}: {e}");
     }
 }
 
-impl Window for Writer {
-    fn widgets(&self) -> Vec<&'static str> {
-        Controls::WIDGETS.to_vec()
+impl Output for Fifo {
+    fn frame(&mut self, controls: &Controls) {
+        let frame = controls.draw(&mut self.rng);
+        send(&controls.fifo_name, &frame.pixels);
     }
-    fn click(&mut self, name: &str) -> Result<String, String> {
-        self.controls.click(name)
+    fn resized(&mut self, controls: &Controls) {
+        let (w, h) = (controls.width, controls.height);
+        send(&controls.fifo_name, format!("resize {w} {h}").as_bytes());
     }
-    fn set(&mut self, name: &str, value: &Value) -> Result<Value, String> {
-        let before = (self.controls.width, self.controls.height);
-        let now = self.controls.set(name, value)?;
-        let (w, h) = (self.controls.width, self.controls.height);
-        if (w, h) != before {
-            self.send(format!("resize {w} {h}").as_bytes());
-        }
-        Ok(now)
-    }
-    fn get(&self, name: &str) -> Result<Value, String> {
-        self.controls.get(name)
-    }
-    fn period(&self) -> Option<Duration> {
-        self.controls.period()
-    }
-    fn tick(&mut self) {
-        let frame = self.controls.draw(&mut self.rng);
-        self.send(&frame.pixels);
-    }
-    fn close(&mut self) {}
 }
 
 fn main() {
-    let mut writer = Writer {
-        controls: Controls::default(),
+    gui::run(&mut Form::new(Fifo {
         rng: Rng::from_entropy(),
-    };
-    gui::run(&mut writer);
+    }));
 }

@@ -8,13 +8,10 @@
 use nix::fcntl::OFlag;
 use nix::sys::mman::{mmap, munmap, shm_open, MapFlags, ProtFlags};
 use nix::sys::stat::{fstat, Mode};
-use reference::image::{random_lines_frame, FRAME_BYTES};
+use reference::image::{random_lines_frame, FRAME_BYTES, SEGMENT};
 use reference::rng::Rng;
 use std::num::NonZeroUsize;
 use std::process::exit;
-
-/// The name Python's `shared_memory.SharedMemory(name="imageMap")` uses.
-const SEGMENT: &str = "/imageMap";
 
 fn fail(message: String) -> ! {
     eprintln!("shm_image: {message}");

@@ -10,13 +10,10 @@ use nix::sys::mman::{shm_open, shm_unlink};
 use nix::sys::signal::Signal;
 use nix::sys::stat::Mode;
 use nix::unistd::ftruncate;
-use reference::image::FRAME_BYTES;
+use reference::image::{FRAME_BYTES, SEGMENT};
 use reference::signals::Catcher;
 use std::process::exit;
 use std::time::Duration;
-
-/// The name Python's `shared_memory.SharedMemory(name="imageMap")` uses.
-const SEGMENT: &str = "/imageMap";
 
 fn main() {
     let catcher =

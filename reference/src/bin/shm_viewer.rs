@@ -10,11 +10,9 @@ use nix::fcntl::OFlag;
 use nix::sys::mman::{shm_open, shm_unlink};
 use nix::sys::stat::Mode;
 use reference::gui::{self, Window};
-use serde_json::{json, Value};
+use reference::image::SEGMENT;
 use std::fs::File;
 use std::os::unix::fs::FileExt;
-
-const SEGMENT: &str = "/imageMap";
 
 struct Viewer {
     segment: File,
@@ -24,18 +22,6 @@ struct Viewer {
 impl Window for Viewer {
     fn widgets(&self) -> Vec<&'static str> {
         vec!["screen"]
-    }
-    fn click(&mut self, name: &str) -> Result<String, String> {
-        Err(format!("{name:?} is not a button"))
-    }
-    fn set(&mut self, name: &str, _: &Value) -> Result<Value, String> {
-        Err(format!("cannot set {name:?}"))
-    }
-    fn get(&self, name: &str) -> Result<Value, String> {
-        match name {
-            "screen" => Ok(json!("")),
-            _ => Err(format!("no widget has objectName {name:?}")),
-        }
     }
     fn shown(&mut self) -> Option<(usize, usize, Vec<u8>)> {
         let (w, h) = self.size;
@@ -50,19 +36,8 @@ impl Window for Viewer {
     }
 }
 
-fn option(names: &[&str], default: usize) -> usize {
-    let args: Vec<String> = std::env::args().collect();
-    args.windows(2)
-        .find(|w| names.contains(&w[0].as_str()))
-        .and_then(|w| w[1].parse().ok())
-        .unwrap_or(default)
-}
-
 fn main() {
-    let size = (
-        option(&["-w", "--width"], 400),
-        option(&["-ht", "--height"], 400),
-    );
+    let size = gui::size_option();
     let flags = OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_RDWR;
     let segment = match shm_open(SEGMENT, flags, Mode::from_bits_truncate(0o600)) {
         Ok(fd) => File::from(fd),

@@ -8,52 +8,32 @@
 use nix::fcntl::OFlag;
 use nix::sys::mman::shm_open;
 use nix::sys::stat::Mode;
-use reference::gui::{self, Controls, Window};
-use reference::image::FRAME_BYTES;
+use reference::gui::{self, Controls, Form, Output};
+use reference::image::{FRAME_BYTES, SEGMENT};
 use reference::rng::Rng;
-use serde_json::Value;
 use std::fs::File;
 use std::os::unix::fs::FileExt;
-use std::time::Duration;
 
-const SEGMENT: &str = "/imageMap";
-
+/// The viewer's segment.
 struct Painter {
-    controls: Controls,
     rng: Rng,
     segment: File,
 }
 
-impl Window for Painter {
-    fn widgets(&self) -> Vec<&'static str> {
-        Controls::WIDGETS.to_vec()
-    }
-    fn click(&mut self, name: &str) -> Result<String, String> {
-        self.controls.click(name)
-    }
-    fn set(&mut self, name: &str, value: &Value) -> Result<Value, String> {
-        self.controls.set(name, value)
-    }
-    fn get(&self, name: &str) -> Result<Value, String> {
-        self.controls.get(name)
-    }
-    fn period(&self) -> Option<Duration> {
-        self.controls.period()
-    }
-    fn tick(&mut self) {
+impl Output for Painter {
+    fn frame(&mut self, form: &Controls) {
         // The segment holds one 400x400 image, whatever the form's size says.
         let mut controls = Controls {
             width: 400,
             height: 400,
             ..Controls::default()
         };
-        controls.mode = self.controls.mode;
+        controls.mode = form.mode;
         let image = controls.draw(&mut self.rng);
         if let Err(e) = self.segment.write_all_at(&image.pixels, 0) {
             eprintln!("shm_writer_ui: writing {SEGMENT}: {e}");
         }
     }
-    fn close(&mut self) {}
 }
 
 fn main() {
@@ -73,10 +53,8 @@ fn main() {
             std::process::exit(1);
         }
     }
-    let mut painter = Painter {
-        controls: Controls::default(),
+    gui::run(&mut Form::new(Painter {
         rng: Rng::from_entropy(),
         segment,
-    };
-    gui::run(&mut painter);
+    }));
 }

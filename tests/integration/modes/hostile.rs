@@ -110,6 +110,42 @@ fn grade_process(place: &Place, dir: &Path, name: &str) -> Result<(Vec<String>, 
     Ok((problems, ran.stdout))
 }
 
+/// A trial on a fixture whose placeholder is replaced by a unique marker, graded on `process`.
+struct Marked {
+    place: Place,
+    marker: String,
+    /// Found so far (see [`grade_process`]).
+    problems: Vec<String>,
+    report: String,
+}
+
+fn grade_marked(mode: Mode, name: &str) -> Result<Marked, Failed> {
+    let place = Place::new(mode)?;
+    let marker = unique(&format!("sysgrade-{name}"), mode);
+    let dir = copy_marked(&place, name, &marker)?;
+    let (problems, report) = grade_process(&place, &dir, name)?;
+    Ok(Marked {
+        place,
+        marker,
+        problems,
+        report,
+    })
+}
+
+impl Marked {
+    /// Files with the marker in their name (see [`find_named`]).
+    fn left(&self) -> Vec<PathBuf> {
+        find_named(&self.place, &self.marker)
+    }
+
+    /// Removes what the trial found left, so it does not outlive the trial.
+    fn clean(&self) {
+        for path in self.left() {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
 fn verdict(mode: Mode, problems: Vec<String>) -> Outcome {
     if problems.is_empty() {
         Ok(())
@@ -211,33 +247,29 @@ fn class_reader(mode: Mode) -> Outcome {
 
 /// Files dropped in the shared temporary folders and in HOME: reported, and gone.
 fn tmp_writer(mode: Mode) -> Outcome {
-    let place = Place::new(mode)?;
-    let marker = unique("sysgrade-hostile-tmp-writer", mode);
-    let dir = copy_marked(&place, "hostile-tmp-writer", &marker)?;
-    let (mut problems, report) = grade_process(&place, &dir, "hostile-tmp-writer")?;
-    if !report.contains(&format!("/tmp/{marker}-tmp")) {
-        problems.push(format!(
+    let mut trial = grade_marked(mode, "hostile-tmp-writer")?;
+    let marker = &trial.marker;
+    if !trial.report.contains(&format!("/tmp/{marker}-tmp")) {
+        trial.problems.push(format!(
             "the report does not name /tmp/{marker}-tmp as a leftover"
         ));
     }
-    let left = find_named(&place, &marker);
+    let left = trial.left();
     if !left.is_empty() {
-        problems.push(format!("marker files left on the machine: {left:?}"));
+        trial
+            .problems
+            .push(format!("marker files left on the machine: {left:?}"));
     }
-    for path in left {
-        let _ = std::fs::remove_file(path);
-    }
-    verdict(mode, problems)
+    trial.clean();
+    verdict(mode, trial.problems)
 }
 
 /// A setsid daemon that keeps writing: once grading is over it is dead and its /tmp file
 /// is gone.
 fn daemon_writer(mode: Mode) -> Outcome {
-    let place = Place::new(mode)?;
-    let marker = unique("sysgrade-hostile-daemon-writer", mode);
-    let dir = copy_marked(&place, "hostile-daemon-writer", &marker)?;
-    let (mut problems, _) = grade_process(&place, &dir, "hostile-daemon-writer")?;
-    let alive = marked_processes(&marker);
+    let trial = grade_marked(mode, "hostile-daemon-writer")?;
+    let (marker, mut problems) = (&trial.marker, trial.problems.clone());
+    let alive = marked_processes(marker);
     if !alive.is_empty() {
         problems.push(format!("the daemon outlived grading: pids {alive:?}"));
     }
@@ -249,7 +281,8 @@ fn daemon_writer(mode: Mode) -> Outcome {
     if tmp_file.exists() {
         problems.push(format!("{} exists after grading", tmp_file.display()));
     }
-    let others: Vec<PathBuf> = find_named(&place, &marker)
+    let others: Vec<PathBuf> = trial
+        .left()
         .into_iter()
         .filter(|p| *p != tmp_file)
         .collect();
@@ -259,9 +292,7 @@ fn daemon_writer(mode: Mode) -> Outcome {
         ));
     }
     std::thread::sleep(Duration::from_millis(100));
-    for path in find_named(&place, &marker) {
-        let _ = std::fs::remove_file(path);
-    }
+    trial.clean();
     verdict(mode, problems)
 }
 

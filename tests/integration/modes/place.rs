@@ -47,7 +47,7 @@ impl Place {
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755))?;
         let bin = dir.path().join("bin");
         std::fs::create_dir(&bin)?;
-        std::fs::copy(env!("CARGO_BIN_EXE_sysgrade"), bin.join("sysgrade"))?;
+        std::fs::copy(crate::support::SYSGRADE, bin.join("sysgrade"))?;
         let place = Place {
             mode,
             home: dir.path().join("home"),

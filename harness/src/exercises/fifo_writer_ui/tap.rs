@@ -93,22 +93,17 @@ impl Tap {
     /// whether `done` held.
     pub fn collect(&self, run: &Run, within: Duration, done: impl Fn(&Seen) -> bool) -> bool {
         let deadline = self.clock.deadline(within);
-        let mut state = self.shared.lock();
-        loop {
-            if done(&state.seen) {
-                return true;
+        // Woken by news, or every 50 ms to notice a program that ended.
+        let nap = Duration::from_millis(50);
+        let state = self.shared.lock();
+        crate::wait::until(state, &self.shared.changed, deadline, nap, |st| {
+            if done(&st.seen) {
+                Some(true)
+            } else {
+                (!run.alive()).then_some(false)
             }
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() || !run.alive() {
-                return false;
-            }
-            // Woken by news, or every 50 ms to notice a program that ended.
-            let nap = left.min(Duration::from_millis(50));
-            state = match self.shared.changed.wait_timeout(state, nap) {
-                Ok((guard, _)) => guard,
-                Err(p) => p.into_inner().0,
-            };
-        }
+        })
+        .unwrap_or(false)
     }
 
     /// "; it exited with status 1 …" when the program ended, else "".

@@ -4,12 +4,10 @@
 use crate::run::Run;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify};
-use std::collections::HashMap;
 use std::fs::File;
 use std::io::Read;
 use std::os::fd::AsFd;
-use std::path::{Path, PathBuf};
-use std::sync::{Mutex, OnceLock};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 /// Frames kept; a program drawing more than this (hours at 100 frames/s) is judged on these.
@@ -135,46 +133,6 @@ fn parse(line: &[u8], seen: Instant) -> Option<Frame> {
         .map(|l| l.get("y").and_then(serde_json::Value::as_f64))
         .collect();
     Some(Frame { seen, ys })
-}
-
-/// Whether `python` can import matplotlib (asked once per interpreter).
-pub fn has_matplotlib(python: &Path) -> bool {
-    static KNOWN: OnceLock<Mutex<HashMap<PathBuf, bool>>> = OnceLock::new();
-    let known = KNOWN.get_or_init(|| Mutex::new(HashMap::new()));
-    let mut known = known.lock().unwrap_or_else(|p| p.into_inner());
-    if let Some(&answer) = known.get(python) {
-        return answer;
-    }
-    let answer = ask(python);
-    known.insert(python.to_path_buf(), answer);
-    answer
-}
-
-fn ask(python: &Path) -> bool {
-    use wait_timeout::ChildExt;
-    let child = std::process::Command::new(python)
-        // A real attribute: an empty folder named matplotlib imports as a namespace package.
-        .args(["-c", "import matplotlib; matplotlib.__version__"])
-        .env_clear()
-        .env("LANG", "C.UTF-8")
-        // Runs get a home; a grader user without a passwd entry has none to lend.
-        .env("HOME", std::env::temp_dir())
-        .env("PATH", "/usr/local/bin:/usr/bin:/bin")
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn();
-    let Ok(mut child) = child else {
-        return false;
-    };
-    match child.wait_timeout(Duration::from_secs(30)) {
-        Ok(Some(status)) => status.success(),
-        _ => {
-            let _ = child.kill();
-            let _ = child.wait();
-            false
-        }
-    }
 }
 
 #[cfg(test)]
