@@ -4,6 +4,7 @@
 //! private /dev/shm before the program starts and reads it through a descriptor of its own.
 
 use super::Exercise;
+use crate::ipc::segment::ImageSegment;
 use crate::ipc::{IMAGE_BYTES as SIZE, IMAGE_SEGMENT as SEGMENT};
 use crate::outcome::{Failure, Status, Verdict};
 use crate::picture;
@@ -49,22 +50,9 @@ const HELPERS: Duration = Duration::from_secs(5);
 /// harness's own descriptor on the segment, opened before the program ran, so its content is
 /// readable even if the segment's name is gone.
 fn written(ctx: &mut Ctx) -> Result<(Run, File, Exit), Failure> {
-    ctx.claim(&[&format!("shm:{SEGMENT}")])?;
-    let owner = ctx.identity();
-    let mut handle = None;
-    let mut run = ctx.start_prepared(Launch::new(), |reach| {
-        let fault = |e: std::io::Error| {
-            Failure::fault(format!("grader fault: making the segment {SEGMENT}: {e}"))
-        };
-        let path = reach
-            .create_shm(SEGMENT, SIZE as u64, owner)
-            .map_err(fault)?;
-        handle = Some(File::open(path).map_err(fault)?);
-        Ok(())
-    })?;
-    // The harness made the segment: it is not the program's leftover.
-    run.allow_shm(SEGMENT);
-    let file = handle.ok_or_else(|| Failure::fault("grader fault: no segment handle"))?;
+    let mut segment = ImageSegment::claim(ctx)?;
+    let mut run = ctx.start_prepared(Launch::new(), |reach| segment.make(reach))?;
+    let file = segment.adopt(&mut run)?;
     let exit = finished(&mut run)?;
     Ok((run, file, exit))
 }

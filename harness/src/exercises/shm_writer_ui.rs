@@ -10,6 +10,7 @@
 use super::Exercise;
 use crate::clock::Clock;
 use crate::gui::{pictures, Gui};
+use crate::ipc::segment::ImageSegment;
 use crate::ipc::{self, IMAGE_BYTES as SIZE, IMAGE_SEGMENT as SEGMENT};
 use crate::outcome::{Failure, Verdict};
 use crate::picture;
@@ -60,22 +61,9 @@ struct Writer {
 
 impl Writer {
     fn start(ctx: &mut Ctx) -> Result<Writer, Failure> {
-        ctx.claim(&[&format!("shm:{SEGMENT}")])?;
-        let owner = ctx.identity();
-        let mut handle = None;
-        let (mut run, gui) = Gui::start_prepared(ctx, Launch::new(), |reach| {
-            let fault = |e: std::io::Error| {
-                Failure::fault(format!("grader fault: making the segment {SEGMENT}: {e}"))
-            };
-            let path = reach
-                .create_shm(SEGMENT, SIZE as u64, owner)
-                .map_err(fault)?;
-            handle = Some(File::open(path).map_err(fault)?);
-            Ok(())
-        })?;
-        // The harness made the segment: it is not the program's leftover.
-        run.allow_shm(SEGMENT);
-        let segment = handle.ok_or_else(|| Failure::fault("grader fault: no segment handle"))?;
+        let mut made = ImageSegment::claim(ctx)?;
+        let (mut run, gui) = Gui::start_prepared(ctx, Launch::new(), |reach| made.make(reach))?;
+        let segment = made.adopt(&mut run)?;
         Ok(Writer {
             _forget: Forget(run.reach().shm_path(SEGMENT)),
             run,

@@ -222,6 +222,19 @@ fn reset_client(ctx: &mut Ctx) -> Verdict {
             .map_err(|e| Failure::fail(format!("could not connect to 127.0.0.1:{PORT}: {e}")))?;
         net::reset(stream)
             .map_err(|e| Failure::fault(format!("grader fault: resetting the connection: {e}")))?;
+        // Loopback hands the reset to a softirq, which a loaded machine may run late: until
+        // the server's side of the connection is gone, a server resumed now could answer the
+        // reset client as if it were a normal one, and a defect would pass now and then.
+        let sup = run.supervisor_pid().unwrap_or(-1);
+        let processed = ipc::poll_state(clock.deadline(CLIENT), || {
+            let states = net::states(sup, PORT);
+            (!states.iter().any(|s| s == net::ESTABLISHED)).then_some(())
+        });
+        if processed.is_none() {
+            return Err(Failure::fault(
+                "grader fault: the kernel did not deliver the client's reset in time (the machine may be overloaded)",
+            ));
+        }
         run.note("a client connected and reset the connection at once");
     }
     if let Err(e) = client(&run, "the next client", clock, false) {

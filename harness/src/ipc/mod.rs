@@ -9,6 +9,7 @@
 pub mod ctime;
 pub mod fifo;
 pub mod net;
+pub mod segment;
 pub mod watch;
 
 use crate::clock::Clock;

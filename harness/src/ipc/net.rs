@@ -11,6 +11,7 @@ use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
 /// TCP states in `/proc/net/tcp`.
+pub const ESTABLISHED: &str = "01";
 pub const LISTEN: &str = "0A";
 pub const TIME_WAIT: &str = "06";
 

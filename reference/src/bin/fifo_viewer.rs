@@ -9,6 +9,7 @@
 
 use reference::gui::{self, Window};
 use std::io::Read;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 const FIFO: &str = "imagefifo";
@@ -17,6 +18,9 @@ type Frame = (usize, usize, Vec<u8>);
 
 struct Viewer {
     shown: Arc<Mutex<Option<Frame>>>,
+    /// Set before the FIFO is removed: the reader then ends quietly (it may meet the FIFO
+    /// gone on its next open).
+    closing: Arc<AtomicBool>,
 }
 
 impl Window for Viewer {
@@ -27,6 +31,7 @@ impl Window for Viewer {
         self.shown.lock().ok()?.clone()
     }
     fn close(&mut self) {
+        self.closing.store(true, Ordering::SeqCst);
         if let Err(e) = std::fs::remove_file(FIFO) {
             eprintln!("fifo_viewer: removing {FIFO}: {e}");
         }
@@ -34,11 +39,13 @@ impl Window for Viewer {
 }
 
 /// Each open of the FIFO is one message.
-fn read_forever(shown: &Mutex<Option<Frame>>, mut size: (usize, usize)) {
+fn read_forever(shown: &Mutex<Option<Frame>>, closing: &AtomicBool, mut size: (usize, usize)) {
     loop {
         let mut message = Vec::new();
         if let Err(e) = std::fs::File::open(FIFO).and_then(|mut f| f.read_to_end(&mut message)) {
-            eprintln!("fifo_viewer: reading {FIFO}: {e}");
+            if !closing.load(Ordering::SeqCst) {
+                eprintln!("fifo_viewer: reading {FIFO}: {e}");
+            }
             return;
         }
         if let Some(rest) = message.strip_prefix(b"resize") {
@@ -73,7 +80,8 @@ fn main() {
         }
     }
     let shown = Arc::new(Mutex::new(None));
-    let reading = shown.clone();
-    std::thread::spawn(move || read_forever(&reading, size));
-    gui::run(&mut Viewer { shown });
+    let closing = Arc::new(AtomicBool::new(false));
+    let (reading, ending) = (shown.clone(), closing.clone());
+    std::thread::spawn(move || read_forever(&reading, &ending, size));
+    gui::run(&mut Viewer { shown, closing });
 }

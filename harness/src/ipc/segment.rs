@@ -1,0 +1,48 @@
+//! The lecture's image segment made by the harness, for a program that only attaches to it
+//! (`shm_image`, `shm_writer_ui`): made inside the run's namespaces before the program starts,
+//! owned by the run's identity, and read through the harness's own descriptor.
+
+use super::{IMAGE_BYTES, IMAGE_SEGMENT};
+use crate::outcome::Failure;
+use crate::run::Run;
+use crate::sandbox::reach::Reach;
+use crate::scenario::Ctx;
+use std::fs::File;
+
+pub struct ImageSegment {
+    owner: Option<(u32, u32)>,
+    file: Option<File>,
+}
+
+impl ImageSegment {
+    /// Claims the segment's name for the scenario (where runs share `/dev/shm`).
+    pub fn claim(ctx: &mut Ctx) -> Result<Self, Failure> {
+        ctx.claim(&[&format!("shm:{IMAGE_SEGMENT}")])?;
+        Ok(ImageSegment {
+            owner: ctx.identity(),
+            file: None,
+        })
+    }
+
+    /// The run's prepare step: makes the segment and opens it.
+    pub fn make(&mut self, reach: &Reach) -> Result<(), Failure> {
+        let fault = |e: std::io::Error| {
+            Failure::fault(format!(
+                "grader fault: making the segment {IMAGE_SEGMENT}: {e}"
+            ))
+        };
+        let path = reach
+            .create_shm(IMAGE_SEGMENT, IMAGE_BYTES as u64, self.owner)
+            .map_err(fault)?;
+        self.file = Some(File::open(path).map_err(fault)?);
+        Ok(())
+    }
+
+    /// After the start: the harness's descriptor on the segment, readable even if its name is
+    /// gone. The segment is the harness's, so it is not the run's leftover.
+    pub fn adopt(self, run: &mut Run) -> Result<File, Failure> {
+        run.allow_shm(IMAGE_SEGMENT);
+        self.file
+            .ok_or_else(|| Failure::fault("grader fault: no segment handle"))
+    }
+}
