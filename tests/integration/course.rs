@@ -61,15 +61,20 @@ fn course_file(text: &str) -> Result<(tempfile::TempDir, PathBuf), Failed> {
     Ok((tmp, course))
 }
 
-fn points_hidden_extra() -> Outcome {
-    let (tmp, course) = course_file(COURSE)?;
-    // The exit-1 fixture's program, under the course's alias name.
-    let sub = tmp.path().join("sub");
+/// The exit-1 fixture's program in `dir/sub`, under the course's alias name.
+fn aliased_submission(dir: &Path) -> Result<PathBuf, Failed> {
+    let sub = dir.join("sub");
     std::fs::create_dir(&sub)?;
     std::fs::copy(
         support::root().join("fixtures/process-exit1/process.py"),
         sub.join("my_ids.py"),
     )?;
+    Ok(sub)
+}
+
+fn points_hidden_extra() -> Outcome {
+    let (tmp, course) = course_file(COURSE)?;
+    let sub = aliased_submission(tmp.path())?;
     let run = |staff: bool| -> Result<serde_json::Value, Failed> {
         let mut cmd = sysgrade();
         cmd.args(["grade", "--quiet", "--format", "json", "--course"])
@@ -133,12 +138,7 @@ fn points_hidden_extra() -> Outcome {
 fn events_settled() -> Outcome {
     let course = harness::course::Course::parse(COURSE)?;
     let tmp = tempfile::tempdir()?;
-    let sub = tmp.path().join("sub");
-    std::fs::create_dir(&sub)?;
-    std::fs::copy(
-        support::root().join("fixtures/process-exit1/process.py"),
-        sub.join("my_ids.py"),
-    )?;
+    let sub = aliased_submission(tmp.path())?;
     let request = harness::grading::Request {
         submissions: vec![sub],
         exercises: course.selected(),

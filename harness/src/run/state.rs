@@ -102,33 +102,25 @@ impl Shared {
 
     /// Adds a harness note stamped `at_ms`, in time order among the entries.
     pub fn note_at(&self, at_ms: u64, text: impl Into<String>) {
-        let text = text.into();
-        self.update(|st| {
-            let pos = st
-                .entries
-                .iter()
-                .position(|e| e.at_ms > at_ms)
-                .unwrap_or(st.entries.len());
-            st.entries.insert(
-                pos,
-                Entry {
-                    at_ms,
-                    source: Source::Harness,
-                    text,
-                },
-            );
-        });
+        self.insert_note(at_ms, text.into(), |e| e.at_ms > at_ms);
     }
 
     /// Notes the program's start: before anything it printed, even when its first lines
     /// reached the grader (on their own threads) before the supervisor's report did.
     pub fn note_start(&self, at_ms: u64, text: impl Into<String>) {
-        let text = text.into();
+        self.insert_note(at_ms, text.into(), |e| {
+            e.at_ms > at_ms || e.source != Source::Harness
+        });
+    }
+
+    /// Inserts a harness note before the first entry `before` accepts, stamped no later than
+    /// that entry, so the transcript stays in time order.
+    fn insert_note(&self, at_ms: u64, text: String, before: impl Fn(&Entry) -> bool) {
         self.update(|st| {
             let pos = st
                 .entries
                 .iter()
-                .position(|e| e.at_ms > at_ms || e.source != Source::Harness)
+                .position(before)
                 .unwrap_or(st.entries.len());
             let at_ms = st.entries.get(pos).map_or(at_ms, |e| e.at_ms.min(at_ms));
             st.entries.insert(
