@@ -149,7 +149,7 @@ pub fn grade(args: &GradeArgs, mut settings: Settings) -> i32 {
     match grade_inner(args, &mut settings) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", crate::error::one_line(&e));
             2
         }
     }
