@@ -50,12 +50,7 @@ pub fn peer(stream: &UnixStream, trusted: &[Trusted]) -> Result<(), String> {
         }
     }
     let cmdline = std::fs::read(proc.join("cmdline")).unwrap_or_default();
-    let script = cmdline
-        .split(|b| *b == 0)
-        .skip(1)
-        .map(|a| String::from_utf8_lossy(a).into_owned())
-        .find(|a| !a.starts_with('-'))
-        .ok_or_else(|| format!("pid {pid} runs no script"))?;
+    let script = script_of(&cmdline).ok_or_else(|| format!("pid {pid} runs no script"))?;
     // The script as the helper itself opens it: relative to its working directory, in its
     // own file system.
     let seen = if Path::new(&script).is_absolute() {
@@ -112,5 +107,41 @@ impl Drop for PeerFsIds {
                 libc::syscall(libc::SYS_setfsgid, nix::unistd::getegid().as_raw());
             }
         }
+    }
+}
+
+/// The script a Python command line runs: its first argument that is not an option. `None`
+/// for `python3` reading standard input, `-c code` or `-m module`.
+fn script_of(cmdline: &[u8]) -> Option<String> {
+    let mut args = cmdline.split(|b| *b == 0).skip(1).filter(|a| !a.is_empty());
+    while let Some(arg) = args.next() {
+        match arg {
+            b"-c" | b"-m" | b"-" => return None,
+            // Options that take a value: `-X dev`, `-W error`.
+            b"-X" | b"-W" => {
+                args.next();
+            }
+            _ if arg.starts_with(b"-") => continue,
+            _ => return Some(String::from_utf8_lossy(arg).into_owned()),
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::script_of;
+    use rstest::rstest;
+
+    #[rstest]
+    #[case(b"python3\0/tmp/h/probe.py\0".as_slice(), Some("/tmp/h/probe.py"))]
+    #[case(b"python3\0-u\0-B\0run.py\0a\0".as_slice(), Some("run.py"))]
+    #[case(b"python3\0-X\0dev\0run.py\0".as_slice(), Some("run.py"))]
+    #[case(b"python3\0".as_slice(), None)]
+    #[case(b"python3\0-\0".as_slice(), None)]
+    #[case(b"python3\0-c\0print(1)\0".as_slice(), None)]
+    #[case(b"python3\0-m\0http.server\0".as_slice(), None)]
+    fn finds_the_script(#[case] cmdline: &[u8], #[case] want: Option<&str>) {
+        assert_eq!(script_of(cmdline).as_deref(), want);
     }
 }
