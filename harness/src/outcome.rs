@@ -84,12 +84,12 @@ impl Failure {
             message: message.into(),
         }
     }
-    /// A fault of the grader, not of the student. By convention the message says so plainly,
-    /// led by `grader fault: `.
-    pub fn fault(message: impl Into<String>) -> Self {
+    /// A fault of the grader, not of the student: the message is led by `grader fault: `, so
+    /// that it says so plainly.
+    pub fn fault(message: impl std::fmt::Display) -> Self {
         Failure {
             status: Status::Fault,
-            message: message.into(),
+            message: format!("grader fault: {message}"),
         }
     }
     pub fn skip(message: impl Into<String>) -> Self {

@@ -118,7 +118,7 @@ pub fn plan(
                     Ok(Err(failure)) => broken(failure),
                     // The grader could not build (copying, a folder, a supervisor): a fault
                     // of this exercise, not of the submission, and the next one is still tried.
-                    Err(e) => broken(Failure::fault(format!("grader fault: building: {e}"))),
+                    Err(e) => broken(Failure::fault(format!("building: {e}"))),
                 }
             }
         };

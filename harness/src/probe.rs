@@ -56,8 +56,7 @@ impl Records {
     /// may keep logs there), with the records socket `records.sock` in it.
     pub fn create(ctx: &Ctx, name: &str) -> Result<Records, Failure> {
         let dir = ctx.scratch_for_run(name)?;
-        let fault =
-            |e: std::io::Error| Failure::fault(format!("grader fault: preparing {name}: {e}"));
+        let fault = |e: std::io::Error| Failure::fault(format!("preparing {name}: {e}"));
         std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).map_err(fault)?;
         let socket = dir.join("records.sock");
         let shared = Arc::new(Shared::default());
@@ -170,7 +169,7 @@ def note(**record):
 pub fn install_script(path: &Path, python: &Path, body: &str) -> Result<Vec<u8>, Failure> {
     let fault = |e: std::io::Error| {
         Failure::fault(format!(
-            "grader fault: installing {}: {e}",
+            "installing {}: {e}",
             path.file_name().unwrap_or_default().to_string_lossy()
         ))
     };

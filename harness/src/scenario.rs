@@ -211,7 +211,7 @@ impl<'a> Ctx<'a> {
             };
             if !private {
                 let lock = names::claim(name)
-                    .map_err(|e| Failure::fault(format!("grader fault: claiming {name}: {e}")))?;
+                    .map_err(|e| Failure::fault(format!("claiming {name}: {e}")))?;
                 self.claims.push(lock);
             }
         }
@@ -235,9 +235,7 @@ impl<'a> Ctx<'a> {
         if let Some(lease) = &self.lease {
             chown_tree(&self.dir.join("sub"), lease.uid, lease.gid)
                 .and_then(|()| chown_tree(&self.home(), lease.uid, lease.gid))
-                .map_err(|e| {
-                    Failure::fault(format!("grader fault: preparing the run folder: {e}"))
-                })?;
+                .map_err(|e| Failure::fault(format!("preparing the run folder: {e}")))?;
         }
         let guarantees = self.guarantees;
         let network = match launch.join_network {
@@ -274,7 +272,7 @@ impl<'a> Ctx<'a> {
             prepare,
         ) {
             Ok(result) => result,
-            Err(e) => Err(Failure::fault(format!("grader fault: {e}"))),
+            Err(e) => Err(Failure::fault(format!("{e}"))),
         }
     }
 
@@ -323,18 +321,17 @@ impl<'a> Ctx<'a> {
             Ok(Ok(finished)) => Ok(finished),
             // The tool is the harness's, not the student's: not starting it is a fault.
             Ok(Err(f)) if f.status == crate::outcome::Status::Error => {
-                Err(Failure::fault(format!("grader fault: {}", f.message)))
+                Err(Failure::fault(f.message))
             }
             Ok(Err(f)) => Err(f),
-            Err(e) => Err(Failure::fault(format!("grader fault: {e}"))),
+            Err(e) => Err(Failure::fault(format!("{e}"))),
         }
     }
 
     /// A folder in the scratch the run's uid may write (a tool's output).
     pub fn scratch_for_run(&self, name: &str) -> Result<PathBuf, Failure> {
         let dir = self.scratch().join(name);
-        let fault =
-            |e: std::io::Error| Failure::fault(format!("grader fault: preparing {name}: {e}"));
+        let fault = |e: std::io::Error| Failure::fault(format!("preparing {name}: {e}"));
         std::fs::create_dir_all(&dir).map_err(fault)?;
         if let Some((uid, gid)) = self.identity() {
             std::os::unix::fs::chown(&dir, Some(uid), Some(gid)).map_err(fault)?;

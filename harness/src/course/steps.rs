@@ -263,11 +263,8 @@ fn gui_step(run: &mut Run, gui: &mut Gui, step: &Step) -> Result<(), Failure> {
             color,
             within,
         } => {
-            let rgba = parse_color(color).ok_or_else(|| {
-                Failure::fault(format!(
-                    "grader fault: bad color {color} in the course file"
-                ))
-            })?;
+            let rgba = parse_color(color)
+                .ok_or_else(|| Failure::fault(format!("bad color {color} in the course file")))?;
             let want = Rgba::from_fn(*width, *height, |_, _| rgba);
             gui.shows(run, name.as_deref(), &want, secs(*within))
         }
@@ -288,7 +285,7 @@ fn step_once(run: &mut Run, step: &Step) -> Result<(), Failure> {
             };
             let re = self::pattern(pattern).map_err(|e| {
                 Failure::fault(format!(
-                    "grader fault: bad pattern `{pattern}` in the course file: {}",
+                    "bad pattern `{pattern}` in the course file: {}",
                     regex_reason(&e)
                 ))
             })?;
@@ -296,9 +293,7 @@ fn step_once(run: &mut Run, step: &Step) -> Result<(), Failure> {
         }
         Step::Signal { signal } => {
             let sig = parse_signal(signal).ok_or_else(|| {
-                Failure::fault(format!(
-                    "grader fault: unknown signal {signal} in the course file"
-                ))
+                Failure::fault(format!("unknown signal {signal} in the course file"))
             })?;
             run.signal_when_idle(sig, Duration::from_secs(2))
         }
@@ -312,14 +307,10 @@ fn step_once(run: &mut Run, step: &Step) -> Result<(), Failure> {
             let exit = run.wait_exit(secs(*within))?;
             ExpectExit::parse(status)
                 .ok_or_else(|| {
-                    Failure::fault(format!(
-                        "grader fault: unknown exit status `{status}` in the course file"
-                    ))
+                    Failure::fault(format!("unknown exit status `{status}` in the course file"))
                 })?
                 .check_alone(exit)
         }
-        _ => Err(Failure::fault(
-            "grader fault: a window step without a window",
-        )),
+        _ => Err(Failure::fault("a window step without a window")),
     }
 }

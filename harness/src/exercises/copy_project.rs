@@ -49,13 +49,12 @@ const WAIT: Duration = Duration::from_secs(15);
 
 /// Puts the harness's archive in the program's folder and runs the program to its end.
 fn unpacked(ctx: &mut Ctx) -> Result<(Run, Exit, Vec<u8>), Failure> {
-    let bytes = archive::build()
-        .map_err(|e| Failure::fault(format!("grader fault: building {ARCHIVE}: {e}")))?;
+    let bytes = archive::build().map_err(|e| Failure::fault(format!("building {ARCHIVE}: {e}")))?;
     let path = ctx.workdir().join(ARCHIVE);
     let _ = std::fs::remove_dir_all(&path);
     std::fs::write(&path, &bytes)
         .and_then(|()| std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)))
-        .map_err(|e| Failure::fault(format!("grader fault: writing {ARCHIVE}: {e}")))?;
+        .map_err(|e| Failure::fault(format!("writing {ARCHIVE}: {e}")))?;
     let mut run = ctx.start(Launch::new())?;
     let exit = run.wait_exit(WAIT)?;
     Ok((run, exit, bytes))
@@ -201,7 +200,7 @@ fn missing_archive(ctx: &mut Ctx) -> Verdict {
     let _ = std::fs::remove_file(&path).or_else(|_| std::fs::remove_dir_all(&path));
     if std::fs::symlink_metadata(&path).is_ok() {
         return Err(Failure::fault(format!(
-            "grader fault: could not remove the submission's {ARCHIVE}"
+            "could not remove the submission's {ARCHIVE}"
         )));
     }
     let before: BTreeSet<String> = read_tree(&dir).into_keys().collect();

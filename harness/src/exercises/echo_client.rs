@@ -129,11 +129,11 @@ fn with_server(ctx: &mut Ctx) -> Result<(crate::run::Run, Server), Failure> {
     let run = ctx.start_prepared(Launch::new(), |reach| {
         let bound = reach
             .tcp_listener(std::net::SocketAddr::from(([127, 0, 0, 1], PORT)))
-            .map_err(|e| Failure::fault(format!("grader fault: listening on port {PORT}: {e}")))?;
+            .map_err(|e| Failure::fault(format!("listening on port {PORT}: {e}")))?;
         listener = Some(bound);
         Ok(())
     })?;
-    let listener = listener.ok_or_else(|| Failure::fault("grader fault: no listener"))?;
+    let listener = listener.ok_or_else(|| Failure::fault("no listener"))?;
     Ok((run, Server::start(listener, ctx.clock())))
 }
 

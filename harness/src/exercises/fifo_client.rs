@@ -36,7 +36,7 @@ const FIFO: &str = "mypipe";
 const PATIENT: Duration = Duration::from_secs(10);
 
 fn grader_fault(what: &str) -> impl Fn(std::io::Error) -> Failure + '_ {
-    move |e| Failure::fault(format!("grader fault: {what}: {e}"))
+    move |e| Failure::fault(format!("{what}: {e}"))
 }
 
 /// What a reader that got `data` (and end of file or not) saw, compared with 0…99.

@@ -41,7 +41,7 @@ const PATIENT: Duration = Duration::from_secs(10);
 const ANSWER: Duration = Duration::from_secs(2);
 
 fn grader_fault(what: &str) -> impl Fn(std::io::Error) -> Failure + '_ {
-    move |e| Failure::fault(format!("grader fault: {what}: {e}"))
+    move |e| Failure::fault(format!("{what}: {e}"))
 }
 
 /// Waits for `mypipe` to appear in the program's folder and checks that it is a FIFO.

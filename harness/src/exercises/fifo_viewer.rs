@@ -66,7 +66,7 @@ impl Viewer {
         let clock = ctx.clock();
         let deadline = clock.deadline(APPEAR);
         let found = watch::wait_for_entry(&ctx.workdir(), FIFO, deadline, || !run.alive())
-            .map_err(|e| Failure::fault(format!("grader fault: watching the folder: {e}")))?;
+            .map_err(|e| Failure::fault(format!("watching the folder: {e}")))?;
         if !found {
             let how = ipc::ended(&mut run).unwrap_or_else(|| "it kept running".into());
             fail!(
@@ -90,7 +90,7 @@ impl Viewer {
     /// Writes `bytes` as one message (one open and close), then waits until the viewer has
     /// closed its end, so the next message is read on its own.
     fn send(&mut self, bytes: &[u8], what: &str) -> Result<(), Failure> {
-        let fault = |e: std::io::Error| Failure::fault(format!("grader fault: {e}"));
+        let fault = |e: std::io::Error| Failure::fault(format!("{e}"));
         let watch = Watch::opens_and_closes(&self.path).map_err(fault)?;
         let deadline = self.clock.deadline(TAKE);
         let run = &self.run;

@@ -70,7 +70,7 @@ struct Observed {
 fn observe(ctx: &mut Ctx) -> Result<Observed, Failure> {
     let dir = ctx.workdir();
     let before = tree(&dir);
-    let fault = |e: nix::Error| Failure::fault(format!("grader fault: watching the folder: {e}"));
+    let fault = |e: nix::Error| Failure::fault(format!("watching the folder: {e}"));
     let mut watch = Watch::new(&dir).map_err(fault)?;
     let mut run = ctx.start_prepared(Launch::new(), |reach| {
         watch.mark_mount(reach);
@@ -303,8 +303,7 @@ fn cleanup(ctx: &mut Ctx) -> Verdict {
 
 fn tmp_exists(ctx: &mut Ctx) -> Verdict {
     let tmp = ctx.workdir().join("tmp");
-    std::fs::create_dir_all(&tmp)
-        .map_err(|e| Failure::fault(format!("grader fault: making tmp/: {e}")))?;
+    std::fs::create_dir_all(&tmp).map_err(|e| Failure::fault(format!("making tmp/: {e}")))?;
     let o = observe(ctx)?;
     let said = re("exist");
     let lines: Vec<String> = o

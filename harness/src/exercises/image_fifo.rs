@@ -54,9 +54,8 @@ struct Received {
 /// Makes the FIFO, opens its read end, starts the program and reads until it ends (or
 /// stalls), keeping the first `keep` bytes.
 fn receive(ctx: &mut Ctx, keep: usize) -> Result<(Run, Received), Failure> {
-    let fault = |what: &'static str| {
-        move |e: std::io::Error| Failure::fault(format!("grader fault: {what}: {e}"))
-    };
+    let fault =
+        |what: &'static str| move |e: std::io::Error| Failure::fault(format!("{what}: {e}"));
     let path = ctx.workdir().join(FIFO);
     fifo::make(&path).map_err(fault("making the FIFO"))?;
     let reader = Reader::open(&path, true).map_err(fault("opening the FIFO"))?;

@@ -149,7 +149,7 @@ fn observe(ctx: &mut Ctx) -> Result<Observed, Failure> {
     let log = records.dir().join("ffmpeg.log");
     let shim_dir = ctx.scratch().join("shim");
     std::fs::create_dir_all(&shim_dir)
-        .map_err(|e| Failure::fault(format!("grader fault: making the shim folder: {e}")))?;
+        .map_err(|e| Failure::fault(format!("making the shim folder: {e}")))?;
     let note = probe::NOTE.replace(
         "@SOCK@",
         &probe::py_str(&records.socket().to_string_lossy()),

@@ -77,14 +77,14 @@ impl Plot {
             let dir = ctx.scratch().join("mpl");
             std::fs::create_dir_all(&dir)
                 .and_then(|()| std::fs::write(dir.join(format!("{BACKEND_MODULE}.py")), BACKEND))
-                .map_err(|e| Failure::fault(format!("grader fault: writing the backend: {e}")))?;
+                .map_err(|e| Failure::fault(format!("writing the backend: {e}")))?;
             launch = launch
                 .env("MPLBACKEND", format!("module://{BACKEND_MODULE}"))
                 .env("PYTHONPATH", dir.display().to_string());
         }
         let record = ctx.scratch().join("frames.jsonl");
         let frames = Frames::create(&record, ctx.identity())
-            .map_err(|e| Failure::fault(format!("grader fault: creating the frame record: {e}")))?;
+            .map_err(|e| Failure::fault(format!("creating the frame record: {e}")))?;
         launch = launch.env(RECORD_VAR, record.display().to_string());
         let run = ctx.start(launch)?;
         Ok(Plot {

@@ -215,13 +215,12 @@ fn reset_client(ctx: &mut Ctx) -> Verdict {
         });
         if stopped.is_none() {
             return Err(Failure::fault(
-                "grader fault: the server did not stop after SIGSTOP (the machine may be overloaded)",
+                "the server did not stop after SIGSTOP (the machine may be overloaded)",
             ));
         }
         let stream = net::connect(&run, PORT, clock.real(CLIENT))
             .map_err(|e| Failure::fail(format!("could not connect to 127.0.0.1:{PORT}: {e}")))?;
-        net::reset(stream)
-            .map_err(|e| Failure::fault(format!("grader fault: resetting the connection: {e}")))?;
+        net::reset(stream).map_err(|e| Failure::fault(format!("resetting the connection: {e}")))?;
         // Loopback hands the reset to a softirq, which a loaded machine may run late: until
         // the server's side of the connection is gone, a server resumed now could answer the
         // reset client as if it were a normal one, and a defect would pass now and then.
@@ -232,7 +231,7 @@ fn reset_client(ctx: &mut Ctx) -> Verdict {
         });
         if processed.is_none() {
             return Err(Failure::fault(
-                "grader fault: the kernel did not deliver the client's reset in time (the machine may be overloaded)",
+                "the kernel did not deliver the client's reset in time (the machine may be overloaded)",
             ));
         }
         run.note("a client connected and reset the connection at once");

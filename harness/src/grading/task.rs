@@ -168,12 +168,7 @@ fn run_scenario(
         work,
     ) {
         Ok(ctx) => ctx,
-        Err(e) => {
-            return (
-                Err(Failure::fault(format!("grader fault: {e}"))),
-                Vec::new(),
-            )
-        }
+        Err(e) => return (Err(Failure::fault(format!("{e}"))), Vec::new()),
     };
     let verdict = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         if panic_injected(&task.id) {
@@ -186,7 +181,7 @@ fn run_scenario(
     }))
     .unwrap_or_else(|_| {
         Err(Failure::fault(
-            "grader fault: the scenario panicked (a bug in the harness; please report it)",
+            "the scenario panicked (a bug in the harness; please report it)",
         ))
     });
     (verdict, ctx.take_records())

@@ -47,9 +47,8 @@ impl Gui {
     ) -> Result<(Run, Gui), Failure> {
         setup::check_pyqt(ctx)?;
         let prepared = setup::prepare(ctx, launch)?;
-        let channel = Channel::listen(&prepared.socket).map_err(|e| {
-            Failure::fault(format!("grader fault: listening for the Qt driver: {e}"))
-        })?;
+        let channel = Channel::listen(&prepared.socket)
+            .map_err(|e| Failure::fault(format!("listening for the Qt driver: {e}")))?;
         let mut gui = Gui {
             channel,
             clock: ctx.clock(),

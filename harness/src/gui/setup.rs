@@ -73,7 +73,7 @@ pub fn check_pyqt(ctx: &Ctx) -> Result<(), Failure> {
 
 /// Writes the driver into the scenario's scratch and adds the variables to `launch`.
 pub fn prepare(ctx: &Ctx, launch: Launch) -> Result<Prepared, Failure> {
-    let fault = |e: std::io::Error| Failure::fault(format!("grader fault: preparing Qt: {e}"));
+    let fault = |e: std::io::Error| Failure::fault(format!("preparing Qt: {e}"));
     let driver = ctx.scratch().join("qt");
     let runtime = ctx.scratch().join("xdg-runtime");
     for (dir, mode) in [(&driver, 0o755), (&runtime, 0o700)] {

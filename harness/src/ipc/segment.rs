@@ -26,11 +26,8 @@ impl ImageSegment {
 
     /// The run's prepare step: makes the segment and opens it.
     pub fn make(&mut self, reach: &Reach) -> Result<(), Failure> {
-        let fault = |e: std::io::Error| {
-            Failure::fault(format!(
-                "grader fault: making the segment {IMAGE_SEGMENT}: {e}"
-            ))
-        };
+        let fault =
+            |e: std::io::Error| Failure::fault(format!("making the segment {IMAGE_SEGMENT}: {e}"));
         let path = reach
             .create_shm(IMAGE_SEGMENT, IMAGE_BYTES as u64, self.owner)
             .map_err(fault)?;
@@ -42,7 +39,6 @@ impl ImageSegment {
     /// gone. The segment is the harness's, so it is not the run's leftover.
     pub fn adopt(self, run: &mut Run) -> Result<File, Failure> {
         run.allow_shm(IMAGE_SEGMENT);
-        self.file
-            .ok_or_else(|| Failure::fault("grader fault: no segment handle"))
+        self.file.ok_or_else(|| Failure::fault("no segment handle"))
     }
 }

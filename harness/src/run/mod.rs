@@ -115,11 +115,13 @@ impl Run {
             // The program itself could not be started (the student's side: an executable
             // that is not one, an interpreter line naming nothing).
             if let Some(e) = &st.spawn_error {
-                return Some(Err(Failure::error(format!("could not start {command}: {e}"))));
+                return Some(Err(Failure::error(format!(
+                    "could not start {command}: {e}"
+                ))));
             }
             if st.supervisor_gone {
                 return Some(Err(Failure::fault(format!(
-                    "grader fault: could not start {command}: the supervisor ended before starting the program"
+                    "could not start {command}: the supervisor ended before starting the program"
                 ))));
             }
             st.main_pid.map(Ok)
@@ -135,7 +137,7 @@ impl Run {
             }
             Some(Err(f)) => Ok(Err(f)),
             None => Ok(Err(Failure::fault(format!(
-                "grader fault: the supervisor did not start the program within {} (the machine may be overloaded)",
+                "the supervisor did not start the program within {} (the machine may be overloaded)",
                 secs(START_WAIT)
             )))),
         }
@@ -153,9 +155,7 @@ impl Run {
                 .or(st.supervisor_gone.then_some(None))
         });
         if ready.flatten().is_none() {
-            return Err(Failure::fault(
-                "grader fault: the supervisor did not get ready",
-            ));
+            return Err(Failure::fault("the supervisor did not get ready"));
         }
         if let Some(prepare) = prepare {
             prepare(&self.reach())?;

@@ -323,9 +323,7 @@ impl Run {
     pub fn signal(&self, sig: Signal) -> Result<(), Failure> {
         let pid = self.pid();
         if pid <= 0 {
-            return Err(Failure::fault(
-                "grader fault: signalling a program that never started",
-            ));
+            return Err(Failure::fault("signalling a program that never started"));
         }
         self.shared
             .note(format!("sent {sig} to pid {}", self.own_pid()));

@@ -23,10 +23,7 @@ use std::time::Duration;
 fn tool_not_run(tool: &str, f: Failure) -> Failure {
     match f.status {
         Status::Fault => f.context(format!("could not run `{tool}`")),
-        _ => Failure::fault(format!(
-            "grader fault: could not run `{tool}`: {}",
-            f.message
-        )),
+        _ => Failure::fault(format!("could not run `{tool}`: {}", f.message)),
     }
 }
 

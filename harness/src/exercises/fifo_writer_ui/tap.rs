@@ -52,9 +52,8 @@ impl Tap {
     /// Makes the FIFO at `path`, opens its read end (before the program starts) and starts
     /// draining it.
     pub fn make(path: &Path, clock: Clock) -> Result<Tap, Failure> {
-        let fault = |what: &'static str| {
-            move |e: std::io::Error| Failure::fault(format!("grader fault: {what}: {e}"))
-        };
+        let fault =
+            |what: &'static str| move |e: std::io::Error| Failure::fault(format!("{what}: {e}"));
         fifo::make(path).map_err(fault("making the FIFO"))?;
         let reader = Reader::open(path, true).map_err(fault("opening the FIFO"))?;
         reader.grow(1 << 20);

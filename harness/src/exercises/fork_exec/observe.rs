@@ -131,7 +131,7 @@ pub fn factor(speed: f64) -> String {
 pub fn observe(ctx: &mut Ctx) -> Result<Observed, Failure> {
     for (i, name) in PROBES.iter().enumerate() {
         std::fs::write(ctx.workdir().join(name), format!("probe {i}\n"))
-            .map_err(|e| Failure::fault(format!("grader fault: placing {name}: {e}")))?;
+            .map_err(|e| Failure::fault(format!("placing {name}: {e}")))?;
     }
     let (speed, launch) = time_dilation(ctx);
     let mut watch = None;
@@ -144,7 +144,7 @@ pub fn observe(ctx: &mut Ctx) -> Result<Observed, Failure> {
         watch = Some(w);
         Ok(())
     })?;
-    let watch = watch.ok_or_else(|| Failure::fault("grader fault: no process watch"))?;
+    let watch = watch.ok_or_else(|| Failure::fault("no process watch"))?;
     let clock = clock(&run, speed);
     let counted = count_to(&mut run, UPTO);
     let until = Instant::now();
@@ -167,7 +167,7 @@ pub fn observe(ctx: &mut Ctx) -> Result<Observed, Failure> {
     ended?;
     if lost || !procs.iter().any(|p| p.pid == main) {
         return Err(Failure::fault(
-            "grader fault: the kernel's process events were incomplete (machine too busy?); grade again",
+            "the kernel's process events were incomplete (machine too busy?); grade again",
         ));
     }
     Ok(Observed {
