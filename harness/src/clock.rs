@@ -33,12 +33,6 @@ impl Clock {
     }
 }
 
-impl Default for Clock {
-    fn default() -> Self {
-        Clock::new(1.0)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -43,16 +43,6 @@ pub enum ProgramState {
     BuildFailed,
 }
 
-impl ProgramState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ProgramState::Ready => "ready",
-            ProgramState::Missing => "missing",
-            ProgramState::BuildFailed => "build_failed",
-        }
-    }
-}
-
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ExerciseResult {
     pub id: String,

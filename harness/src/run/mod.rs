@@ -199,16 +199,6 @@ impl Run {
         words.join(" ")
     }
 
-    /// What the supervisor reported it could not set up.
-    pub fn problems(&self) -> Vec<String> {
-        self.shared
-            .lock()
-            .problems
-            .iter()
-            .map(|(_, e)| e.clone())
-            .collect()
-    }
-
     /// The program's pid as the grader sees it (for `/proc` and signals); 0 before it
     /// started, never a value that `kill` would read as a group or everyone.
     pub fn pid(&self) -> i32 {

@@ -18,8 +18,6 @@ pub struct Finished {
     pub exit: Option<Exit>,
     /// Its stdout and stderr lines, in order.
     pub output: Vec<String>,
-    /// What the supervisor could not set up (namespaces, limits).
-    pub problems: Vec<String>,
 }
 
 /// Runs `spec` until it exits or `limit` (nominal) passes.
@@ -48,7 +46,6 @@ pub fn until_exit(
         Err(f) => return Ok(Err(f)),
     };
     let exit = run.wait_exit(limit).ok();
-    let problems = run.problems();
     run.finish();
     let transcript: Vec<Entry> = records
         .lock()
@@ -59,9 +56,5 @@ pub fn until_exit(
         .filter(|e| e.source != Source::Harness)
         .map(|e| e.text)
         .collect();
-    Ok(Ok(Finished {
-        exit,
-        output,
-        problems,
-    }))
+    Ok(Ok(Finished { exit, output }))
 }

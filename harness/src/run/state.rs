@@ -49,7 +49,6 @@ pub struct State {
     pub killed_all: bool,
     /// The control socket closed: the supervisor is gone.
     pub supervisor_gone: bool,
-    pub problems: Vec<(crate::sandbox::protocol::Facility, String)>,
 }
 
 /// The shared state and its condition variable.

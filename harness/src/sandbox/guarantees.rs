@@ -43,17 +43,6 @@ impl Guarantees {
         PROBED.get_or_init(|| probe(supervisor)).clone()
     }
 
-    /// How runs are confined: `namespaces`, `landlock` or `none`.
-    pub fn mode(&self) -> &'static str {
-        if self.namespaces {
-            "namespaces"
-        } else if self.landlock_abi > 0 {
-            "landlock"
-        } else {
-            "none"
-        }
-    }
-
     /// The sandbox a run asks for, given its view and whether it wants a private network.
     pub fn sandbox(&self, view: View, network: Network) -> Sandbox {
         let network = match network {

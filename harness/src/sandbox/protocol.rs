@@ -172,5 +172,4 @@ pub enum Facility {
     Network,
     Filesystem,
     Landlock,
-    Identity,
 }
