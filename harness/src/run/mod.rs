@@ -29,7 +29,6 @@ use launch::Launched;
 use nix::sys::signal::Signal;
 use state::{Shared, State};
 use std::collections::HashMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -86,7 +85,8 @@ impl Run {
         oversight: Oversight,
         prepare: Option<Prepare<'_>>,
     ) -> Result<Result<Run, Failure>, Error> {
-        let shared_before = if spec.sandbox.namespaces {
+        // Only a run with neither namespaces nor a uid of its own is told apart by comparison.
+        let shared_before = if spec.sandbox.namespaces || spec.identity.is_some() {
             Vec::new()
         } else {
             teardown::shared_entries()
@@ -161,8 +161,7 @@ impl Run {
             prepare(&self.reach())?;
         }
         if let Some(l) = &self.launched {
-            let line = format!("{}\n", serde_json::json!({"cmd": "go"}));
-            let _ = (&l.handle.control).write_all(line.as_bytes());
+            let _ = crate::sandbox::protocol::Command::Go.send(&l.handle.control);
         }
         Ok(())
     }

@@ -17,7 +17,6 @@ use crate::sandbox::rootfs::PRIVATE_DIRS;
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use serde::Serialize;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -187,9 +186,7 @@ fn note_exit(shared: &Shared) {
 }
 
 fn send(launched: &Launched, cmd: &Command) {
-    if let Ok(line) = serde_json::to_string(cmd) {
-        let _ = (&launched.handle.control).write_all(format!("{line}\n").as_bytes());
-    }
+    let _ = cmd.send(&launched.handle.control);
 }
 
 /// Zombie children of the still-running program that stay unreaped through `grace`.

@@ -174,7 +174,7 @@ fn trial(supervisor: &Path, spec: &Spec) -> Option<Seen> {
             break;
         }
     }
-    let _ = writeln!(control, "{}", serde_json::json!({"cmd": "quit"}));
+    let _ = super::protocol::Command::Quit.send(&control);
     launched.finish();
     Some(seen)
 }

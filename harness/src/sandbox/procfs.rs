@@ -135,30 +135,27 @@ pub fn descendants(root: i32) -> Vec<ProcInfo> {
 /// Nanoseconds `pid` has spent running and waiting to run (`/proc/<pid>/schedstat`), summed
 /// over all its threads: what it asked of the CPU, whether or not a loaded machine gave it.
 pub fn cpu_demand_ns(pid: i32) -> Option<u64> {
+    schedstat(pid).map(|(running, waiting)| running + waiting)
+}
+
+/// Nanoseconds `pid`'s threads have spent runnable but waiting for a CPU: how much a loaded
+/// machine held it back.
+pub fn run_queue_wait_ns(pid: i32) -> Option<u64> {
+    schedstat(pid).map(|(_, waiting)| waiting)
+}
+
+/// The first two fields of `/proc/<pid>/task/*/schedstat` (time on a CPU, time waiting for
+/// one), summed over the threads.
+fn schedstat(pid: i32) -> Option<(u64, u64)> {
     let tasks = fs::read_dir(format!("/proc/{pid}/task")).ok()?;
-    let mut total = 0u64;
+    let mut total = (0u64, 0u64);
     for task in tasks.flatten() {
         let text = fs::read_to_string(task.path().join("schedstat")).unwrap_or_default();
         let mut fields = text
             .split_whitespace()
             .map(|f| f.parse::<u64>().unwrap_or(0));
-        total += fields.next().unwrap_or(0) + fields.next().unwrap_or(0);
-    }
-    Some(total)
-}
-
-/// Nanoseconds `pid`'s threads have spent runnable but waiting for a CPU (the second field of
-/// `/proc/<pid>/task/*/schedstat`): how much a loaded machine held it back.
-pub fn run_queue_wait_ns(pid: i32) -> Option<u64> {
-    let tasks = fs::read_dir(format!("/proc/{pid}/task")).ok()?;
-    let mut total = 0u64;
-    for task in tasks.flatten() {
-        let text = fs::read_to_string(task.path().join("schedstat")).unwrap_or_default();
-        total += text
-            .split_whitespace()
-            .nth(1)
-            .and_then(|f| f.parse::<u64>().ok())
-            .unwrap_or(0);
+        total.0 += fields.next().unwrap_or(0);
+        total.1 += fields.next().unwrap_or(0);
     }
     Some(total)
 }

@@ -113,6 +113,15 @@ pub enum Command {
     Quit,
 }
 
+impl Command {
+    /// Sends the command to a supervisor over its control socket: one JSON line.
+    pub fn send(&self, control: &std::os::unix::net::UnixStream) -> std::io::Result<()> {
+        use std::io::Write;
+        let line = serde_json::to_string(self).map_err(std::io::Error::other)?;
+        (&*control).write_all(format!("{line}\n").as_bytes())
+    }
+}
+
 /// How a process ended.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]

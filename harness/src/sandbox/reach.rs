@@ -49,7 +49,6 @@ impl Reach {
 
     /// A fresh TCP socket from the run's supervisor.
     fn socket(&self, ipv6: bool) -> std::io::Result<OwnedFd> {
-        use std::io::Write;
         let (control, channel) = self
             .sockets
             .as_ref()
@@ -57,11 +56,7 @@ impl Reach {
         let channel = channel
             .lock()
             .map_err(|_| std::io::Error::other("socket channel poisoned"))?;
-        let line = format!(
-            "{}\n",
-            serde_json::json!({"cmd": "tcp_socket", "ipv6": ipv6})
-        );
-        control.as_ref().write_all(line.as_bytes())?;
+        super::protocol::Command::TcpSocket { ipv6 }.send(control)?;
         super::channel::receive(&channel, Duration::from_secs(10))
     }
 
