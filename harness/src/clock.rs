@@ -21,6 +21,12 @@ impl Clock {
         nominal.mul_f64(self.scale)
     }
 
+    /// How long a nominal duration really lasts, in whole milliseconds (a supervisor's wall
+    /// limit).
+    pub fn real_ms(self, nominal: Duration) -> u64 {
+        (nominal.as_secs_f64() * 1000.0 * self.scale) as u64
+    }
+
     /// The instant a nominal duration from now ends.
     pub fn deadline(self, nominal: Duration) -> Instant {
         Instant::now() + self.real(nominal)

@@ -23,6 +23,7 @@ use crate::settings::Settings;
 use crate::submission::{Entry, Program};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 /// A tool a scenario needs on the grading machine; without it the scenario is `skip`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -249,9 +250,9 @@ impl<'a> Ctx<'a> {
             env,
             identity: self.identity(),
             limits: self.settings.limits,
-            wall_limit_ms: (self.settings.run_wall_limit_secs as f64
-                * 1000.0
-                * self.settings.time_scale) as u64,
+            wall_limit_ms: self
+                .clock()
+                .real_ms(Duration::from_secs(self.settings.run_wall_limit_secs)),
             sandbox: guarantees.sandbox(self.view(), network),
             hold: prepare.is_some(),
         };
@@ -313,7 +314,7 @@ impl<'a> Ctx<'a> {
             env: self.standard_env(&Launch::new()),
             identity: self.identity(),
             limits: self.settings.limits,
-            wall_limit_ms: (limit.as_secs_f64() * 1000.0 * self.settings.time_scale) as u64,
+            wall_limit_ms: self.clock().real_ms(limit),
             sandbox: guarantees.sandbox(self.view(), Network::Private),
             hold: false,
         };

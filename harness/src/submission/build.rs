@@ -5,6 +5,7 @@
 mod cargo;
 
 use super::{Entry, Found, Language, Program};
+use crate::clock::Clock;
 use crate::error::Error;
 use crate::outcome::{Failure, Status};
 use crate::run::oneshot::until_exit;
@@ -152,7 +153,15 @@ impl<'a> Builder<'a> {
                 rw: vec![self.work.clone()],
                 ro: Vec::new(),
             };
-            let spec = self.spec(&argv, &dir, identity, base_env(&self.work), view);
+            // Compilers need no network.
+            let spec = self.spec(
+                &argv,
+                &dir,
+                identity,
+                base_env(&self.work),
+                view,
+                Network::Private,
+            );
             let finished = match self.run_step(spec)? {
                 Ok(f) => f,
                 Err(f) => return Ok(Err(tool_not_run(&argv[0], f))),
@@ -222,14 +231,9 @@ impl<'a> Builder<'a> {
         identity: Option<(u32, u32)>,
         env: Vec<(String, String)>,
         view: View,
+        network: Network,
     ) -> Spec {
         let guarantees = self.guarantees;
-        // Compilers need no network; cargo fetches crates.
-        let network = if argv[0] == "cargo" {
-            Network::Host
-        } else {
-            Network::Private
-        };
         Spec {
             program: find_tool(&argv[0]),
             args: argv[1..].to_vec(),
@@ -240,9 +244,8 @@ impl<'a> Builder<'a> {
                 cpu_seconds: self.settings.build_limit_secs,
                 ..self.settings.limits
             },
-            wall_limit_ms: (self.settings.build_limit_secs as f64
-                * 1000.0
-                * self.settings.time_scale) as u64,
+            wall_limit_ms: Clock::new(self.settings.time_scale)
+                .real_ms(Duration::from_secs(self.settings.build_limit_secs)),
             sandbox: guarantees.sandbox(view, network),
             hold: false,
         }
@@ -286,7 +289,6 @@ fn find_tool(name: &str) -> PathBuf {
     crate::settings::which(name).unwrap_or_else(|| PathBuf::from(format!("/usr/bin/{name}")))
 }
 
-/// The first lines of a build log, with a count of the rest.
 /// The first line of a build log that reports an error (`x.cpp:3:5: error: …`,
 /// `error[E0425]: …`), as the opening line of the feedback; empty when there is none.
 fn first_error(lines: &[String]) -> String {
@@ -298,6 +300,7 @@ fn first_error(lines: &[String]) -> String {
         .unwrap_or_default()
 }
 
+/// The first lines of a build log, with a count of the rest.
 fn trim(lines: &[String]) -> String {
     let mut out: Vec<String> = lines.iter().take(KEPT_LINES).cloned().collect();
     if lines.len() > KEPT_LINES {

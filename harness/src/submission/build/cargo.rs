@@ -65,9 +65,11 @@ impl Builder<'_> {
             .map(String::from)
             .to_vec();
         let _ = std::fs::create_dir_all(&target);
-        let view = cargo_view(&copy, &target, &env);
-        let mut spec = self.spec(&argv, &crate_dir, None, env, view);
-        spec.program = crate::settings::which("cargo").unwrap_or_else(|| PathBuf::from("cargo"));
+        let cargo = crate::settings::which("cargo");
+        let view = cargo_view(&copy, &target, &env, cargo.as_deref());
+        // Cargo fetches crates: the host's network.
+        let mut spec = self.spec(&argv, &crate_dir, None, env, view, Network::Host);
+        spec.program = cargo.unwrap_or_else(|| PathBuf::from("cargo"));
         let finished = match self.run_step(spec)? {
             Ok(f) => f,
             Err(f) => return Ok(Err(tool_not_run("cargo", f))),
@@ -119,7 +121,7 @@ fn hold(path: &Path) -> std::io::Result<nix::fcntl::Flock<std::fs::File>> {
 
 /// What a cargo build sees: the copy and the target folder, the cargo home (its registry
 /// cache is written) and the toolchains, read-only.
-fn cargo_view(copy: &Path, target: &Path, env: &[(String, String)]) -> View {
+fn cargo_view(copy: &Path, target: &Path, env: &[(String, String)], cargo: Option<&Path>) -> View {
     let var = |k: &str| {
         env.iter()
             .find(|(key, _)| key == k)
@@ -128,7 +130,7 @@ fn cargo_view(copy: &Path, target: &Path, env: &[(String, String)]) -> View {
     let home = var("HOME").unwrap_or_default();
     let cargo_home = var("CARGO_HOME").unwrap_or_else(|| home.join(".cargo"));
     let rustup_home = var("RUSTUP_HOME").unwrap_or_else(|| home.join(".rustup"));
-    let cargo = crate::settings::which("cargo").and_then(|c| c.parent().map(Path::to_path_buf));
+    let cargo = cargo.and_then(|c| c.parent().map(Path::to_path_buf));
     let mut ro: Vec<PathBuf> = vec![rustup_home];
     ro.extend(cargo.filter(|c| !c.starts_with(&cargo_home)));
     View {
