@@ -37,8 +37,11 @@ pub(super) fn explain(id: &str) -> i32 {
             0
         }
         _ => {
-            let hint = crate::suggest::did_you_mean(id, exercises::ALL.iter().map(|e| e.id));
-            eprintln!("error: unknown exercise `{id}`{hint}; `sysgrade list` shows every exercise");
+            let unknown = crate::error::Error::UnknownExercise {
+                id: id.into(),
+                hint: crate::suggest::did_you_mean(id, exercises::ALL.iter().map(|e| e.id)),
+            };
+            eprintln!("error: {unknown}");
             2
         }
     }

@@ -109,8 +109,8 @@ fn run_task(
     work: &Path,
 ) -> Done {
     let started = Instant::now();
+    // The scenario's folder is gone by now: `Ctx` removes it when dropped.
     let (verdict, records) = run_scenario(settings, guarantees, task, dir, work);
-    let _ = std::fs::remove_dir_all(dir);
     let (status, feedback) = match verdict {
         Ok(observed) => (Status::Pass, observed),
         Err(f) => (f.status, f.message),
@@ -168,7 +168,11 @@ fn run_scenario(
         work,
     ) {
         Ok(ctx) => ctx,
-        Err(e) => return (Err(Failure::fault(format!("{e}"))), Vec::new()),
+        Err(e) => {
+            // What `Ctx::new` made before it failed; a `Ctx` removes its own.
+            let _ = std::fs::remove_dir_all(dir);
+            return (Err(Failure::fault(e)), Vec::new());
+        }
     };
     let verdict = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         if panic_injected(&task.id) {
