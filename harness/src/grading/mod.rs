@@ -68,7 +68,12 @@ struct Collecting {
     planned: Arc<Planned>,
     tasks: Vec<(String, usize)>,
     done: Vec<Option<Settled>>,
-    left: usize,
+}
+
+impl Collecting {
+    fn complete(&self) -> bool {
+        self.done.iter().all(Option::is_some)
+    }
 }
 
 /// Grades every submission of `request`, calling `on_event` as things happen.
@@ -118,26 +123,27 @@ pub fn grade(
     std::thread::scope(|scope| {
         scope.spawn(|| schedule::dispatch(&work, tx));
         for message in rx {
-            match message {
+            // The submission the message is about: only it can have become complete.
+            let touched = match message {
                 Message::Planned {
                     submission,
                     planned,
                     tasks,
                 } => {
                     announce(&planned, tasks.len(), per_submission, on_event);
-                    let left = tasks.len();
                     collecting[submission] = Some(Collecting {
                         planned,
-                        done: (0..left).map(|_| None).collect(),
+                        done: (0..tasks.len()).map(|_| None).collect(),
                         tasks,
-                        left,
                     });
+                    submission
                 }
                 Message::Started { submission, id } => {
                     on_event(&Event::ScenarioStarted {
                         submission: request.submissions[submission].display().to_string(),
                         id,
                     });
+                    continue;
                 }
                 Message::Done {
                     submission,
@@ -153,27 +159,24 @@ pub fn grade(
                     });
                     if let Some(c) = collecting[submission].as_mut() {
                         c.done[index] = Some((result, records));
-                        c.left -= 1;
                     }
+                    submission
                 }
-            }
-            for (s, slot) in collecting.iter_mut().enumerate() {
-                if slot.as_ref().is_some_and(|c| c.left == 0) {
-                    if let Some(mut c) = slot.take() {
-                        let result = assemble(
-                            settings,
-                            &guarantees,
-                            &policy,
-                            &c.planned,
-                            &c.tasks,
-                            &mut c.done,
-                        );
-                        on_event(&Event::SubmissionFinished {
-                            result: result.clone(),
-                        });
-                        results[s] = Some(result);
-                    }
-                }
+            };
+            let slot = &mut collecting[touched];
+            if let Some(mut c) = slot.take_if(|c| c.complete()) {
+                let result = assemble(
+                    settings,
+                    &guarantees,
+                    &policy,
+                    &c.planned,
+                    &c.tasks,
+                    &mut c.done,
+                );
+                on_event(&Event::SubmissionFinished {
+                    result: result.clone(),
+                });
+                results[touched] = Some(result);
             }
         }
     });
