@@ -15,6 +15,13 @@ pub struct Watched<T> {
 }
 
 impl<T> Watched<T> {
+    pub fn new(value: T) -> Self {
+        Watched {
+            value: Mutex::new(value),
+            changed: Condvar::new(),
+        }
+    }
+
     /// The value, locked (a poisoned lock is used as it is).
     pub fn lock(&self) -> MutexGuard<'_, T> {
         self.value.lock().unwrap_or_else(|p| p.into_inner())

@@ -3,7 +3,8 @@
 
 use super::transcript::{Entry, Source};
 use crate::sandbox::protocol::Exit;
-use std::sync::{Condvar, Mutex, MutexGuard};
+use crate::wait::Watched;
+use std::sync::MutexGuard;
 use std::time::{Duration, Instant};
 
 /// Longest line kept; longer lines are split.
@@ -51,11 +52,10 @@ pub struct State {
     pub supervisor_gone: bool,
 }
 
-/// The shared state and its condition variable.
+/// The shared state, watched: every change wakes the waiters.
 #[derive(Debug)]
 pub struct Shared {
-    pub state: Mutex<State>,
-    pub changed: Condvar,
+    state: Watched<State>,
     pub started: Instant,
     pub output_cap: u64,
 }
@@ -63,15 +63,14 @@ pub struct Shared {
 impl Shared {
     pub fn new(output_cap: u64) -> Self {
         Shared {
-            state: Mutex::new(State::default()),
-            changed: Condvar::new(),
+            state: Watched::default(),
             started: Instant::now(),
             output_cap,
         }
     }
 
     pub fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        self.state.lock()
     }
 
     pub fn now_ms(&self) -> u64 {
@@ -80,10 +79,7 @@ impl Shared {
 
     /// Applies `f` under the lock and wakes every waiter.
     pub fn update(&self, f: impl FnOnce(&mut State)) {
-        let mut st = self.lock();
-        f(&mut st);
-        drop(st);
-        self.changed.notify_all();
+        self.state.update(f)
     }
 
     /// Adds a harness note to the transcript.
@@ -140,7 +136,7 @@ impl Shared {
         mut done: impl FnMut(&State) -> Option<T>,
     ) -> Option<T> {
         let nap = Duration::from_millis(250);
-        crate::wait::until(self.lock(), &self.changed, deadline, nap, |st| done(st)).ok()
+        self.state.until(deadline, nap, |st| done(st)).ok()
     }
 }
 

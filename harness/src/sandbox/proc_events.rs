@@ -17,13 +17,14 @@
 mod netlink;
 
 use super::protocol::Exit;
+use crate::wait::Watched;
 use netlink::{control, event_instant, for_each_event, open_socket, u32_at};
 use netlink::{PROC_CN_MCAST_IGNORE, PROC_CN_MCAST_LISTEN};
 use std::collections::{HashMap, HashSet};
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -114,14 +115,9 @@ impl Tree {
     }
 }
 
-struct Inner {
-    tree: Mutex<Tree>,
-    changed: Condvar,
-}
-
 /// A live subscription to the process events of one root's descendants.
 pub struct Watch {
-    inner: Arc<Inner>,
+    inner: Arc<Watched<Tree>>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
@@ -140,10 +136,7 @@ impl Watch {
             ..Tree::default()
         };
         tree.members.insert(root);
-        let inner = Arc::new(Inner {
-            tree: Mutex::new(tree),
-            changed: Condvar::new(),
-        });
+        let inner = Arc::new(Watched::new(tree));
         let (acked, stop) = (
             Arc::new(AtomicBool::new(false)),
             Arc::new(AtomicBool::new(false)),
@@ -170,7 +163,7 @@ impl Watch {
 
     /// Locks the tree as seen so far.
     pub fn tree(&self) -> MutexGuard<'_, Tree> {
-        self.inner.tree.lock().unwrap_or_else(|p| p.into_inner())
+        self.inner.lock()
     }
 
     /// Waits until `done` returns `Some` or the deadline passes (`None`).
@@ -180,7 +173,7 @@ impl Watch {
         mut done: impl FnMut(&Tree) -> Option<T>,
     ) -> Option<T> {
         let nap = Duration::from_millis(100);
-        crate::wait::until(self.tree(), &self.inner.changed, deadline, nap, |t| done(t)).ok()
+        self.inner.until(deadline, nap, |t| done(t)).ok()
     }
 }
 
@@ -193,10 +186,16 @@ impl Drop for Watch {
     }
 }
 
-fn read_loop(sock: &OwnedFd, inner: &Inner, tag: u32, acked: &AtomicBool, stop: &AtomicBool) {
+fn read_loop(
+    sock: &OwnedFd,
+    inner: &Watched<Tree>,
+    tag: u32,
+    acked: &AtomicBool,
+    stop: &AtomicBool,
+) {
     let mut buf = vec![0u8; 64 * 1024];
     while !stop.load(Ordering::SeqCst) {
-        let zombies = lock(inner).zombies();
+        let zombies = inner.lock().zombies();
         let wait_ms: u16 = if zombies.is_empty() { 50 } else { 2 };
         let mut fds = [nix::poll::PollFd::new(
             sock.as_fd(),
@@ -209,7 +208,8 @@ fn read_loop(sock: &OwnedFd, inner: &Inner, tag: u32, acked: &AtomicBool, stop: 
             if n < 0 {
                 match io::Error::last_os_error().raw_os_error() {
                     Some(libc::ENOBUFS) => {
-                        lock(inner).lost = true;
+                        // Noted without a wake-up: the waiters look again anyway.
+                        inner.lock().lost = true;
                         continue;
                     }
                     Some(libc::EINTR) => continue,
@@ -217,28 +217,23 @@ fn read_loop(sock: &OwnedFd, inner: &Inner, tag: u32, acked: &AtomicBool, stop: 
                 }
             }
             let received = &buf[..n as usize];
-            let mut tree = lock(inner);
-            for_each_event(received, |what, ts, data, ack| {
-                if what == EV_NONE {
-                    // The answer to a subscription: ack.err, and our tag plus one.
-                    if u32_at(data, 0) == 0 && ack == tag.wrapping_add(1) {
-                        acked.store(true, Ordering::SeqCst);
+            inner.update(|tree| {
+                for_each_event(received, |what, ts, data, ack| {
+                    if what == EV_NONE {
+                        // The answer to a subscription: ack.err, and our tag plus one.
+                        if u32_at(data, 0) == 0 && ack == tag.wrapping_add(1) {
+                            acked.store(true, Ordering::SeqCst);
+                        }
+                    } else {
+                        apply(tree, what, event_instant(ts), data);
                     }
-                } else {
-                    apply(&mut tree, what, event_instant(ts), data);
-                }
+                })
             });
-            drop(tree);
-            inner.changed.notify_all();
         }
         check_reaped(inner);
     }
     // Balances the listener count on kernels that do not track it per socket.
     let _ = control(sock, PROC_CN_MCAST_IGNORE, tag);
-}
-
-fn lock(inner: &Inner) -> MutexGuard<'_, Tree> {
-    inner.tree.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// Applies one fork, exec or exit event (`data` is the event's union, in 32-bit words).
@@ -299,8 +294,8 @@ fn describe(pid: i32) -> String {
 }
 
 /// Marks zombies whose /proc entry is gone (or belongs to a new process) as reaped.
-fn check_reaped(inner: &Inner) {
-    let zombies = lock(inner).zombies();
+fn check_reaped(inner: &Watched<Tree>) {
+    let zombies = inner.lock().zombies();
     if zombies.is_empty() {
         return;
     }
@@ -312,14 +307,13 @@ fn check_reaped(inner: &Inner) {
     if gone.is_empty() {
         return;
     }
-    let mut tree = lock(inner);
-    for pid in gone {
-        if let Some(p) = tree.record_mut(pid) {
-            p.reaped = Some(now);
+    inner.update(|tree| {
+        for pid in gone {
+            if let Some(p) = tree.record_mut(pid) {
+                p.reaped = Some(now);
+            }
         }
-    }
-    drop(tree);
-    inner.changed.notify_all();
+    });
 }
 
 #[cfg(test)]
