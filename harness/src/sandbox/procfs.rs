@@ -5,6 +5,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fs;
+use std::path::Path;
 
 /// One process as `/proc/<pid>/stat` and friends describe it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,10 +30,12 @@ impl ProcInfo {
 /// This process's pid in the `/proc` it sees (1 for a supervisor that is pid 1 of its run's
 /// pid namespace, once the run's own `/proc` is mounted).
 pub fn own_pid() -> i32 {
-    fs::read_link("/proc/self")
-        .ok()
-        .and_then(|p| p.to_str()?.parse().ok())
-        .unwrap_or(std::process::id() as i32)
+    pid_in_link(Path::new("/proc/self")).unwrap_or(std::process::id() as i32)
+}
+
+/// The pid a `/proc/self` link names (in the `/proc` it belongs to).
+pub fn pid_in_link(link: &Path) -> Option<i32> {
+    fs::read_link(link).ok()?.to_str()?.parse().ok()
 }
 
 /// Reads one process; `None` when it is gone (or unreadable).

@@ -83,7 +83,7 @@ fn run() -> std::io::Result<()> {
     send(
         &out,
         &Report::Ready {
-            pid: host.own_pid().unwrap_or(std::process::id() as i32),
+            pid: host.own.unwrap_or(std::process::id() as i32),
         },
     );
     if spec.hold && !wait_for_go(&mut reader) {
@@ -139,7 +139,8 @@ fn run() -> std::io::Result<()> {
     kill_all();
     // Give the reaper a moment to collect what was killed, then go.
     let deadline = Instant::now() + Duration::from_secs(2);
-    while !procfs::descendants(procfs::own_pid()).is_empty() && Instant::now() < deadline {
+    let me = procfs::own_pid();
+    while !procfs::descendants(me).is_empty() && Instant::now() < deadline {
         std::thread::yield_now();
         let _ = nix::poll::poll(&mut [], nix::poll::PollTimeout::from(5u8));
     }
@@ -150,11 +151,15 @@ fn run() -> std::io::Result<()> {
 /// grader knows processes by.
 struct HostProc {
     dir: Option<std::os::fd::OwnedFd>,
+    /// This process's pid as the grader sees it.
+    own: Option<i32>,
 }
 
 impl HostProc {
     fn new(dir: Option<std::os::fd::OwnedFd>) -> HostProc {
-        HostProc { dir }
+        let mut host = HostProc { dir, own: None };
+        host.own = host.path("self").and_then(|p| procfs::pid_in_link(&p));
+        host
     }
 
     fn path(&self, rest: &str) -> Option<std::path::PathBuf> {
@@ -165,19 +170,10 @@ impl HostProc {
         )))
     }
 
-    /// This process's pid as the grader sees it.
-    fn own_pid(&self) -> Option<i32> {
-        std::fs::read_link(self.path("self")?)
-            .ok()?
-            .to_str()?
-            .parse()
-            .ok()
-    }
-
     /// The grader's pid of our child `own` (its pid in our namespace): the child whose
     /// `NSpid` ends with `own`.
     fn pid_of_child(&self, own: i32) -> Option<i32> {
-        let me = self.own_pid()?;
+        let me = self.own?;
         let children =
             std::fs::read_to_string(self.path(&format!("{me}/task/{me}/children"))?).ok()?;
         children
