@@ -10,7 +10,7 @@
 use super::Exercise;
 use crate::clock::Clock;
 use crate::gui::{pictures, Gui};
-use crate::ipc::segment::ImageSegment;
+use crate::ipc::segment::{self, ImageSegment};
 use crate::ipc::{self, IMAGE_BYTES as SIZE, IMAGE_SEGMENT as SEGMENT};
 use crate::outcome::{Failure, Verdict};
 use crate::picture;
@@ -189,11 +189,7 @@ fn kept(ctx: &mut Ctx) -> Verdict {
     let python = ctx.program().is_python();
     let w = Writer::start(ctx)?;
     if !w.close_kept()? {
-        let why = if python {
-            " Python before 3.13 registers an attached segment with its resource tracker, which unlinks it when the program ends: after attaching, call `resource_tracker.unregister(shm._name, \"shared_memory\")` (from multiprocessing), and only close() the segment, never unlink() it."
-        } else {
-            " The viewer owns the segment: the writer only unmaps and closes it, without shm_unlink."
-        };
+        let why = segment::left_hint(python);
         fail!("after the window was closed and the program ended, {SEGMENT} was gone: the writer must leave it for the viewer.{why}");
     }
     Ok(format!(
