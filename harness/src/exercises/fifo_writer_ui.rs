@@ -103,9 +103,7 @@ impl Writer {
     /// One open per frame: every close so far carried exactly one frame.
     fn one_open_each(&mut self, frame: usize, skip: usize, closes: usize) -> Result<(), Failure> {
         // Let a frame under way finish, so bytes and closes can be compared.
-        self.tap.collect(&self.run, QUIET, |s| {
-            s.counts.opens == s.counts.closes_write
-        });
+        self.tap.frame_done(&self.run, QUIET);
         let s = self.tap.seen();
         let frames = s.counts.closes_write.saturating_sub(closes);
         let bytes = s.bytes.saturating_sub(skip);
@@ -129,8 +127,7 @@ fn idle(ctx: &mut Ctx) -> Verdict {
     });
     // A frame under way is let finish, so the amount told does not depend on when the
     // harness looked.
-    w.tap
-        .collect(&w.run, QUIET, |s| s.counts.opens == s.counts.closes_write);
+    w.tap.frame_done(&w.run, QUIET);
     let s = w.tap.seen();
     ensure!(
         s.bytes == 0 && s.counts.opens == 0,
@@ -180,9 +177,7 @@ fn stop(ctx: &mut Ctx) -> Verdict {
     w.expect_frames(1, 400 * 400 * 4, 0, 0)?;
     w.gui.click(&mut w.run, START)?;
     // A frame under way finishes first.
-    w.tap.collect(&w.run, Duration::from_secs(1), |s| {
-        s.counts.opens == s.counts.closes_write
-    });
+    w.tap.frame_done(&w.run, Duration::from_secs(1));
     let before = w.tap.seen();
     let quiet = QUIET.max(Duration::from_millis(PERIOD_MS * 4));
     w.tap
