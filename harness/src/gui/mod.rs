@@ -9,6 +9,7 @@ pub mod image;
 pub mod pictures;
 mod session;
 pub mod setup;
+pub mod writer_form;
 
 pub use image::Rgba;
 pub use session::Gui;
