@@ -14,6 +14,7 @@ mod verify;
 use crate::clock::Clock;
 use crate::outcome::Failure;
 use crate::peer::{self, Listener};
+use crate::run::Run;
 use crate::scenario::Ctx;
 use crate::wait::Watched;
 use serde_json::Value;
@@ -76,15 +77,11 @@ impl Records {
         &self.dir
     }
 
-    /// The socket the helpers send their records to.
-    pub fn socket(&self) -> &Path {
-        &self.socket
-    }
-
-    /// Writes the python3 helper `body` to `path` (see [`install_script`]) and believes
-    /// connections from processes running it.
+    /// Writes the python3 helper `body`, after [`NOTE`] filled with this socket, to `path`
+    /// (see [`install_script`]) and believes connections from processes running it.
     pub fn install(&self, path: &Path, python: &Path, body: &str) -> Result<(), Failure> {
-        let text = install_script(path, python, body)?;
+        let note = NOTE.replace("@SOCK@", &py_str(&self.socket.to_string_lossy()));
+        let text = install_script(path, python, &format!("{note}{body}"))?;
         if let Ok(mut trusted) = self.shared.trusted.lock() {
             trusted.push(Trusted { text });
         }
@@ -99,6 +96,15 @@ impl Records {
     /// Why connections were not believed (a program posing as a helper), for feedback.
     pub fn rejected(&self) -> Vec<String> {
         self.shared.inbox.lock().rejected.clone()
+    }
+
+    /// Notes on `run` each connection that was not believed.
+    pub fn note_rejected(&self, run: &Run) {
+        for why in self.rejected() {
+            run.note(format!(
+                "a connection to the harness's records was not believed: {why}"
+            ));
+        }
     }
 
     /// Waits until `done` holds for the records or `within` (nominal, multiplied by `scale`)
@@ -144,7 +150,7 @@ fn receive(stream: UnixStream, shared: &Shared) {
 }
 
 /// The Python lines a helper starts with: `note(**record)` sends a record to the harness
-/// (`SOCK` is filled in).
+/// (`SOCK` is filled in; [`Records::install`] puts them before the helper's body).
 pub const NOTE: &str = r#"import json, os, socket, time
 def _connect(path):
     try:

@@ -128,10 +128,7 @@ impl Viewer {
         self.send(&frame.bytes, what)?;
         self.gui
             .shows(&mut self.run, None, frame, SHOW)
-            .map_err(|f| Failure {
-                message: format!("after {what}: {}", f.message),
-                ..f
-            })
+            .map_err(|f| f.context(format!("after {what}")))
     }
 
     fn close(mut self) -> Result<(), Failure> {

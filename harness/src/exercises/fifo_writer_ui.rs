@@ -10,6 +10,7 @@
 mod tap;
 
 use super::Exercise;
+use crate::gui::writer_form::{self, ARRIVE, QUIET, START};
 use crate::gui::Gui;
 use crate::outcome::{Failure, Verdict};
 use crate::picture;
@@ -42,14 +43,6 @@ pub static EXERCISE: Exercise = Exercise {
 };
 
 const FIFO: &str = "imagefifo";
-const START: &str = "start_sim";
-/// The timer period the harness sets, in ms.
-const PERIOD_MS: u64 = 50;
-/// For the frames a scenario looks at to arrive after Start (the first tick, three frames):
-/// generous, since the wait ends as soon as they are there and a loaded machine delays Qt.
-const ARRIVE: Duration = Duration::from_secs(3);
-/// How long "nothing more arrives" is watched.
-const QUIET: Duration = Duration::from_millis(300);
 const FRAMES: usize = 3;
 
 /// A started writer with its FIFO tapped.
@@ -64,14 +57,6 @@ impl Writer {
         let tap = Tap::make(&ctx.workdir().join(FIFO), ctx.clock())?;
         let (run, gui) = Gui::start(ctx, Launch::new())?;
         Ok(Writer { run, gui, tap })
-    }
-
-    /// Sets the period to 50 ms and mode 0, then clicks Start.
-    fn go(&mut self) -> Result<(), Failure> {
-        self.gui
-            .set(&mut self.run, "timer_duration", json!(PERIOD_MS))?;
-        self.gui.set(&mut self.run, "mode", json!(0))?;
-        self.gui.click(&mut self.run, START)
     }
 
     /// Waits for `n` whole frames of `frame` bytes after the first `skip` bytes and closes.
@@ -103,9 +88,7 @@ impl Writer {
     /// One open per frame: every close so far carried exactly one frame.
     fn one_open_each(&mut self, frame: usize, skip: usize, closes: usize) -> Result<(), Failure> {
         // Let a frame under way finish, so bytes and closes can be compared.
-        self.tap.collect(&self.run, QUIET, |s| {
-            s.counts.opens == s.counts.closes_write
-        });
+        self.tap.frame_done(&self.run, QUIET);
         let s = self.tap.seen();
         let frames = s.counts.closes_write.saturating_sub(closes);
         let bytes = s.bytes.saturating_sub(skip);
@@ -129,8 +112,7 @@ fn idle(ctx: &mut Ctx) -> Verdict {
     });
     // A frame under way is let finish, so the amount told does not depend on when the
     // harness looked.
-    w.tap
-        .collect(&w.run, QUIET, |s| s.counts.opens == s.counts.closes_write);
+    w.tap.frame_done(&w.run, QUIET);
     let s = w.tap.seen();
     ensure!(
         s.bytes == 0 && s.counts.opens == 0,
@@ -148,7 +130,7 @@ fn frames(ctx: &mut Ctx) -> Verdict {
     const FRAME: usize = 400 * 400 * 4;
     let mut w = Writer::start(ctx)?;
     w.tap.keep(FRAMES * FRAME);
-    w.go()?;
+    writer_form::go(&mut w.gui, &mut w.run)?;
     w.expect_frames(FRAMES, FRAME, 0, 0)?;
     w.one_open_each(FRAME, 0, 0)?;
     let kept = w.tap.kept();
@@ -176,15 +158,13 @@ fn frames(ctx: &mut Ctx) -> Verdict {
 
 fn stop(ctx: &mut Ctx) -> Verdict {
     let mut w = Writer::start(ctx)?;
-    w.go()?;
+    writer_form::go(&mut w.gui, &mut w.run)?;
     w.expect_frames(1, 400 * 400 * 4, 0, 0)?;
     w.gui.click(&mut w.run, START)?;
     // A frame under way finishes first.
-    w.tap.collect(&w.run, Duration::from_secs(1), |s| {
-        s.counts.opens == s.counts.closes_write
-    });
+    w.tap.frame_done(&w.run, Duration::from_secs(1));
     let before = w.tap.seen();
-    let quiet = QUIET.max(Duration::from_millis(PERIOD_MS * 4));
+    let quiet = writer_form::quiet_after_stop();
     w.tap
         .collect(&w.run, quiet, |s| s.counts.opens > before.counts.opens);
     let after = w.tap.seen();
@@ -226,7 +206,7 @@ fn resize(ctx: &mut Ctx) -> Verdict {
         w.tap.seen().bytes
     );
     let skip = w.tap.seen().bytes;
-    w.go()?;
+    writer_form::go(&mut w.gui, &mut w.run)?;
     w.expect_frames(2, FRAME, skip, 1)?;
     w.one_open_each(FRAME, skip, 1)?;
     w.close()?;

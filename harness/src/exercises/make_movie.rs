@@ -150,11 +150,7 @@ fn observe(ctx: &mut Ctx) -> Result<Observed, Failure> {
     let shim_dir = ctx.scratch().join("shim");
     std::fs::create_dir_all(&shim_dir)
         .map_err(|e| Failure::fault(format!("making the shim folder: {e}")))?;
-    let note = probe::NOTE.replace(
-        "@SOCK@",
-        &probe::py_str(&records.socket().to_string_lossy()),
-    );
-    let body = format!("{note}{SHIM}")
+    let body = SHIM
         .replace("@REAL@", &probe::py_str(&real.to_string_lossy()))
         .replace("@FFLOG@", &probe::py_str(&log.to_string_lossy()))
         .replace("@EXPECTED@", &EXPECTED_BYTES.to_string());
@@ -172,11 +168,7 @@ fn observe(ctx: &mut Ctx) -> Result<Observed, Failure> {
     let (_, recs) = records.wait(DRAIN_WAIT, clock, |r| {
         probe::events(r, "start").len() <= probe::events(r, "done").len()
     });
-    for why in records.rejected() {
-        run.note(format!(
-            "a connection to the harness's records was not believed: {why}"
-        ));
-    }
+    records.note_rejected(&run);
     let starts: Vec<Value> = probe::events(&recs, "start").into_iter().cloned().collect();
     let exit = exited?;
     ensure!(

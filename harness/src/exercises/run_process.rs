@@ -86,14 +86,9 @@ impl Start {
 /// Installs the probe, runs the program to its end, and waits for every probe run to end.
 fn observe(ctx: &mut Ctx) -> Result<(crate::run::Run, Vec<Start>), Failure> {
     let records = Records::create(ctx, "probe")?;
-    let note = probe::NOTE.replace(
-        "@SOCK@",
-        &probe::py_str(&records.socket().to_string_lossy()),
-    );
-    let body = format!("{note}{PROBE}");
     let python = ctx.settings().python.clone();
     for name in ["run.py", "run"] {
-        records.install(&ctx.workdir().join(name), &python, &body)?;
+        records.install(&ctx.workdir().join(name), &python, PROBE)?;
     }
     let mut run = ctx.start(Launch::new())?;
     run.wait_exit(WAIT)?;
@@ -101,11 +96,7 @@ fn observe(ctx: &mut Ctx) -> Result<(crate::run::Run, Vec<Start>), Failure> {
     let (_, recs) = records.wait(Duration::from_secs(3), clock, |r| {
         probe::events(r, "start").len() <= probe::events(r, "end").len()
     });
-    for why in records.rejected() {
-        run.note(format!(
-            "a connection to the harness's records was not believed: {why}"
-        ));
-    }
+    records.note_rejected(&run);
     Ok((run, starts(&recs)))
 }
 

@@ -4,7 +4,7 @@
 //! private /dev/shm before the program starts and reads it through a descriptor of its own.
 
 use super::Exercise;
-use crate::ipc::segment::ImageSegment;
+use crate::ipc::segment::{self, ImageSegment};
 use crate::ipc::{IMAGE_BYTES as SIZE, IMAGE_SEGMENT as SEGMENT};
 use crate::outcome::{Failure, Status, Verdict};
 use crate::picture;
@@ -100,11 +100,7 @@ fn kept(ctx: &mut Ctx) -> Verdict {
     run.wait_tree_done(HELPERS);
     let path = run.reach().shm_path(SEGMENT);
     if !path.exists() {
-        let why = if python {
-            " Python before 3.13 registers an attached segment with its resource tracker, which unlinks it when the program ends: after attaching, call `resource_tracker.unregister(shm._name, \"shared_memory\")` (from multiprocessing), and only close() the segment, never unlink() it.".to_string()
-        } else {
-            " The viewer owns the segment: the writer only unmaps and closes it, without shm_unlink.".to_string()
-        };
+        let why = segment::left_hint(python);
         fail!(
             "after the program {} the segment {SEGMENT} was gone: the writer must leave it for the viewer.{why}",
             describe_exit(exit)

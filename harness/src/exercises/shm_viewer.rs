@@ -107,14 +107,7 @@ fn shows(ctx: &mut Ctx) -> Verdict {
         viewer
             .gui
             .shows(&mut viewer.run, None, &image, SHOW)
-            .map_err(|f| Failure {
-                message: format!(
-                    "after image {} was written into {SEGMENT}: {}",
-                    k + 1,
-                    f.message
-                ),
-                ..f
-            })?;
+            .map_err(|f| f.context(format!("after image {} was written into {SEGMENT}", k + 1)))?;
     }
     viewer.close()?;
     Ok(format!(

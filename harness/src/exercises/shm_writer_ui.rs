@@ -9,8 +9,9 @@
 
 use super::Exercise;
 use crate::clock::Clock;
+use crate::gui::writer_form::{self, ARRIVE, START};
 use crate::gui::{pictures, Gui};
-use crate::ipc::segment::ImageSegment;
+use crate::ipc::segment::{self, ImageSegment};
 use crate::ipc::{self, IMAGE_BYTES as SIZE, IMAGE_SEGMENT as SEGMENT};
 use crate::outcome::{Failure, Verdict};
 use crate::picture;
@@ -43,11 +44,6 @@ pub static EXERCISE: Exercise = Exercise {
     ],
 };
 
-const START: &str = "start_sim";
-const PERIOD_MS: u64 = 50;
-/// For an image (or a change) to appear after a click or a mode change.
-const ARRIVE: Duration = Duration::from_secs(3);
-const QUIET: Duration = Duration::from_millis(300);
 const HELPERS: Duration = Duration::from_secs(5);
 
 struct Writer {
@@ -87,13 +83,6 @@ impl Writer {
             ok(&last).then(|| last.clone())
         });
         found.ok_or(last)
-    }
-
-    fn go(&mut self) -> Result<(), Failure> {
-        self.gui
-            .set(&mut self.run, "timer_duration", json!(PERIOD_MS))?;
-        self.gui.set(&mut self.run, "mode", json!(0))?;
-        self.gui.click(&mut self.run, START)
     }
 
     /// Closes the window and waits for the exit (the segment is removed when `self` goes).
@@ -136,7 +125,7 @@ fn idle(ctx: &mut Ctx) -> Verdict {
 
 fn writes(ctx: &mut Ctx) -> Verdict {
     let mut w = Writer::start(ctx)?;
-    w.go()?;
+    writer_form::go(&mut w.gui, &mut w.run)?;
     let first = w.until(ARRIVE, |i| lines(i).is_ok()).map_err(|last| {
         let why = lines(&last).err().unwrap_or_default();
         Failure::fail(format!(
@@ -163,7 +152,7 @@ fn writes(ctx: &mut Ctx) -> Verdict {
 
 fn stop(ctx: &mut Ctx) -> Verdict {
     let mut w = Writer::start(ctx)?;
-    w.go()?;
+    writer_form::go(&mut w.gui, &mut w.run)?;
     w.until(ARRIVE, |i| i.iter().any(|b| *b != 0))
         .map_err(|_| {
             Failure::fail(format!(
@@ -173,7 +162,7 @@ fn stop(ctx: &mut Ctx) -> Verdict {
         })?;
     w.gui.click(&mut w.run, START)?;
     let still = w.image();
-    let quiet = QUIET.max(Duration::from_millis(PERIOD_MS * 4));
+    let quiet = writer_form::quiet_after_stop();
     ensure!(
         w.until(quiet, |i| i != still.as_slice()).is_err(),
         "after the second click on {START}, {SEGMENT} kept changing: the second click should stop the timer"
@@ -189,11 +178,7 @@ fn kept(ctx: &mut Ctx) -> Verdict {
     let python = ctx.program().is_python();
     let w = Writer::start(ctx)?;
     if !w.close_kept()? {
-        let why = if python {
-            " Python before 3.13 registers an attached segment with its resource tracker, which unlinks it when the program ends: after attaching, call `resource_tracker.unregister(shm._name, \"shared_memory\")` (from multiprocessing), and only close() the segment, never unlink() it."
-        } else {
-            " The viewer owns the segment: the writer only unmaps and closes it, without shm_unlink."
-        };
+        let why = segment::left_hint(python);
         fail!("after the window was closed and the program ended, {SEGMENT} was gone: the writer must leave it for the viewer.{why}");
     }
     Ok(format!(

@@ -1,5 +1,5 @@
 //! [`Gui`]: a driven window and the steps scenarios take with it — click a button, set a
-//! widget, read a widget, wait until a label shows an image, close the window. Every command
+//! widget, wait until a label shows an image, close the window. Every command
 //! has a deadline (nominal, multiplied by the time scale) and is noted in the transcript; a
 //! window that does not answer is a busy or blocked GUI thread, said so in the feedback.
 
@@ -18,19 +18,17 @@ use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
 /// Python and Qt start-up: importing PyQt, loading a form, the first show.
-pub const START: Duration = Duration::from_secs(10);
+const START: Duration = Duration::from_secs(10);
 /// A command's answer (the GUI thread runs it at its next turn).
-pub const ANSWER: Duration = Duration::from_secs(2);
+const ANSWER: Duration = Duration::from_secs(2);
 /// From closing the window to the program's exit.
-pub const EXIT: Duration = Duration::from_secs(3);
+const EXIT: Duration = Duration::from_secs(3);
 
 /// A program whose window the harness drives.
 pub struct Gui {
     channel: Channel,
     clock: Clock,
     next: u64,
-    /// The objectNames the window had when its event loop started.
-    pub widgets: Vec<String>,
 }
 
 impl Gui {
@@ -53,7 +51,6 @@ impl Gui {
             channel,
             clock: ctx.clock(),
             next: 0,
-            widgets: Vec::new(),
         };
         let mut run = ctx.start_prepared(prepared.launch, prepare)?;
         gui.attach(&mut run, ctx.program().is_python())?;
@@ -73,11 +70,12 @@ impl Gui {
         }
         match self.channel.wait(deadline, |v| v["event"] == "ready") {
             Ok(ready) => {
-                self.widgets = strings(&ready["widgets"]);
+                // The objectNames the window had when its event loop started.
+                let widgets = strings(&ready["widgets"]);
                 run.note(format!(
                     "its window is up ({}); widgets: {}",
                     ready["binding"].as_str().unwrap_or("?"),
-                    self.widgets.join(", ")
+                    widgets.join(", ")
                 ));
                 Ok(())
             }
@@ -166,12 +164,6 @@ impl Gui {
         Ok(reply["value"].clone())
     }
 
-    /// The value widget `name` holds (a number for spin and combo boxes, text otherwise).
-    pub fn get(&mut self, run: &mut Run, name: &str) -> Result<Value, Failure> {
-        let reply = self.request(run, json!({"cmd": "get", "name": name}), Duration::ZERO)?;
-        Ok(reply["value"].clone())
-    }
-
     /// Waits until a label (`name`, or any) shows `want`, byte for byte, within `within`.
     pub fn shows(
         &mut self,
@@ -215,7 +207,6 @@ fn describe(cmd: &Value) -> String {
     match cmd["cmd"].as_str().unwrap_or("") {
         "click" => format!("click {name}"),
         "set" => format!("set {name} to {}", cmd["value"]),
-        "get" => format!("read {name}"),
         "image" => format!("show an image in {name}"),
         "close" => "close the window".into(),
         other => other.to_string(),

@@ -42,3 +42,13 @@ impl ImageSegment {
         self.file.ok_or_else(|| Failure::fault("no segment handle"))
     }
 }
+
+/// Why a writer's attached segment may be gone after it ended (`python`: a Python program),
+/// for feedback: " Python before 3.13 registers …" or " The viewer owns the segment: …".
+pub fn left_hint(python: bool) -> &'static str {
+    if python {
+        " Python before 3.13 registers an attached segment with its resource tracker, which unlinks it when the program ends: after attaching, call `resource_tracker.unregister(shm._name, \"shared_memory\")` (from multiprocessing), and only close() the segment, never unlink() it."
+    } else {
+        " The viewer owns the segment: the writer only unmaps and closes it, without shm_unlink."
+    }
+}

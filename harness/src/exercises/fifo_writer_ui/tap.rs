@@ -9,10 +9,11 @@ use crate::ipc::watch::{Counts, Watch};
 use crate::ipc::{self, wait_ready};
 use crate::outcome::Failure;
 use crate::run::Run;
+use crate::wait::Watched;
 use nix::poll::PollFlags;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// What came so far.
@@ -30,17 +31,10 @@ struct State {
 }
 
 struct Shared {
-    state: Mutex<State>,
-    changed: Condvar,
+    state: Watched<State>,
     stop: AtomicBool,
     reader: Reader,
     watch: Watch,
-}
-
-impl Shared {
-    fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
 }
 
 pub struct Tap {
@@ -60,8 +54,7 @@ impl Tap {
         // Watched after the harness's own open: every event is the program's.
         let watch = Watch::opens_and_closes(path).map_err(fault("watching the FIFO"))?;
         let shared = Arc::new(Shared {
-            state: Mutex::new(State::default()),
-            changed: Condvar::new(),
+            state: Watched::default(),
             stop: AtomicBool::new(false),
             reader,
             watch,
@@ -73,19 +66,20 @@ impl Tap {
 
     /// Keeps the first `bytes` bytes that come (counting what is kept already).
     pub fn keep(&self, bytes: usize) {
-        self.shared.lock().keep = bytes;
+        self.shared.state.lock().keep = bytes;
     }
 
     pub fn kept(&self) -> Vec<u8> {
-        self.shared.lock().kept.clone()
+        self.shared.state.lock().kept.clone()
     }
 
     /// What came so far, up to this moment: the inotify queue and the pipe are read now, so
     /// every open and close the program made before this call is counted.
     pub fn seen(&self) -> Seen {
-        let mut st = self.shared.lock();
-        take(&self.shared, &mut st);
-        st.seen
+        self.shared.state.update(|st| {
+            take(&self.shared, st);
+            st.seen
+        })
     }
 
     /// Waits until `done` holds or `within` (nominal) passes, or the program ends; returns
@@ -94,15 +88,21 @@ impl Tap {
         let deadline = self.clock.deadline(within);
         // Woken by news, or every 50 ms to notice a program that ended.
         let nap = Duration::from_millis(50);
-        let state = self.shared.lock();
-        crate::wait::until(state, &self.shared.changed, deadline, nap, |st| {
-            if done(&st.seen) {
-                Some(true)
-            } else {
-                (!run.alive()).then_some(false)
-            }
-        })
-        .unwrap_or(false)
+        self.shared
+            .state
+            .until(deadline, nap, |st| {
+                if done(&st.seen) {
+                    Some(true)
+                } else {
+                    (!run.alive()).then_some(false)
+                }
+            })
+            .unwrap_or(false)
+    }
+
+    /// Lets a frame under way finish (every open closed), waiting at most `within`.
+    pub fn frame_done(&self, run: &Run, within: Duration) {
+        self.collect(run, within, |s| s.counts.opens == s.counts.closes_write);
     }
 
     /// "; it exited with status 1 …" when the program ended, else "".
@@ -119,19 +119,10 @@ impl Drop for Tap {
 
 /// Reads events first, then bytes (a close seen has all its bytes in the pipe), holding the
 /// state lock so a reader of [`Tap::seen`] never misses events taken but not yet counted.
-fn take(shared: &Shared, st: &mut State) -> bool {
-    let mut counts = Counts::default();
-    shared.watch.count(&mut counts);
-    let room = st.keep.saturating_sub(st.kept.len());
-    let mut kept = Vec::new();
-    let (n, _) = shared.reader.drain(&mut kept, room);
+fn take(shared: &Shared, st: &mut State) {
+    shared.watch.count(&mut st.seen.counts);
+    let (n, _) = shared.reader.drain(&mut st.kept, st.keep);
     st.seen.bytes += n;
-    st.seen.counts.opens += counts.opens;
-    st.seen.counts.closes_write += counts.closes_write;
-    st.seen.counts.closes_read += counts.closes_read;
-    st.seen.counts.overflow |= counts.overflow;
-    st.kept.extend_from_slice(&kept);
-    n > 0 || counts != Counts::default()
 }
 
 /// Takes in what comes until the tap is dropped.
@@ -140,9 +131,6 @@ fn drain(shared: &Shared) {
         let far = Instant::now() + Duration::from_secs(1);
         let fds = [shared.reader.fd(), shared.watch.fd()];
         wait_ready(&fds, PollFlags::POLLIN, far, Duration::from_millis(50));
-        let news = take(shared, &mut shared.lock());
-        if news {
-            shared.changed.notify_all();
-        }
+        shared.state.update(|st| take(shared, st));
     }
 }
