@@ -179,13 +179,7 @@ pub fn install_script(path: &Path, python: &Path, body: &str) -> Result<Vec<u8>,
             path.file_name().unwrap_or_default().to_string_lossy()
         ))
     };
-    if let Ok(meta) = std::fs::symlink_metadata(path) {
-        if meta.is_dir() {
-            std::fs::remove_dir_all(path).map_err(fault)?;
-        } else {
-            std::fs::remove_file(path).map_err(fault)?;
-        }
-    }
+    crate::sandbox::copy::remove_entry(path).map_err(fault)?;
     let text = format!("#!{} -I\n{body}", python.display());
     std::fs::write(path, &text).map_err(fault)?;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).map_err(fault)?;

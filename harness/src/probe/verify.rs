@@ -32,13 +32,14 @@ pub struct Trusted {
 pub fn peer(stream: &UnixStream, trusted: &[Trusted]) -> Result<(), String> {
     let pid = crate::peer::pid(stream).map_err(|e| format!("no peer credentials: {e}"))?;
     let proc = PathBuf::from(format!("/proc/{pid}"));
-    let _as_peer = PeerFsIds::take(&proc);
+    // Readable by anyone: read once, before the ids change and for the tracer check.
+    let status = std::fs::read_to_string(proc.join("status")).unwrap_or_default();
+    let _as_peer = PeerFsIds::take(&status);
     let exe = std::fs::read_link(proc.join("exe")).map_err(|e| format!("pid {pid}: {e}"))?;
     let exe_name = exe.file_name().map(|n| n.to_string_lossy().into_owned());
     if !exe_name.is_some_and(|n| n.starts_with("python")) {
         return Err(format!("pid {pid} runs {}, not Python", exe.display()));
     }
-    let status = std::fs::read_to_string(proc.join("status")).unwrap_or_default();
     if procfs::status_value(&status, "TracerPid") != Some("0") {
         return Err(format!("pid {pid} is traced"));
     }
@@ -77,11 +78,11 @@ struct PeerFsIds {
 }
 
 impl PeerFsIds {
-    fn take(proc: &Path) -> PeerFsIds {
-        let status = std::fs::read_to_string(proc.join("status")).unwrap_or_default();
+    /// Takes the ids of the peer whose `/proc/<pid>/status` is `status`.
+    fn take(status: &str) -> PeerFsIds {
         let ids = (
-            procfs::status_id(&status, "Uid"),
-            procfs::status_id(&status, "Gid"),
+            procfs::status_id(status, "Uid"),
+            procfs::status_id(status, "Gid"),
         );
         let (Some(uid), Some(gid)) = ids else {
             return PeerFsIds { changed: false };
