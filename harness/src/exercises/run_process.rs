@@ -41,7 +41,14 @@ const PROBE: &str = r#"# run.py probe of the grading harness: records each start
 import sys
 LINGER = 0.1
 args = sys.argv[1:]
-note(event="start", argv=args, name=sys.argv[0], ppid=os.getppid())
+def _children(pid):
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(p) for p in f.read().split()]
+    except (OSError, ValueError):
+        return []
+note(event="start", argv=args, name=sys.argv[0], ppid=os.getppid(),
+     siblings=_children(os.getppid()))
 count, code = 10, 0
 if len(args) == 1:
     try:
@@ -70,6 +77,9 @@ struct Start {
     argv: Vec<String>,
     pid: i64,
     at: f64,
+    /// The caller's children when it started, itself included: an earlier run among them
+    /// was still running, or had ended and not been waited for.
+    siblings: Vec<i64>,
     /// When its end record was written, if it was.
     ended: Option<f64>,
 }
@@ -116,6 +126,11 @@ fn starts(records: &[Value]) -> Vec<Start> {
                 argv: probe::strings(r, "argv"),
                 pid,
                 at: num(r, "t").unwrap_or(0.0),
+                siblings: r
+                    .get("siblings")
+                    .and_then(Value::as_array)
+                    .map(|a| a.iter().filter_map(Value::as_i64).collect())
+                    .unwrap_or_default(),
                 ended: ends
                     .iter()
                     .find(|e| e.get("pid").and_then(Value::as_i64) == Some(pid))
@@ -155,35 +170,32 @@ fn children(ctx: &mut Ctx) -> Verdict {
     Ok("three runs ([], [11], [2]), each started after the previous one ended".into())
 }
 
-/// Fails when two runs were alive at once. The pair is named in the order the runs were
-/// expected in, not the order they happened to start in, so the feedback does not depend on
-/// which of two concurrent starts the machine scheduled first.
+/// Fails when a run started before an earlier one was waited for: the earlier one had not
+/// ended yet, or its caller had not reaped it (it was still among the caller's children).
+/// The second test does not depend on how long a run lasts, so a loaded machine cannot hide
+/// the defect. The pair is named in the order the runs were expected in, not the order they
+/// happened to start in, so the feedback does not depend on scheduling either.
 fn overlap(starts: &[Start]) -> Result<(), Failure> {
     for (k, first) in starts.iter().enumerate() {
         for second in &starts[k + 1..] {
-            let (a, b) = if rank(second) < rank(first) {
-                (second, first)
-            } else {
-                (first, second)
-            };
             let (early, late) = if first.at <= second.at {
                 (first, second)
             } else {
                 (second, first)
             };
-            match early.ended {
-                Some(end) if end <= late.at => {}
-                Some(end) => fail!(
-                    "`{}` and `{}` ran at the same time (for {:.2} s): each run must be waited for before the next starts",
+            let running = early.ended.is_none_or(|end| end > late.at);
+            let unreaped = late.siblings.contains(&early.pid);
+            if running || unreaped {
+                let (a, b) = if rank(second) < rank(first) {
+                    (second, first)
+                } else {
+                    (first, second)
+                };
+                fail!(
+                    "`{}` and `{}` ran at the same time: each run must be waited for before the next starts",
                     a.command(),
-                    b.command(),
-                    end.min(late.ended.unwrap_or(end)) - late.at
-                ),
-                None => fail!(
-                    "`{}` never finished, and `{}` started while it was still running: each run must be waited for before the next starts",
-                    early.command(),
-                    late.command()
-                ),
+                    b.command()
+                );
             }
         }
     }
@@ -261,9 +273,10 @@ mod tests {
         Start {
             name: "./run.py".into(),
             argv: argv.iter().map(|a| a.to_string()).collect(),
-            pid: 1,
+            pid: (at * 1000.0) as i64 + 2,
             at,
             ended,
+            siblings: Vec::new(),
         }
     }
 
@@ -286,6 +299,19 @@ mod tests {
             "{}",
             failure.message
         );
+    }
+
+    /// A run that ended but was not waited for overlaps the next, however short it was.
+    #[test]
+    fn an_unreaped_run_overlaps_the_next() {
+        let mut third = start(&["2"], 0.5, Some(0.6));
+        let second = start(&["11"], 0.1, Some(0.2));
+        third.siblings = vec![second.pid, third.pid];
+        let starts = [start(&[], 0.0, Some(0.05)), second, third];
+        let failure = overlap(&starts).expect_err("the second run was not waited for");
+        assert!(failure
+            .message
+            .starts_with("`./run.py 11` and `./run.py 2` ran at the same time"));
     }
 
     #[test]
