@@ -69,7 +69,8 @@ fn exercises() -> Vec<&'static harness::exercises::Exercise> {
         .collect()
 }
 
-fn csv_rows(csv: &str) -> Result<Vec<Vec<String>>, Failed> {
+/// `csv` read by Python's csv module: its rows of cells.
+pub(crate) fn csv_rows(csv: &str) -> Result<Vec<Vec<String>>, Failed> {
     let json = python(
         "import csv, sys, json\nprint(json.dumps(list(csv.reader(sys.stdin))))",
         csv,

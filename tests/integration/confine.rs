@@ -97,7 +97,7 @@ pub fn dispatch() {
 /// Capabilities (when root), `no_new_privs`, then the seccomp filters, in that order: the
 /// filter refuses nothing the first two steps need, but they come first anyway.
 fn confine() -> Result<(), String> {
-    if nix_is_root() {
+    if is_root() {
         drop_capabilities()?;
     }
     // SAFETY: prctl with integer arguments only.
@@ -110,7 +110,8 @@ fn confine() -> Result<(), String> {
     Ok(())
 }
 
-fn nix_is_root() -> bool {
+/// Whether this process runs as root (effective uid 0).
+pub fn is_root() -> bool {
     // SAFETY: geteuid cannot fail.
     unsafe { libc::geteuid() == 0 }
 }

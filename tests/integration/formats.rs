@@ -2,6 +2,7 @@
 //! each validates (JUnit against its schema, Gradescope's fields, CSV through Python's csv
 //! module), and each has an insta snapshot.
 
+use crate::class::csv_rows;
 use crate::support::{self, Outcome};
 use harness::report::{self, Format};
 use harness::result::SubmissionResult;
@@ -117,11 +118,7 @@ fn hostile() -> Outcome {
         );
     }
 
-    let rows = python(
-        "import csv, sys, json\nprint(json.dumps(list(csv.reader(sys.stdin))))",
-        &render(Format::Csv),
-    )?;
-    let rows: Vec<Vec<String>> = serde_json::from_str(&rows)?;
+    let rows = csv_rows(&render(Format::Csv))?;
     if rows.len() != 2 || !rows[1][0].starts_with("'=") {
         return Err(format!("csv rows not formula-safe: {rows:?}").into());
     }
@@ -153,7 +150,7 @@ fn junit_schema() -> Outcome {
 }
 
 fn gradescope_fields() -> Outcome {
-    let result = support::grade_fixture("process-exit1", &["process"])?;
+    let result = support::process_exit1()?;
     let gs: serde_json::Value =
         serde_json::from_str(&report::render(Format::Gradescope, &[result], false))?;
     if !gs["score"].is_number() || !gs["tests"].is_array() {
@@ -174,7 +171,7 @@ fn gradescope_fields() -> Outcome {
 }
 
 fn snapshot(name: &str, format: Format) -> Outcome {
-    let result = support::grade_fixture("process-exit1", &["process"])?;
+    let result = support::process_exit1()?;
     let text = report::render(format, &[result], false);
     let mut settings = support::insta_settings();
     settings.add_filter(r#""(duration_ms|at_ms)": \d+"#, r#""$1": [MS]"#);

@@ -10,10 +10,11 @@ mod hostile;
 mod place;
 mod verdicts;
 
-pub use place::{is_root, live_pids, tail, Place};
+pub use place::{tail, Place};
 
-use crate::confine;
+use crate::confine::{self, is_root};
 use crate::support::Outcome;
+use harness::sandbox::procfs::status_value;
 use libtest_mimic::Trial;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,34 +54,30 @@ fn confinement_holds() -> Outcome {
         .arg("/proc/self/status")
         .output()?;
     let text = String::from_utf8_lossy(&status.stdout);
-    let field = |name: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(name).map(|v| v.trim().to_string()))
-            .unwrap_or_default()
-    };
+    let field = |key: &str| status_value(&text, key).unwrap_or_default();
     let mut wrong = Vec::new();
-    if field("Seccomp:") != "2" {
+    if field("Seccomp") != "2" {
         wrong.push(format!(
             "Seccomp: {:?}, expected 2 (filter)",
-            field("Seccomp:")
+            field("Seccomp")
         ));
     }
-    if field("NoNewPrivs:") != "1" {
-        wrong.push(format!("NoNewPrivs: {:?}", field("NoNewPrivs:")));
+    if field("NoNewPrivs") != "1" {
+        wrong.push(format!("NoNewPrivs: {:?}", field("NoNewPrivs")));
     }
     let docker: u64 = confine::DOCKER_CAPS.iter().map(|c| 1u64 << c.index()).sum();
     // Not root: no capabilities in effect; the bounding set is left as it was.
     let checked: &[&str] = if is_root() {
-        &["CapEff:", "CapPrm:", "CapBnd:"]
+        &["CapEff", "CapPrm", "CapBnd"]
     } else {
-        &["CapEff:"]
+        &["CapEff"]
     };
     for name in checked {
-        let caps = u64::from_str_radix(&field(name), 16).unwrap_or(u64::MAX);
+        let caps = u64::from_str_radix(field(name), 16).unwrap_or(u64::MAX);
         let allowed = if is_root() { docker } else { 0 };
         if caps & !allowed != 0 {
             wrong.push(format!(
-                "{name} {caps:#x} holds more than Docker's {allowed:#x}"
+                "{name}: {caps:#x} holds more than Docker's {allowed:#x}"
             ));
         }
     }

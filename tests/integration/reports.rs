@@ -2,6 +2,7 @@
 //! class summary with collapsed details, one Gradescope `results.json` per student, JUnit's
 //! compile-error message, and the course's name in every header.
 
+use crate::class::csv_rows;
 use crate::formats::python;
 use crate::support::{self, Outcome};
 use harness::outcome::Status;
@@ -23,7 +24,7 @@ pub fn trials() -> Vec<Trial> {
 /// Four students from one graded result: handed in (2/3), not handed in, a real 0, and an
 /// empty folder.
 fn class() -> Result<Vec<SubmissionResult>, Failed> {
-    let graded = support::grade_fixture("process-exit1", &["process"])?;
+    let graded = support::process_exit1()?;
     let named = |name: &str| {
         let mut r = graded.clone();
         r.submission = format!("class/{name}");
@@ -57,11 +58,7 @@ fn class() -> Result<Vec<SubmissionResult>, Failed> {
 }
 
 fn csv_cells() -> Outcome {
-    let rows = python(
-        "import csv, sys, json\nprint(json.dumps(list(csv.reader(sys.stdin))))",
-        &report::render(Format::Csv, &class()?, false),
-    )?;
-    let rows: Vec<Vec<String>> = serde_json::from_str(&rows)?;
+    let rows = csv_rows(&report::render(Format::Csv, &class()?, false))?;
     let want = [
         vec!["student", "process", "total", "max", "note"],
         vec!["ada", "2", "2", "3", ""],

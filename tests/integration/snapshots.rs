@@ -12,6 +12,9 @@ use harness::run::transcript::Source;
 use libtest_mimic::Trial;
 use std::fmt::Write;
 
+/// The complete fixtures: their whole human report is a snapshot of its own.
+pub const COMPLETE: [&str; 4] = ["good-python", "good-cpp", "lecture-layout", "mapped"];
+
 pub fn trials() -> Vec<Trial> {
     let mut trials: Vec<Trial> = harness::exercises::ALL
         .iter()
@@ -22,7 +25,7 @@ pub fn trials() -> Vec<Trial> {
             })
         })
         .collect();
-    for name in ["good-python", "good-cpp", "lecture-layout", "mapped"] {
+    for name in COMPLETE {
         trials.push(Trial::test(
             format!("snapshot::report::{name}"),
             move || report(name, None),
@@ -133,7 +136,7 @@ fn report(name: &str, only: Option<&'static str>) -> Outcome {
         );
         return Ok(());
     }
-    let text = without_transcripts(&support::redact(&support::human(&result)));
+    let text = report_text(&result);
     let snapshot = match only {
         Some(id) => format!("report__{name}__{id}"),
         None => format!("report__{name}"),
@@ -142,7 +145,13 @@ fn report(name: &str, only: Option<&'static str>) -> Outcome {
     Ok(())
 }
 
-pub fn without_transcripts(report: &str) -> String {
+/// The redacted human report of `result`, without transcripts (whose interleaving depends
+/// on timing).
+pub fn report_text(result: &SubmissionResult) -> String {
+    without_transcripts(&support::redact(&support::human(result)))
+}
+
+fn without_transcripts(report: &str) -> String {
     report
         .lines()
         .filter(|l| {

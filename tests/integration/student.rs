@@ -4,7 +4,7 @@
 use crate::support::{self, sysgrade, Outcome};
 use libtest_mimic::{Failed, Trial};
 use predicates::prelude::*;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::process::Stdio;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -163,40 +163,33 @@ fn watch() -> Outcome {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()?;
-    let (tx, rx) = mpsc::channel::<(bool, String, Instant)>();
-    for (is_err, stream) in [
-        (
-            false,
-            child
-                .stdout
-                .take()
-                .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
-        ),
-        (
-            true,
-            child
-                .stderr
-                .take()
-                .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
-        ),
-    ] {
-        let tx = tx.clone();
-        let stream = stream.ok_or("no pipe")?;
-        std::thread::spawn(move || {
-            for line in BufReader::new(stream).lines().map_while(Result::ok) {
-                let _ = tx.send((is_err, line, Instant::now()));
-            }
-        });
-    }
+    let (tx, rx) = mpsc::channel();
+    forward(child.stdout.take(), &tx)?;
+    forward(child.stderr.take(), &tx)?;
     let result = watch_steps(&rx, dir.path());
     let _ = child.kill();
     let _ = child.wait();
     result
 }
 
+/// A line the program printed, on either stream, and when it was read.
+type Line = (String, Instant);
+
+/// Sends every line of `stream` (a child's pipe) to `tx`, from a thread of its own.
+fn forward(stream: Option<impl Read + Send + 'static>, tx: &mpsc::Sender<Line>) -> Outcome {
+    let stream = stream.ok_or("no pipe")?;
+    let tx = tx.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stream).lines().map_while(Result::ok) {
+            let _ = tx.send((line, Instant::now()));
+        }
+    });
+    Ok(())
+}
+
 /// Waits for a line containing `what`; every line read is added to `seen`.
 fn wait_for(
-    rx: &mpsc::Receiver<(bool, String, Instant)>,
+    rx: &mpsc::Receiver<Line>,
     seen: &mut String,
     what: &str,
     within: Duration,
@@ -204,7 +197,7 @@ fn wait_for(
     let deadline = Instant::now() + within;
     while let Some(left) = deadline.checked_duration_since(Instant::now()) {
         match rx.recv_timeout(left) {
-            Ok((_, line, at)) => {
+            Ok((line, at)) => {
                 seen.push_str(&line);
                 seen.push('\n');
                 if line.contains(what) {
@@ -217,7 +210,7 @@ fn wait_for(
     Err(format!("no line with {what:?} within {within:?}:\n{seen}").into())
 }
 
-fn watch_steps(rx: &mpsc::Receiver<(bool, String, Instant)>, dir: &std::path::Path) -> Outcome {
+fn watch_steps(rx: &mpsc::Receiver<Line>, dir: &std::path::Path) -> Outcome {
     let mut seen = String::new();
     wait_for(rx, &mut seen, "watching", Duration::from_secs(120))?;
     let program = dir.join("process.py");

@@ -2,9 +2,11 @@
 
 use harness::exercises;
 use harness::grading::{grade, Request};
-use harness::result::SubmissionResult;
+use harness::outcome::Status;
+use harness::result::{ScenarioResult, SubmissionResult};
 use harness::Settings;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 pub type Outcome = Result<(), libtest_mimic::Failed>;
@@ -90,13 +92,28 @@ pub fn grade_fixture(name: &str, ids: &[&str]) -> Result<SubmissionResult, Strin
     grade_dir(&settings(), &root().join("fixtures").join(name), ids)
 }
 
+/// `process-exit1` graded on `process` with the test settings (as [`grade_fixture`]), graded
+/// once for every report trial that renders it.
+pub fn process_exit1() -> Result<SubmissionResult, String> {
+    static GRADED: OnceLock<Result<SubmissionResult, String>> = OnceLock::new();
+    GRADED
+        .get_or_init(|| grade_fixture("process-exit1", &["process"]))
+        .clone()
+}
+
 /// Whether a scenario was skipped because the machine was too loaded to judge it (not a
 /// missing tool): tolerated anywhere, and such a report is not compared with a snapshot.
 pub fn overloaded(result: &SubmissionResult) -> bool {
-    result.exercises.iter().flat_map(|e| &e.scenarios).any(|s| {
-        s.status == harness::outcome::Status::Skip
-            && s.feedback.starts_with("the machine was overloaded")
-    })
+    result
+        .exercises
+        .iter()
+        .flat_map(|e| &e.scenarios)
+        .any(overloaded_skip)
+}
+
+/// Whether this scenario was skipped because the machine was too loaded to judge it.
+pub fn overloaded_skip(s: &ScenarioResult) -> bool {
+    s.status == Status::Skip && s.feedback.starts_with("the machine was overloaded")
 }
 
 /// The human report without colour.

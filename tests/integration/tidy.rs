@@ -3,7 +3,7 @@
 //! - every scenario id is failed by at least one fixture and passed by another, as their
 //!   `fixture.toml` files declare (the fixture trials prove each declaration).
 
-use crate::fixtures::{read, FixtureToml};
+use crate::fixtures::{self, read, FixtureToml};
 use crate::support::{self, Outcome};
 use harness::exercises::{self, HYGIENE};
 use harness::outcome::Status;
@@ -90,16 +90,16 @@ fn both_ways() -> Outcome {
 }
 
 fn all_fixtures() -> Result<Vec<(String, FixtureToml)>, Failed> {
+    let dirs = fixtures::dirs().map_err(|e| {
+        let dir = support::root().join("fixtures");
+        Failed::from(format!("reading {}: {e}", dir.display()))
+    })?;
     let mut out = Vec::new();
-    let dir = support::root().join("fixtures");
-    let entries = std::fs::read_dir(&dir)
-        .map_err(|e| Failed::from(format!("reading {}: {e}", dir.display())))?;
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if !path.join("fixture.toml").is_file() {
-            continue;
-        }
-        let name = entry.file_name().to_string_lossy().into_owned();
+    for path in dirs {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         out.push((name, read(&path).map_err(Failed::from)?));
     }
     Ok(out)

@@ -37,7 +37,9 @@ impl Stress {
     pub fn run(&self) -> anyhow::Result<()> {
         let fixtures = self.fixtures()?;
         anyhow::ensure!(!fixtures.is_empty(), "no fixture matches");
-        let quiet = self.grade(&fixtures, 1)?;
+        let mut settings = harness::Settings::from_env();
+        settings.cargo_target_dir = Some(crate::workspace_root().join("target").join("graded"));
+        let quiet = self.grade(&settings, &fixtures, 1)?;
         let stop = Arc::new(AtomicBool::new(false));
         let busy = self.busy.unwrap_or_else(|| 2 * cores());
         let loops: Vec<_> = (0..busy)
@@ -53,7 +55,7 @@ impl Stress {
                 })
             })
             .collect();
-        let loaded = self.grade(&fixtures, self.repeat);
+        let loaded = self.grade(&settings, &fixtures, self.repeat);
         stop.store(true, Ordering::Relaxed);
         for l in loops {
             let _ = l.join();
@@ -119,7 +121,12 @@ impl Stress {
 
     /// Grades all fixtures at once, `repeat` times per scenario; the verdicts of the
     /// exercises each fixture is graded on.
-    fn grade(&self, fixtures: &[(PathBuf, Vec<String>)], repeat: u32) -> anyhow::Result<Verdicts> {
+    fn grade(
+        &self,
+        settings: &harness::Settings,
+        fixtures: &[(PathBuf, Vec<String>)],
+        repeat: u32,
+    ) -> anyhow::Result<Verdicts> {
         let mut ids: Vec<&String> = fixtures.iter().flat_map(|(_, e)| e).collect();
         ids.sort();
         ids.dedup();
@@ -127,15 +134,13 @@ impl Stress {
             .iter()
             .map(|id| harness::exercises::get(id).with_context(|| format!("unknown exercise {id}")))
             .collect::<anyhow::Result<Vec<_>>>()?;
-        let mut settings = harness::Settings::from_env();
-        settings.cargo_target_dir = Some(crate::workspace_root().join("target").join("graded"));
         let request = Request {
             submissions: fixtures.iter().map(|(p, _)| p.clone()).collect(),
             exercises,
             repeat,
             ..Request::default()
         };
-        let results = grade(&settings, &request, &mut |_| {})?;
+        let results = grade(settings, &request, &mut |_| {})?;
         let mut verdicts = Verdicts::new();
         for ((path, exercises), result) in fixtures.iter().zip(results) {
             let name = path

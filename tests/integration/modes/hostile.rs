@@ -8,10 +8,11 @@
 use super::{tail, verdicts, Mode, Place};
 use crate::fixtures;
 use crate::support::{self, Outcome};
+use harness::sandbox::procfs;
 use libtest_mimic::{Failed, Trial};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Generous: one exercise, a handful of runs.
 const LIMIT: Duration = Duration::from_secs(300);
@@ -291,7 +292,11 @@ fn daemon_writer(mode: Mode) -> Outcome {
             "other marker files left on the machine: {others:?}"
         ));
     }
-    std::thread::sleep(Duration::from_millis(100));
+    // SIGKILL is delivered asynchronously: let the daemon die before removing its files.
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while !marked_processes(marker).is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
     trial.clean();
     verdict(mode, problems)
 }
@@ -299,7 +304,10 @@ fn daemon_writer(mode: Mode) -> Outcome {
 /// Live processes whose command line or environment holds `marker`.
 fn marked_processes(marker: &str) -> Vec<i32> {
     let needle = marker.as_bytes();
-    super::live_pids()
+    procfs::all()
+        .into_iter()
+        .filter(|p| !p.is_zombie())
+        .map(|p| p.pid)
         .filter(|pid| {
             ["cmdline", "environ"].iter().any(|f| {
                 std::fs::read(format!("/proc/{pid}/{f}"))

@@ -4,6 +4,7 @@
 
 use super::Mode;
 use crate::confine;
+use harness::sandbox::procfs;
 use libtest_mimic::Failed;
 use std::os::unix::fs::{chown, PermissionsExt};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
@@ -11,16 +12,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
+use wait_timeout::ChildExt;
 
 /// Ordinary users for the user mode, one per trial (so that a program's `kill(-1)` in one
 /// trial cannot reach another trial's grader): counted down from 60999, below the pool of
 /// 61000–61255 that the grader leases to its runs.
 static NEXT_UID: AtomicU32 = AtomicU32::new(60_999);
-
-pub fn is_root() -> bool {
-    // SAFETY: geteuid cannot fail.
-    unsafe { libc::geteuid() == 0 }
-}
 
 /// One trial's folder: `bin/sysgrade`, `home/`, `work/` (the submissions).
 pub struct Place {
@@ -39,7 +36,7 @@ impl Place {
 
     /// A place below `base` instead of the temporary folder.
     pub fn new_in(mode: Mode, base: &Path) -> Result<Place, Failed> {
-        let ids = (mode == Mode::User && is_root()).then(|| {
+        let ids = (mode == Mode::User && confine::is_root()).then(|| {
             let uid = NEXT_UID.fetch_sub(1, Ordering::Relaxed);
             (uid, uid)
         });
@@ -125,22 +122,16 @@ impl Place {
             .stdout(out.try_clone()?)
             .stderr(err.try_clone()?)
             .spawn()?;
-        let status = loop {
-            if let Some(status) = child.try_wait()? {
-                break status;
-            }
-            if started.elapsed() > limit {
-                // SAFETY: kill on the process group this test started (process_group(0)).
-                unsafe { libc::kill(-(child.id() as i32), libc::SIGKILL) };
-                let _ = child.wait();
-                return Err(format!(
-                    "{} mode: sysgrade still running after {limit:?}: killed\nstderr:\n{}",
-                    self.mode.name(),
-                    tail(&read_all(err)?, 3000)
-                )
-                .into());
-            }
-            std::thread::sleep(Duration::from_millis(50));
+        let Some(status) = child.wait_timeout(limit)? else {
+            // SAFETY: kill on the process group this test started (process_group(0)).
+            unsafe { libc::kill(-(child.id() as i32), libc::SIGKILL) };
+            let _ = child.wait();
+            return Err(format!(
+                "{} mode: sysgrade still running after {limit:?}: killed\nstderr:\n{}",
+                self.mode.name(),
+                tail(&read_all(err)?, 3000)
+            )
+            .into());
         };
         Ok(Ran {
             status,
@@ -276,32 +267,10 @@ pub fn tail(text: &str, max: usize) -> &str {
 }
 
 /// Live (not zombie) processes whose real uid is `uid`.
-pub fn processes_of(uid: u32) -> Vec<i32> {
-    live_pids()
-        .filter(|pid| {
-            std::fs::read_to_string(format!("/proc/{pid}/status")).is_ok_and(|s| {
-                s.lines().any(|l| {
-                    l.strip_prefix("Uid:")
-                        .and_then(|v| v.split_whitespace().next())
-                        .is_some_and(|v| v == uid.to_string())
-                })
-            })
-        })
-        .collect()
-}
-
-/// Every pid in /proc whose state is not zombie (or dead).
-pub fn live_pids() -> impl Iterator<Item = i32> {
-    std::fs::read_dir("/proc")
+fn processes_of(uid: u32) -> Vec<i32> {
+    procfs::all()
         .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
-        .filter(|pid| {
-            std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
-                s.rsplit_once(')').is_some_and(|(_, rest)| {
-                    !matches!(rest.trim_start().chars().next(), Some('Z' | 'X'))
-                })
-            })
-        })
+        .filter(|p| !p.is_zombie() && p.uid == uid)
+        .map(|p| p.pid)
+        .collect()
 }

@@ -36,16 +36,13 @@ fn uses_cargo(dir: &Path) -> bool {
 }
 
 fn same_verdicts(mode: Mode) -> Outcome {
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(support::root().join("fixtures"))?
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.join("fixture.toml").is_file())
+    let mut dirs: Vec<PathBuf> = fixtures::dirs()?
+        .into_iter()
         .filter(|p| {
             p.file_name()
                 .is_some_and(|n| !n.to_string_lossy().starts_with("hostile-"))
         })
         .collect();
-    dirs.sort();
     // The user mode cannot run cargo: the toolchain lives under /root (0700), out of an
     // ordinary user's reach. Such fixtures are left out of it, and named.
     if mode == Mode::User {
