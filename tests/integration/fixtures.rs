@@ -131,7 +131,9 @@ fn pin_feedback(dir: &Path, exercise: &str, result: &harness::result::Submission
         .iter()
         .flat_map(|e| &e.scenarios)
         .any(|s| s.status == Status::Skip);
-    if skipped {
+    // Feedback recorded with the exercise's tools (faketime's "its clock ran 10x fast") is
+    // not compared on a machine without them.
+    if skipped || !matches!(snapshots::lacks_tools(exercise), Ok(false)) {
         return;
     }
     let text = snapshots::report_text(result);

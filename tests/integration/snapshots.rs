@@ -60,7 +60,7 @@ fn tools(exercise: &str) -> &'static [(&'static str, &'static str)] {
 }
 
 /// `Ok(true)` when a tool `exercise` needs is missing here (noted; an error in CI).
-fn lacks_tools(exercise: &str) -> Result<bool, libtest_mimic::Failed> {
+pub fn lacks_tools(exercise: &str) -> Result<bool, libtest_mimic::Failed> {
     for (tool, install) in tools(exercise) {
         // The harness's own questions, of the interpreter programs run with.
         let missing = if *tool == "matplotlib" {
