@@ -179,10 +179,11 @@ fn loopback_up() -> std::io::Result<()> {
         for (i, b) in b"lo\0".iter().enumerate() {
             req.ifr_name[i] = *b as libc::c_char;
         }
-        let mut result = libc::ioctl(fd, libc::SIOCGIFFLAGS, &mut req);
+        // The request's type is the libc's own (glibc: unsigned long, musl: int).
+        let mut result = libc::ioctl(fd, libc::SIOCGIFFLAGS as _, &mut req);
         if result == 0 {
             req.ifr_ifru.ifru_flags |= (libc::IFF_UP | libc::IFF_RUNNING) as libc::c_short;
-            result = libc::ioctl(fd, libc::SIOCSIFFLAGS, &req);
+            result = libc::ioctl(fd, libc::SIOCSIFFLAGS as _, &req);
         }
         let err = std::io::Error::last_os_error();
         libc::close(fd);

@@ -228,14 +228,21 @@ fn locked_flags(at: &Path) -> MsFlags {
         (FsFlags::ST_NOEXEC, MsFlags::MS_NOEXEC),
         (FsFlags::ST_NOATIME, MsFlags::MS_NOATIME),
         (FsFlags::ST_NODIRATIME, MsFlags::MS_NODIRATIME),
-        (FsFlags::ST_RELATIME, MsFlags::MS_RELATIME),
     ] {
         if f.contains(fs) {
             out |= ms;
         }
     }
+    // Linux's ST_RELATIME, which nix names only for glibc: the kernel reports it alike
+    // through every libc's statvfs.
+    if f.bits() & ST_RELATIME != 0 {
+        out |= MsFlags::MS_RELATIME;
+    }
     out
 }
+
+/// `ST_RELATIME` of `<linux/statfs.h>`.
+const ST_RELATIME: nix::libc::c_ulong = 0x1000;
 
 /// `pivot_root(".", ".")` in `root`, then the old root, stacked below, is detached.
 fn pivot(root: &Path) -> Result<(), String> {
