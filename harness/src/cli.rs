@@ -136,6 +136,11 @@ pub struct GradeArgs {
     /// Multiply every deadline (slow machines); also SYSGRADE_TIME_SCALE.
     #[arg(long)]
     pub time_scale: Option<f64>,
+    /// Official grading: a scenario that cannot be judged here (a tool is missing, the
+    /// machine cannot observe it) is a fault of the grader (exit 2) instead of a `skip`. Also
+    /// a course file's `require_tools = true`.
+    #[arg(long)]
+    pub require_tools: bool,
     /// No progress output on standard error.
     #[arg(long, short)]
     pub quiet: bool,
@@ -156,10 +161,11 @@ pub fn grade(args: &GradeArgs, mut settings: Settings) -> i32 {
 }
 
 fn grade_inner(args: &GradeArgs, settings: &mut Settings) -> anyhow::Result<i32> {
-    let course = match &args.course {
+    let mut course = match &args.course {
         Some(path) => Course::load(path)?,
         None => Course::default(),
     };
+    course.require_tools |= args.require_tools;
     course.apply(settings);
     configure(args, settings)?;
     // Without a course file or --exercise, a folder is graded on what it holds. Slices of a
@@ -308,12 +314,15 @@ mod tests {
                 hidden: false,
                 passes: None,
                 runs: Vec::new(),
+                missing_tools: Vec::new(),
             })
             .collect();
         SubmissionResult {
             submission: "s".into(),
             score: 0,
             max_score: 0,
+            not_graded: 0,
+            missing_tools: Vec::new(),
             exercises: vec![ExerciseResult {
                 id: "process".into(),
                 source: Some("process.py".into()),
@@ -321,6 +330,7 @@ mod tests {
                 language: None,
                 score: 0,
                 max_score: 0,
+                not_graded: 0,
                 warnings: None,
                 scenarios,
             }],
@@ -333,10 +343,13 @@ mod tests {
     }
 
     #[test]
-    fn a_grader_fault_exits_2_a_students_error_1() {
+    fn a_grader_fault_exits_2_a_students_error_1_and_a_skip_is_no_lost_point() {
         assert_eq!(exit_code(&[with(&[Status::Pass, Status::Pass])]), 0);
         assert_eq!(exit_code(&[with(&[Status::Pass, Status::Error])]), 1);
-        assert_eq!(exit_code(&[with(&[Status::Pass, Status::Skip])]), 1);
+        assert_eq!(exit_code(&[with(&[Status::Pass, Status::Skip])]), 0);
+        assert_eq!(exit_code(&[with(&[Status::Fail, Status::Skip])]), 1);
+        // Nothing judged at all is no pass.
+        assert_eq!(exit_code(&[with(&[Status::Skip, Status::Skip])]), 1);
         assert_eq!(
             exit_code(&[with(&[Status::Pass]), with(&[Status::Error, Status::Fault])]),
             2

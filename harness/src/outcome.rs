@@ -46,6 +46,9 @@ impl Status {
 pub struct Failure {
     pub status: Status,
     pub message: String,
+    /// For a `skip` because a tool is missing: the tools, as `sysgrade doctor` names them
+    /// (`ffmpeg`, `matplotlib`, `PyQt6`).
+    pub missing_tools: Vec<String>,
 }
 
 impl Failure {
@@ -69,12 +72,14 @@ impl Failure {
         Failure {
             status: Status::Fail,
             message: message.into(),
+            missing_tools: Vec::new(),
         }
     }
     pub fn timeout(message: impl Into<String>) -> Self {
         Failure {
             status: Status::Timeout,
             message: message.into(),
+            missing_tools: Vec::new(),
         }
     }
     /// The student's program could not be built or started.
@@ -82,6 +87,7 @@ impl Failure {
         Failure {
             status: Status::Error,
             message: message.into(),
+            missing_tools: Vec::new(),
         }
     }
     /// A fault of the grader, not of the student: the message is led by `grader fault: `, so
@@ -90,12 +96,22 @@ impl Failure {
         Failure {
             status: Status::Fault,
             message: format!("grader fault: {message}"),
+            missing_tools: Vec::new(),
+        }
+    }
+    /// Nothing judged because `tools` are missing on this machine; `message` says which and
+    /// how to install them.
+    pub fn missing(tools: &[&str], message: impl Into<String>) -> Self {
+        Failure {
+            missing_tools: tools.iter().map(|t| t.to_string()).collect(),
+            ..Failure::skip(message)
         }
     }
     pub fn skip(message: impl Into<String>) -> Self {
         Failure {
             status: Status::Skip,
             message: message.into(),
+            missing_tools: Vec::new(),
         }
     }
 }

@@ -27,6 +27,10 @@ pub struct ScenarioResult {
     /// Transcripts of the runs, kept for scenarios that did not pass.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub runs: Vec<RunRecord>,
+    /// A `skip` for want of tools on the grading machine: which (`ffmpeg`, `matplotlib`,
+    /// `PyQt6`, …).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub missing_tools: Vec<String>,
 }
 
 /// What became of an exercise's program before any scenario ran.
@@ -55,7 +59,11 @@ pub struct ExerciseResult {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub language: Option<Language>,
     pub score: u32,
+    /// The points of the scenarios judged: a `skip` (nothing judged) is not counted.
     pub max_score: u32,
+    /// The points of the scenarios not judged (`skip`): not lost, not counted in `max_score`.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub not_graded: u32,
     /// Compiler warnings, trimmed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub warnings: Option<String>,
@@ -67,7 +75,15 @@ pub struct SubmissionResult {
     /// The folder as given.
     pub submission: String,
     pub score: u32,
+    /// The points of the scenarios judged: a `skip` (nothing judged) is not counted.
     pub max_score: u32,
+    /// The points of the scenarios not judged (`skip`): not lost, not counted in `max_score`.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub not_graded: u32,
+    /// The tools whose absence left scenarios not judged, sorted (`sysgrade doctor` says how
+    /// to install them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub missing_tools: Vec<String>,
     pub exercises: Vec<ExerciseResult>,
     /// Problems with the submission as a whole (an empty folder, no exercise found).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -84,18 +100,37 @@ pub struct SubmissionResult {
     pub time_scale: f64,
 }
 
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
 impl ExerciseResult {
+    /// Sums the points: earned, judged (`max_score`) and not judged (`not_graded`).
     pub fn total(mut self) -> Self {
+        let (skipped, judged): (Vec<_>, Vec<_>) = self
+            .scenarios
+            .iter()
+            .partition(|s| s.status == Status::Skip);
         self.score = self.scenarios.iter().map(|s| s.points).sum();
-        self.max_score = self.scenarios.iter().map(|s| s.max_points).sum();
+        self.max_score = judged.iter().map(|s| s.max_points).sum();
+        self.not_graded = skipped.iter().map(|s| s.max_points).sum();
         self
     }
 }
 
 impl SubmissionResult {
+    /// Sums the exercises' points and gathers the tools whose absence left points not graded.
     pub fn total(mut self) -> Self {
         self.score = self.exercises.iter().map(|e| e.score).sum();
         self.max_score = self.exercises.iter().map(|e| e.max_score).sum();
+        self.not_graded = self.exercises.iter().map(|e| e.not_graded).sum();
+        let tools: std::collections::BTreeSet<&String> = self
+            .exercises
+            .iter()
+            .flat_map(|e| &e.scenarios)
+            .flat_map(|s| &s.missing_tools)
+            .collect();
+        self.missing_tools = tools.into_iter().cloned().collect();
         self
     }
 
@@ -117,13 +152,17 @@ impl SubmissionResult {
             .any(|s| s.status == Status::Fault)
     }
 
-    /// Whether every scenario passed (skips count as not passed: nothing was checked).
+    /// Whether every scenario judged passed, and at least one was: a `skip` (nothing
+    /// judged) is neither a pass nor a lost point, but nothing judged at all is no pass.
     pub fn all_passed(&self) -> bool {
+        let mut judged = self
+            .exercises
+            .iter()
+            .flat_map(|e| &e.scenarios)
+            .filter(|s| s.status != Status::Skip)
+            .peekable();
         self.problems.is_empty()
-            && self
-                .exercises
-                .iter()
-                .flat_map(|e| &e.scenarios)
-                .all(|s| s.status == Status::Pass)
+            && judged.peek().is_some()
+            && judged.all(|s| s.status == Status::Pass)
     }
 }

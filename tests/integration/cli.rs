@@ -20,6 +20,11 @@ pub fn trials() -> Vec<Trial> {
             build_failure_exits_1,
         ),
         Trial::test("cli::list_names_every_catalogue_id", list_ids),
+        Trial::test(
+            "cli::a_missing_tool_is_not_a_lost_point",
+            missing_tool_not_lost,
+        ),
+        Trial::test("cli::require_tools_makes_a_skip_a_fault", require_tools),
         Trial::test("cli::ci_examples_pass_1_and_stop_on_2", ci_examples),
     ]
 }
@@ -270,6 +275,90 @@ fn ci_examples() -> Outcome {
                 );
             }
         }
+    }
+    Ok(())
+}
+
+/// `sysgrade grade fixtures/good-python` on `process` and `make_movie` with ffmpeg and
+/// ffprobe off the PATH, with `extra` arguments.
+fn grade_without_ffmpeg(extra: &[&str]) -> Result<std::process::Output, Failed> {
+    let (_dir, path) = support::path_without(&["ffmpeg", "ffprobe"])?;
+    let dir = support::root().join("fixtures/good-python");
+    Ok(sysgrade()
+        .args(["grade", "--exercise", "process", "--exercise", "make_movie"])
+        .args(extra)
+        .arg(dir)
+        .env("PATH", path)
+        .output()?)
+}
+
+/// Without ffmpeg, make_movie's scenarios are `skip`: left out of the total, named with the
+/// tools, and the grading of what was judged (all passed) exits 0.
+fn missing_tool_not_lost() -> Outcome {
+    let out = grade_without_ffmpeg(&[])?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let total = stdout.lines().find(|l| l.contains("Total:")).unwrap_or("");
+    let expected =
+        "graded; 4 points not graded (tools missing: ffmpeg, ffprobe; run `sysgrade doctor`)";
+    if out.status.code() != Some(0)
+        || !total.starts_with("Total: 3/3 ")
+        || !total.ends_with(expected)
+    {
+        return Err(format!(
+            "expected exit 0 and `Total: 3/3 {expected}`, got exit {:?} and {total:?}\n{stdout}",
+            out.status.code()
+        )
+        .into());
+    }
+    let json = grade_without_ffmpeg(&["--format", "json", "--quiet"])?;
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout)?;
+    let shape = (
+        &v["score"],
+        &v["max_score"],
+        &v["not_graded"],
+        &v["missing_tools"],
+    );
+    if shape
+        != (
+            &3.into(),
+            &3.into(),
+            &4.into(),
+            &serde_json::json!(["ffmpeg", "ffprobe"]),
+        )
+    {
+        return Err(format!("unexpected JSON totals {shape:?}").into());
+    }
+    Ok(())
+}
+
+/// `--require-tools`: the same grading exits 2, each skip a grader fault naming the tool.
+fn require_tools() -> Outcome {
+    let out = grade_without_ffmpeg(&["--require-tools", "--format", "json", "--quiet"])?;
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+    let movie = v["exercises"]
+        .as_array()
+        .and_then(|e| e.iter().find(|e| e["id"] == "make_movie"))
+        .ok_or("no make_movie in the report")?;
+    let faults: Vec<&str> = movie["scenarios"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|s| s["status"] == "fault")
+        .filter_map(|s| s["feedback"].as_str())
+        .collect();
+    let named = faults
+        .iter()
+        .any(|f| f.contains("`ffmpeg` is not installed"));
+    if out.status.code() != Some(2)
+        || faults.len() < 4
+        || !named
+        || v["not_graded"] != serde_json::Value::Null
+    {
+        return Err(format!(
+            "expected exit 2 and make_movie's scenarios as faults naming ffmpeg; got exit {:?}, faults {faults:?}",
+            out.status.code()
+        )
+        .into());
     }
     Ok(())
 }

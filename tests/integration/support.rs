@@ -38,6 +38,29 @@ pub fn skip_missing(tool: &str, install: &str) -> Result<bool, libtest_mimic::Fa
     Ok(true)
 }
 
+/// A PATH on which the commands `hidden` are not found and everything else on this PATH is:
+/// a folder of links to each command of each PATH folder, first found first, minus `hidden`.
+/// The folder lives as long as the returned `TempDir`.
+pub fn path_without(hidden: &[&str]) -> std::io::Result<(tempfile::TempDir, std::ffi::OsString)> {
+    let dir = tempfile::Builder::new().prefix("path-without-").tempdir()?;
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    for folder in std::env::split_paths(&path) {
+        let Ok(entries) = std::fs::read_dir(&folder) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let link = dir.path().join(&name);
+            if hidden.iter().any(|h| name == *h) || link.symlink_metadata().is_ok() {
+                continue;
+            }
+            std::os::unix::fs::symlink(entry.path(), link)?;
+        }
+    }
+    let only = dir.path().as_os_str().to_owned();
+    Ok((dir, only))
+}
+
 /// The `sysgrade` binary under test.
 pub const SYSGRADE: &str = env!("CARGO_BIN_EXE_sysgrade");
 

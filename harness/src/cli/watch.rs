@@ -188,6 +188,8 @@ mod tests {
             submission: "s".into(),
             score: 0,
             max_score: 0,
+            not_graded: 0,
+            missing_tools: Vec::new(),
             exercises: sources
                 .iter()
                 .map(|(id, source)| ExerciseResult {
@@ -197,6 +199,7 @@ mod tests {
                     language: None,
                     score: 0,
                     max_score: 0,
+                    not_graded: 0,
                     warnings: None,
                     scenarios: Vec::new(),
                 })

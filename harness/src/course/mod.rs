@@ -49,6 +49,10 @@ pub struct Course {
     pub limits: Limits,
     #[serde(default)]
     pub scenarios: Vec<Spanned<steps::DataScenario>>,
+    /// Official grading: every scenario must be judged, and one that cannot be (a tool is
+    /// missing, the machine cannot observe it) is a fault of the grader (`--require-tools`).
+    #[serde(default)]
+    pub require_tools: bool,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -144,7 +144,8 @@ fn log_tail(log: &std::path::Path) -> String {
 }
 
 fn observe(ctx: &mut Ctx) -> Result<Observed, Failure> {
-    let real = which("ffmpeg").ok_or_else(|| Failure::skip("`ffmpeg` is not installed"))?;
+    let real = which("ffmpeg")
+        .ok_or_else(|| Failure::missing(&["ffmpeg"], "`ffmpeg` is not installed"))?;
     let records = Records::create(ctx, "ffmpeg")?;
     let log = records.dir().join("ffmpeg.log");
     let shim_dir = ctx.scratch().join("shim");
@@ -277,7 +278,12 @@ fn video(ctx: &mut Ctx) -> Verdict {
     );
     let (ffprobe, ffmpeg) = match (which("ffprobe"), which("ffmpeg")) {
         (Some(p), Some(m)) => (p, m),
-        _ => return Err(Failure::skip("`ffmpeg` and `ffprobe` are needed")),
+        _ => {
+            return Err(Failure::missing(
+                &["ffmpeg", "ffprobe"],
+                "`ffmpeg` and `ffprobe` are needed",
+            ))
+        }
     };
     let limit = TOOL_WAIT;
     let wrong = video::check_stream(ctx, &ffprobe, &movie, limit)

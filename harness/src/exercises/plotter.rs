@@ -69,7 +69,7 @@ impl Plot {
         if ctx.program().is_python() && uses_matplotlib(ctx) {
             let (python, _) = ctx.program().command(&ctx.copy_root());
             if !crate::python::has_matplotlib(&python) {
-                return Err(Failure::skip(format!(
+                return Err(Failure::missing(&["matplotlib"], format!(
                     "{} cannot import matplotlib; install it with `{INSTALL}` (or `pip install matplotlib` for that interpreter)",
                     python.display()
                 )));

@@ -96,6 +96,7 @@ pub fn grade(
     let policy = Policy {
         course: &request.course,
         audience: request.audience,
+        require_judged: request.course.require_tools,
     };
     let per_submission: usize = request
         .exercises
@@ -318,6 +319,7 @@ fn assemble(
                 language,
                 score: 0,
                 max_score: 0,
+                not_graded: 0,
                 warnings,
                 scenarios,
             }
@@ -328,6 +330,8 @@ fn assemble(
         submission: planned.name.clone(),
         score: 0,
         max_score: 0,
+        not_graded: 0,
+        missing_tools: Vec::new(),
         exercises,
         problems: planned.problems.clone(),
         not_found: Vec::new(),

@@ -37,6 +37,8 @@ pub(crate) struct Raw {
     /// Transcripts kept for the report (runs that did not pass, or all with
     /// `keep_transcripts`).
     pub runs: Vec<RunRecord>,
+    /// A skip's missing tools (see [`Failure::missing`](crate::outcome::Failure::missing)).
+    pub missing_tools: Vec<String>,
 }
 
 impl Raw {
@@ -49,6 +51,7 @@ impl Raw {
             duration_ms: 0,
             passes: None,
             runs: Vec::new(),
+            missing_tools: Vec::new(),
         }
     }
 }
@@ -58,11 +61,16 @@ impl Raw {
 pub(crate) struct Policy<'a> {
     pub course: &'a Course,
     pub audience: Audience,
+    /// Every scenario must be judged (`--require-tools`, a course's `require_tools`): a
+    /// `skip` becomes a `fault` of the grader, so that no student is graded on part of the
+    /// exercises by accident.
+    pub require_judged: bool,
 }
 
 impl Policy<'_> {
     /// The final result of a finished scenario.
     pub fn settle(&self, raw: Raw) -> ScenarioResult {
+        let raw = self.required(raw);
         let max_points = self.course.points_for(&raw.id);
         let hidden = self.course.is_hidden(&raw.id);
         let withheld = hidden && self.audience == Audience::Students;
@@ -84,7 +92,20 @@ impl Policy<'_> {
             status: raw.status,
             duration_ms: raw.duration_ms,
             passes: raw.passes,
+            missing_tools: raw.missing_tools,
         }
+    }
+
+    /// `raw`, a `skip` turned into a `fault` when every scenario must be judged.
+    fn required(&self, mut raw: Raw) -> Raw {
+        if self.require_judged && raw.status == Status::Skip {
+            raw.status = Status::Fault;
+            raw.feedback = format!(
+                "grader fault: not judged, and this grading requires every scenario to be (--require-tools): {}",
+                raw.feedback
+            );
+        }
+        raw
     }
 }
 
@@ -115,6 +136,7 @@ mod tests {
         let policy = Policy {
             course: &course,
             audience: Audience::Staff,
+            require_judged: false,
         };
         let pass = policy.settle(raw("process.exit", Status::Pass));
         assert_eq!((pass.points, pass.max_points, pass.hidden), (3, 3, true));
@@ -124,12 +146,42 @@ mod tests {
     }
 
     #[test]
+    fn a_skip_is_a_grader_fault_when_every_scenario_must_be_judged() {
+        let course = course();
+        let settle = |require_judged, status| {
+            let mut raw = raw("make_movie.video", status);
+            raw.feedback = "`ffmpeg` is not installed".into();
+            raw.missing_tools = vec!["ffmpeg".into()];
+            Policy {
+                course: &course,
+                audience: Audience::Students,
+                require_judged,
+            }
+            .settle(raw)
+        };
+        let skipped = settle(false, Status::Skip);
+        assert_eq!(skipped.status, Status::Skip);
+        assert_eq!(skipped.missing_tools, ["ffmpeg"]);
+        let required = settle(true, Status::Skip);
+        assert_eq!(required.status, Status::Fault);
+        assert!(
+            required.feedback.starts_with("grader fault: ")
+                && required.feedback.contains("--require-tools")
+                && required.feedback.ends_with("`ffmpeg` is not installed"),
+            "{}",
+            required.feedback
+        );
+        assert_eq!(settle(true, Status::Fail).status, Status::Fail);
+    }
+
+    #[test]
     fn students_get_hidden_feedback_withheld_and_staff_get_it_all() {
         let course = course();
         let settle = |audience, id| {
             Policy {
                 course: &course,
                 audience,
+                require_judged: false,
             }
             .settle(raw(id, Status::Fail))
         };

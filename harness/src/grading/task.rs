@@ -111,11 +111,12 @@ fn run_task(
     let started = Instant::now();
     // The scenario's folder is gone by now: `Ctx` removes it when dropped.
     let (verdict, records) = run_scenario(settings, guarantees, task, dir, work);
-    let (status, feedback) = match verdict {
-        Ok(observed) => (Status::Pass, observed),
-        Err(f) => (f.status, f.message),
+    let (status, feedback, missing_tools) = match verdict {
+        Ok(observed) => (Status::Pass, observed, Vec::new()),
+        Err(f) => (f.status, f.message, f.missing_tools),
     };
     let mut result = Raw::new(task.id.clone(), status, feedback);
+    result.missing_tools = missing_tools;
     result.duration_ms = started.elapsed().as_millis() as u64;
     if status != Status::Pass || settings.keep_transcripts {
         result.runs = records.clone();
@@ -124,9 +125,10 @@ fn run_task(
 }
 
 fn missing_tools(needs: &[Tool]) -> Option<Failure> {
-    let missing: Vec<String> = needs
+    let absent: Vec<&Tool> = needs.iter().filter(|t| !scenario::have(t)).collect();
+    let names: Vec<&str> = absent.iter().map(|t| t.command).collect();
+    let missing: Vec<String> = absent
         .iter()
-        .filter(|t| !scenario::have(t))
         .map(|t| {
             format!(
                 "`{}` is not installed (install it with `{}`)",
@@ -134,7 +136,7 @@ fn missing_tools(needs: &[Tool]) -> Option<Failure> {
             )
         })
         .collect();
-    (!missing.is_empty()).then(|| Failure::skip(missing.join("; ")))
+    (!missing.is_empty()).then(|| Failure::missing(&names, missing.join("; ")))
 }
 
 /// A hook for the integration tests, which must see a bug in the harness become a `fault`

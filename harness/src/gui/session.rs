@@ -88,11 +88,14 @@ impl Gui {
     fn not_started(&self, run: &mut Run, python: bool, what: &str) -> Failure {
         let stderr = run.lines(Source::Stderr);
         if let Some(line) = setup::qt_cannot_start(&stderr) {
-            return Failure::skip(format!(
-                "Qt cannot start on this machine ({}); install it with `{}`",
-                crate::text::quote(&line),
-                setup::APT_INSTALL
-            ));
+            return Failure::missing(
+                &["PyQt6"],
+                format!(
+                    "Qt cannot start on this machine ({}); install it with `{}`",
+                    crate::text::quote(&line),
+                    setup::APT_INSTALL
+                ),
+            );
         }
         if let Some(how) = ipc::ended(run) {
             return Failure::fail(format!(

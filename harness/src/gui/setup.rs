@@ -64,11 +64,15 @@ pub fn check_pyqt(ctx: &Ctx) -> Result<(), Failure> {
             if only5 { "PyQt5" } else { "PyQt6" }
         ),
     };
-    Err(Failure::skip(format!(
-        "{} cannot import {what} from {}; install it with {install}",
-        python.display(),
-        bindings.join(" or ")
-    )))
+    let tool = if only5 { "PyQt5" } else { "PyQt6" };
+    Err(Failure::missing(
+        &[tool],
+        format!(
+            "{} cannot import {what} from {}; install it with {install}",
+            python.display(),
+            bindings.join(" or ")
+        ),
+    ))
 }
 
 /// Writes the driver into the scenario's scratch and adds the variables to `launch`.

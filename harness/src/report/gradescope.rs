@@ -1,7 +1,8 @@
 //! Gradescope's `results.json`: the total score and one test per scenario with its name,
 //! score, max_score, output and visibility. Hidden scenarios are `"hidden"` (staff only).
 
-use crate::result::SubmissionResult;
+use crate::outcome::Status;
+use crate::result::{ScenarioResult, SubmissionResult};
 use serde_json::{json, Value};
 
 pub fn render(results: &[SubmissionResult]) -> String {
@@ -17,18 +18,12 @@ fn submission(r: &SubmissionResult) -> Value {
         .exercises
         .iter()
         .flat_map(|e| &e.scenarios)
-        .map(|s| {
-            json!({
-                "name": s.id,
-                "score": s.points,
-                "max_score": s.max_points,
-                "status": if s.status == crate::outcome::Status::Pass { "passed" } else { "failed" },
-                "output": super::detail(s),
-                "visibility": if s.hidden { "hidden" } else { "visible" },
-            })
-        })
+        .map(test)
         .collect();
-    let mut output = format!("sysgrade: {}/{} points", r.score, r.max_score);
+    let mut output = match r.not_graded {
+        0 => format!("sysgrade: {}/{} points", r.score, r.max_score),
+        _ => format!("sysgrade: {}/{} points graded", r.score, r.max_score),
+    };
     for p in r.problems.iter().chain(&super::notes(r)) {
         output.push_str(&format!("\n{p}"));
     }
@@ -40,6 +35,27 @@ fn submission(r: &SubmissionResult) -> Value {
         "stdout_visibility": "hidden",
         "tests": tests,
     })
+}
+
+/// One scenario as a Gradescope test. A `skip` judged nothing, so it is worth nothing here
+/// (`max_score` 0) and carries no pass/fail status: the student loses no point for it.
+fn test(s: &ScenarioResult) -> Value {
+    let mut test = json!({
+        "name": s.id,
+        "score": s.points,
+        "max_score": s.max_points,
+        "output": super::detail(s),
+        "visibility": if s.hidden { "hidden" } else { "visible" },
+    });
+    match s.status {
+        Status::Skip => {
+            test["max_score"] = json!(0);
+            test["output"] = json!(format!("not graded (not lost): {}", super::detail(s)));
+        }
+        Status::Pass => test["status"] = json!("passed"),
+        _ => test["status"] = json!("failed"),
+    }
+    test
 }
 
 #[cfg(test)]

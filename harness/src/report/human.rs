@@ -83,7 +83,10 @@ fn submission(out: &mut String, r: &SubmissionResult, color: bool) {
     for e in &r.exercises {
         exercise(out, e, color);
     }
-    let total = format!("Total: {}/{}", r.score, r.max_score);
+    let total = match super::not_graded(r) {
+        Some(rest) => format!("Total: {}/{} graded; {rest}", r.score, r.max_score),
+        None => format!("Total: {}/{}", r.score, r.max_score),
+    };
     let _ = writeln!(out, "{}\n", paint(color, bold, &total));
 }
 
@@ -93,7 +96,15 @@ fn exercise(out: &mut String, e: &ExerciseResult, color: bool) {
         .as_deref()
         .map(escape::text)
         .unwrap_or_else(|| "not found".into());
-    let _ = writeln!(out, "\n  {} ({source})  {}/{}", e.id, e.score, e.max_score);
+    let ungraded = match e.not_graded {
+        0 => String::new(),
+        n => format!(" ({n} not graded)"),
+    };
+    let _ = writeln!(
+        out,
+        "\n  {} ({source})  {}/{}{ungraded}",
+        e.id, e.score, e.max_score
+    );
     if let Some(w) = &e.warnings {
         let _ = writeln!(out, "    compiler said:");
         for line in w.lines().take(10) {
@@ -139,11 +150,12 @@ fn scenario(out: &mut String, s: &ScenarioResult, color: bool) {
         status_style(s.status),
         &format!("{:<7}", s.status.as_str().to_uppercase()),
     );
-    let _ = writeln!(
-        out,
-        "    {label} {:<32} {}/{}",
-        s.id, s.points, s.max_points
-    );
+    // A skip judged nothing: its points are not graded, not lost.
+    let points = match s.status {
+        Status::Skip => format!("-/{} not graded", s.max_points),
+        _ => format!("{}/{}", s.points, s.max_points),
+    };
+    let _ = writeln!(out, "    {label} {:<32} {points}", s.id);
     for line in s.feedback.lines() {
         let _ = writeln!(out, "            {}", escape::text(line));
     }

@@ -46,16 +46,24 @@ fn summary(out: &mut String, results: &[SubmissionResult]) {
             }
         }
         let note = if r.problems.is_empty() { "" } else { " ⚠" };
-        let _ = writeln!(out, " **{}/{}**{note} |", r.score, r.max_score);
+        let ungraded = match r.not_graded {
+            0 => String::new(),
+            n => format!(" ({n} not graded)"),
+        };
+        let _ = writeln!(out, " **{}/{}**{ungraded}{note} |", r.score, r.max_score);
     }
     out.push('\n');
 }
 
 /// One student's exercises and lost points, collapsed.
 fn details(out: &mut String, r: &SubmissionResult) {
+    let ungraded = match r.not_graded {
+        0 => String::new(),
+        n => format!(" graded, {n} not graded"),
+    };
     let _ = writeln!(
         out,
-        "<details><summary>{}: {}/{}</summary>\n",
+        "<details><summary>{}: {}/{}{ungraded}</summary>\n",
         md(&r.submission),
         r.score,
         r.max_score
@@ -75,7 +83,11 @@ fn details(out: &mut String, r: &SubmissionResult) {
     }
     out.push_str("| exercise | source | score |\n|---|---|---|\n");
     for e in &r.exercises {
-        let mark = if e.score == e.max_score { "✅" } else { "❌" };
+        let mark = match (e.score == e.max_score, e.max_score) {
+            (true, 0) if e.not_graded > 0 => "⏭️",
+            (true, _) => "✅",
+            (false, _) => "❌",
+        };
         let source = e
             .source
             .as_deref()
@@ -93,7 +105,7 @@ fn details(out: &mut String, r: &SubmissionResult) {
         .exercises
         .iter()
         .flat_map(|e| &e.scenarios)
-        .filter(|s| s.status != Status::Pass)
+        .filter(|s| !matches!(s.status, Status::Pass | Status::Skip))
         .collect();
     if !lost.is_empty() {
         out.push_str("\n**Lost points**\n\n");
@@ -106,6 +118,23 @@ fn details(out: &mut String, r: &SubmissionResult) {
                 md(&s.feedback).replace('\n', "<br>")
             );
             quote_transcripts(out, s);
+        }
+    }
+    let skipped: Vec<_> = r
+        .exercises
+        .iter()
+        .flat_map(|e| &e.scenarios)
+        .filter(|s| s.status == Status::Skip)
+        .collect();
+    if !skipped.is_empty() {
+        out.push_str("\n**Not graded** (not lost: left out of the total)\n\n");
+        for s in skipped {
+            let _ = writeln!(
+                out,
+                "- **{}**: {}",
+                md(&s.id),
+                md(&s.feedback).replace('\n', "<br>")
+            );
         }
     }
     out.push_str("\n</details>\n\n");

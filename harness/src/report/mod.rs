@@ -60,9 +60,10 @@ pub fn detail(s: &ScenarioResult) -> String {
     out
 }
 
-/// What kept an exercise's scenarios from judging the program, one note per exercise it
-/// concerns: `"<exercise>: grader fault"` (a fault of the grader, not of the student) or
-/// `"<exercise>: did not build"` (the student's build failed).
+/// What kept scenarios from judging the program: one note per exercise it concerns,
+/// `"<exercise>: grader fault"` (a fault of the grader, not of the student) or
+/// `"<exercise>: did not build"` (the student's build failed), then the points not graded
+/// (see [`not_graded`]).
 pub fn notes(r: &SubmissionResult) -> Vec<String> {
     let mut out = Vec::new();
     for e in &r.exercises {
@@ -72,11 +73,86 @@ pub fn notes(r: &SubmissionResult) -> Vec<String> {
             out.push(format!("{}: did not build", e.id));
         }
     }
+    out.extend(not_graded(r));
     out
+}
+
+/// The points left out of the total because nothing judged them (`skip`), and why:
+/// `27 points not graded (tools missing: ffmpeg, matplotlib, PyQt6; run `sysgrade doctor`)`.
+/// `None` when every scenario was judged.
+pub fn not_graded(r: &SubmissionResult) -> Option<String> {
+    if r.not_graded == 0 {
+        return None;
+    }
+    let n = r.not_graded;
+    let points = if n == 1 { "point" } else { "points" };
+    let why = if r.missing_tools.is_empty() {
+        "this machine could not observe them: see each skip".to_string()
+    } else {
+        format!("tools missing: {}", r.missing_tools.join(", "))
+    };
+    Some(format!(
+        "{n} {points} not graded ({why}; run `sysgrade doctor`)"
+    ))
 }
 
 /// Results for the renderers' tests: `process` ran, one scenario hit a grader fault;
 /// `signals` did not build (the student's `error`).
+#[cfg(test)]
+mod tests {
+    use super::sample;
+
+    #[test]
+    fn skipped_points_are_left_out_of_the_total_and_named_with_their_tools() {
+        let r = sample::skipped_for_ffmpeg();
+        assert_eq!((r.score, r.max_score, r.not_graded), (1, 1, 3));
+        assert_eq!(r.missing_tools, ["ffmpeg", "ffprobe"]);
+        assert_eq!(
+            super::not_graded(&r).as_deref(),
+            Some("3 points not graded (tools missing: ffmpeg, ffprobe; run `sysgrade doctor`)")
+        );
+        assert!(r.all_passed());
+        let graded = sample::fault_and_build_failure();
+        assert_eq!((graded.not_graded, super::not_graded(&graded)), (0, None));
+    }
+
+    #[test]
+    fn every_format_says_what_was_not_graded() {
+        use super::{render, Format};
+        let r = [sample::skipped_for_ffmpeg()];
+        let human = render(Format::Human, &r, false);
+        assert!(
+            human.contains("Total: 1/1 graded; 3 points not graded (tools missing: ffmpeg, ffprobe; run `sysgrade doctor`)"),
+            "{human}"
+        );
+        let json: serde_json::Value =
+            serde_json::from_str(&render(Format::Json, &r, false)).expect("JSON");
+        assert_eq!(json["max_score"], 1);
+        assert_eq!(json["not_graded"], 3);
+        assert_eq!(
+            json["missing_tools"],
+            serde_json::json!(["ffmpeg", "ffprobe"])
+        );
+        let csv = render(Format::Csv, &r, false);
+        assert!(csv.contains("\"1\",\"1\",\"3 points not graded"), "{csv}");
+        let md = render(Format::Markdown, &r, false);
+        assert!(md.contains("**1/1** (3 not graded)"), "{md}");
+        assert!(
+            md.contains("**Not graded**") && !md.contains("**Lost points**"),
+            "{md}"
+        );
+        let junit = render(Format::Junit, &r, false);
+        assert!(junit.contains("skipped=\"2\""), "{junit}");
+        let gs: serde_json::Value =
+            serde_json::from_str(&render(Format::Gradescope, &r, false)).expect("JSON");
+        assert_eq!(gs["tests"][1]["max_score"], 0);
+        assert!(gs["tests"][1].get("status").is_none());
+        assert!(gs["output"]
+            .as_str()
+            .is_some_and(|o| o.contains("3 points not graded")));
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod sample {
     use crate::outcome::Status;
@@ -98,7 +174,39 @@ pub(crate) mod sample {
             hidden: false,
             passes: None,
             runs: Vec::new(),
+            missing_tools: Vec::new(),
         }
+    }
+
+    /// `make_movie` handed in on a machine without ffmpeg: two scenarios not graded (the
+    /// second worth 2), one passed.
+    pub fn skipped_for_ffmpeg() -> SubmissionResult {
+        let skipped = |id: &str, max_points| ScenarioResult {
+            max_points,
+            missing_tools: vec!["ffmpeg".into(), "ffprobe".into()],
+            ..scenario(id, Status::Skip, "`ffmpeg` is not installed")
+        };
+        let movie = ExerciseResult {
+            id: "make_movie".into(),
+            source: Some("make_movie.py".into()),
+            program: ProgramState::Ready,
+            language: None,
+            score: 0,
+            max_score: 0,
+            not_graded: 0,
+            warnings: None,
+            scenarios: vec![
+                skipped("make_movie.video", 1),
+                skipped("make_movie.frames", 2),
+                scenario("make_movie.hygiene", Status::Pass, "nothing left behind"),
+            ],
+        }
+        .total();
+        SubmissionResult {
+            exercises: vec![movie],
+            ..fault_and_build_failure()
+        }
+        .total()
     }
 
     pub fn fault_and_build_failure() -> SubmissionResult {
@@ -109,6 +217,7 @@ pub(crate) mod sample {
             language: None,
             score: 0,
             max_score: 0,
+            not_graded: 0,
             warnings: None,
             scenarios: vec![
                 scenario("process.ids", Status::Pass, "printed its ids"),
@@ -124,6 +233,7 @@ pub(crate) mod sample {
             language: None,
             score: 0,
             max_score: 0,
+            not_graded: 0,
             warnings: None,
             scenarios: ["signals.prompt", "signals.hygiene"]
                 .map(|id| scenario(id, Status::Error, COMPILE))
@@ -134,6 +244,8 @@ pub(crate) mod sample {
             submission: "class/ada".into(),
             score: 0,
             max_score: 0,
+            not_graded: 0,
+            missing_tools: Vec::new(),
             exercises: vec![process, signals],
             problems: Vec::new(),
             not_found: Vec::new(),
