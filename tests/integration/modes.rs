@@ -8,6 +8,7 @@
 
 mod hostile;
 mod place;
+mod static_binary;
 mod verdicts;
 
 pub use place::{tail, Place};
@@ -43,6 +44,7 @@ pub fn trials() -> Vec<Trial> {
     )];
     trials.extend(verdicts::trials());
     trials.extend(hostile::trials());
+    trials.extend(static_binary::trials());
     trials
 }
 

@@ -87,7 +87,17 @@ impl Place {
 
     /// `sysgrade ARGS…` in this place's mode, with a clean environment, in `work/`.
     pub fn sysgrade(&self) -> Command {
-        let bin = self.dir.path().join("bin/sysgrade");
+        self.binary("sysgrade")
+    }
+
+    /// Copies the executable `from` into the place as `bin/<name>`, beside `sysgrade`.
+    pub fn add_binary(&self, from: &Path, name: &str) -> std::io::Result<()> {
+        std::fs::copy(from, self.dir.path().join("bin").join(name)).map(drop)
+    }
+
+    /// `bin/<name> ARGS…` in this place's mode, with a clean environment, in `work/`.
+    pub fn binary(&self, name: &str) -> Command {
+        let bin = self.dir.path().join("bin").join(name);
         let mut cmd = match self.mode {
             Mode::Container => confine::command(bin),
             Mode::Root | Mode::User => Command::new(bin),
