@@ -103,7 +103,7 @@ fn grade_process(place: &Place, dir: &Path, name: &str) -> Result<(Vec<String>, 
         Ok(report) => {
             let expect = fixtures::read(&fixture(name))?;
             for one in &report {
-                problems.extend(verdicts::mismatches(name, &expect, one));
+                problems.extend(verdicts::mismatches(name, &expect, one, place.mode));
             }
         }
         Err(e) => problems.push(e),

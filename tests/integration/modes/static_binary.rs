@@ -94,7 +94,7 @@ fn statuses(
     ran.exited_normally(place.mode)?;
     let report = ran.json(place.mode, &ran.stdout)?;
     let entry = report.first().ok_or("an empty report")?;
-    let wrong = verdicts::mismatches("good-python", expected, entry);
+    let wrong = verdicts::mismatches("good-python", expected, entry, place.mode);
     if !wrong.is_empty() {
         return Err(format!(
             "{} mode, {binary}: {}\nstderr:\n{}",
