@@ -3,14 +3,25 @@
 //! silent one timed out.
 
 use super::transcript::{Entry, Source};
+/// A line the program has begun and not ended (a prompt printed without a newline, maybe
+/// with an answer after it): its text and when its latest bytes came.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Pending<'a> {
+    pub text: &'a str,
+    pub at_ms: u64,
+}
+
 /// What the program printed on `source` instead of the expected line, while it was awaited:
 /// the lines after the cursor `from` that came after the harness's latest action (a signal
-/// sent, a line typed, the start) or after the wait began. `None` when it stayed silent.
+/// sent, a line typed, the start) or after the wait began; failing those, the line it has
+/// not ended, if its latest bytes came then (`input("Number: ")` answering on the prompt's
+/// line). `None` when it stayed silent.
 pub(super) fn answered_otherwise(
     entries: &[Entry],
     from: usize,
     source: Source,
     began_ms: u64,
+    pending: Option<Pending>,
 ) -> Option<String> {
     let from = from.min(entries.len());
     let action = entries[from..]
@@ -26,7 +37,19 @@ pub(super) fn answered_otherwise(
         })
         .map(|(_, e)| e)
         .collect();
-    let first = said.first()?;
+    let since_ms = action.map_or(began_ms, |a| entries[a].at_ms.min(began_ms));
+    let (first, unended) = match (said.first(), pending) {
+        (Some(first), _) => ((*first).clone(), ""),
+        (None, Some(p)) if p.at_ms >= since_ms && !p.text.trim().is_empty() => (
+            Entry {
+                at_ms: p.at_ms,
+                source,
+                text: p.text.to_string(),
+            },
+            ", with no newline yet,",
+        ),
+        (None, _) => return None,
+    };
     let after = match action.map(|a| &entries[a]) {
         Some(a) => format!(
             "{} after the harness's `{}`",
@@ -39,7 +62,7 @@ pub(super) fn answered_otherwise(
         ),
     };
     let more = match said.len() {
-        1 => String::new(),
+        0 | 1 => String::new(),
         n => format!(
             " (and {} more line{})",
             n - 1,
@@ -47,8 +70,9 @@ pub(super) fn answered_otherwise(
         ),
     };
     Some(format!(
-        "it printed {} at {} ({after}){more} instead, and nothing matching",
+        "it printed {} on {} at {} ({after}){more}{unended} instead, and nothing matching",
         crate::text::quote(&first.text),
+        source.label(),
         secs_ms(first.at_ms),
     ))
 }
@@ -78,10 +102,10 @@ mod tests {
             entry(900, Source::Harness, "sent SIGINT to pid 7"),
             entry(903, Source::Stdout, "Ouch, Ctrl-C!"),
         ];
-        let said = answered_otherwise(&entries, 2, Source::Stdout, 901).expect("an answer");
+        let said = answered_otherwise(&entries, 2, Source::Stdout, 901, None).expect("an answer");
         assert_eq!(
             said,
-            "it printed \"Ouch, Ctrl-C!\" at 0.903 s (0.003 s after the harness's `sent SIGINT to pid 7`) instead, and nothing matching"
+            "it printed \"Ouch, Ctrl-C!\" on stdout at 0.903 s (0.003 s after the harness's `sent SIGINT to pid 7`) instead, and nothing matching"
         );
     }
 
@@ -93,6 +117,33 @@ mod tests {
             entry(900, Source::Harness, "sent SIGINT to pid 7"),
             entry(950, Source::Stderr, "a warning"),
         ];
-        assert_eq!(answered_otherwise(&entries, 2, Source::Stdout, 901), None);
+        assert_eq!(
+            answered_otherwise(&entries, 2, Source::Stdout, 901, None),
+            None
+        );
+    }
+
+    #[test]
+    fn an_answer_on_the_prompts_line_is_quoted_without_its_newline() {
+        let entries = [
+            entry(0, Source::Harness, "started plotter (pid 7)"),
+            entry(1200, Source::Harness, "typed \"abc\""),
+        ];
+        let answered = Pending {
+            text: "Please input a number: Please enter an integer",
+            at_ms: 1201,
+        };
+        assert_eq!(
+            answered_otherwise(&entries, 0, Source::Stdout, 1200, Some(answered)).as_deref(),
+            Some("it printed \"Please input a number: Please enter an integer\" on stdout at 1.201 s (0.001 s after the harness's `typed \"abc\"`), with no newline yet, instead, and nothing matching")
+        );
+        let prompt_only = Pending {
+            text: "Please input a number: ",
+            at_ms: 300,
+        };
+        assert_eq!(
+            answered_otherwise(&entries, 0, Source::Stdout, 1200, Some(prompt_only)),
+            None
+        );
     }
 }

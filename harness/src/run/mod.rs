@@ -272,8 +272,16 @@ pub fn secs(d: Duration) -> String {
     }
 }
 
+/// What a wait was for: a line (an answer in other words is "nothing matching"), or the
+/// program's end or state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Awaited {
+    Line,
+    End,
+}
+
 /// Turns "what was expected" into a failure that says what happened instead.
-fn explain(st: &State, expected: String, timed_out: bool) -> Failure {
+fn explain(st: &State, expected: String, timed_out: bool, awaited: Awaited) -> Failure {
     if let (Some(source), None) = (st.flooded, st.main_exit) {
         return Failure::fail(format!(
             "{expected}; the program flooded {} (more than {} bytes) and was cut off",
@@ -291,9 +299,17 @@ fn explain(st: &State, expected: String, timed_out: bool) -> Failure {
         return Failure::timeout(format!("{expected}; the run hit its wall-clock limit"));
     }
     if timed_out {
-        return Failure::timeout(format!(
-            "{expected}; it was still running with nothing matching"
-        ));
+        // What the kernel shows it doing: blocked reading its input, sleeping, spinning.
+        let doing = st
+            .main_pid
+            .and_then(crate::sandbox::activity::of)
+            .map(|a| format!(" ({})", a.describe()))
+            .unwrap_or_default();
+        let matching = match awaited {
+            Awaited::Line => " with nothing matching",
+            Awaited::End => "",
+        };
+        return Failure::timeout(format!("{expected}; it was still running{doing}{matching}"));
     }
     Failure::fail(format!("{expected}; its output ended without one"))
 }

@@ -68,6 +68,9 @@ fn ingest(shared: &Shared, source: Source, bytes: &[u8]) {
             let line: Vec<u8> = stream.partial.drain(..MAX_LINE).collect();
             lines.push(line);
         }
+        if !stream.partial.is_empty() {
+            stream.partial_at_ms = at_ms;
+        }
         for line in lines {
             push_line(st, source, &line, at_ms);
         }

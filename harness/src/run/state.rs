@@ -13,7 +13,10 @@ pub const MAX_LINE: usize = 4096;
 /// Per-stream bookkeeping.
 #[derive(Debug, Default)]
 pub struct StreamState {
+    /// Bytes of a line not yet ended by a newline (a prompt).
     pub partial: Vec<u8>,
+    /// When bytes were last added to `partial`.
+    pub partial_at_ms: u64,
     pub total_bytes: u64,
     pub stored_bytes: u64,
     pub eof: bool,

@@ -2,10 +2,10 @@
 //! measuring CPU demand, typing on standard input. Every wait has a deadline (nominal,
 //! multiplied by the time scale) and records what it did in the transcript.
 
-use super::evidence::answered_otherwise;
+use super::evidence::{answered_otherwise, Pending};
 use super::state::Reaped;
 use super::transcript::{Entry, Source};
-use super::{explain, secs, Line, Run};
+use super::{explain, secs, Awaited, Line, Run};
 use crate::outcome::Failure;
 use crate::sandbox::procfs;
 use crate::sandbox::protocol::Exit;
@@ -83,11 +83,11 @@ impl Run {
                 );
                 let timed_out = other.is_none();
                 if timed_out && st.main_exit.is_none() && st.flooded.is_none() && !st.wall_limit {
-                    if let Some(said) = answered_otherwise(&st.entries, from, source, began_ms) {
+                    if let Some(said) = answer(&st, from, source, began_ms, re) {
                         return Err(Failure::fail(format!("{what}; {said}")));
                     }
                 }
-                Err(explain(&st, what, timed_out))
+                Err(explain(&st, what, timed_out, Awaited::Line))
             }
         }
     }
@@ -213,6 +213,7 @@ impl Run {
                     &st,
                     format!("expected the program to exit within {}", secs(within)),
                     other.is_none(),
+                    Awaited::End,
                 ))
             }
         }
@@ -265,11 +266,28 @@ impl Run {
     ) -> Result<Exit, Failure> {
         self.wait_exit(within).map_err(|f| match f.status {
             crate::outcome::Status::Timeout => Failure::fail(format!(
-                "still running {} after {event}: {should}",
-                secs(within)
+                "still running {} after {event}{}: {should}",
+                secs(within),
+                self.doing()
             )),
             _ => f,
         })
+    }
+
+    /// Whether the program is blocked reading its standard input (waiting for a key).
+    pub fn reading_stdin(&self) -> bool {
+        matches!(
+            crate::sandbox::activity::of(self.pid()),
+            Some(crate::sandbox::activity::Activity::Reading(ref what)) if what == crate::sandbox::activity::STDIN
+        )
+    }
+
+    /// What the program is doing as the kernel shows it, as a clause to follow "still
+    /// running": `" (blocked reading its standard input)"`, or nothing when unknown.
+    pub fn doing(&self) -> String {
+        crate::sandbox::activity::of(self.pid())
+            .map(|a| format!(" ({})", a.describe()))
+            .unwrap_or_default()
     }
 
     /// Sends `sig` once the program can take it (within `ready`) and expects it to end within
@@ -305,6 +323,7 @@ impl Run {
                         &st,
                         "expected the program to be running".into(),
                         false,
+                        Awaited::End,
                     ));
                 }
             }
@@ -389,4 +408,42 @@ impl Run {
             }
         }
     }
+}
+
+/// What the program answered instead of a line matching `re` on `source`: on `source`, else
+/// on the other stream (an answer on the wrong stream is still an answer), each counting a
+/// line it has begun and not ended (a prompt answered on its own line). A line not ended
+/// that matches gets a hint: the words were right, the newline missing.
+fn answer(
+    st: &super::state::State,
+    from: usize,
+    source: Source,
+    began_ms: u64,
+    re: &Regex,
+) -> Option<String> {
+    let other = match source {
+        Source::Stderr => Source::Stdout,
+        _ => Source::Stderr,
+    };
+    [source, other].into_iter().find_map(|s| {
+        let stream = match s {
+            Source::Stderr => &st.stderr,
+            _ => &st.stdout,
+        };
+        let text = String::from_utf8_lossy(&stream.partial);
+        let text = text.trim_end_matches('\r');
+        let pending = Pending {
+            text,
+            at_ms: stream.partial_at_ms,
+        };
+        let said = answered_otherwise(&st.entries, from, s, began_ms, Some(pending))?;
+        let unended = said.contains("with no newline yet") && re.is_match(text);
+        Some(if unended && s == source {
+            format!(
+                "{said} (the words match, but the line was never ended: print a newline after it)"
+            )
+        } else {
+            said
+        })
+    })
 }

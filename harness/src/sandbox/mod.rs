@@ -2,6 +2,7 @@
 //! private root, Landlock, limits, identities, the pty, `/proc`, and copying submissions. All
 //! process control lives here.
 
+pub mod activity;
 pub mod channel;
 pub mod copy;
 pub mod guarantees;
