@@ -121,12 +121,13 @@ fn creates(ctx: &mut Ctx) -> Verdict {
         .map_err(grader_fault("watching the program's folder"))?;
     let path = dir.join(FIFO);
     if !found {
+        let elsewhere = ipc::elsewhere::hint(&run, &path);
         return Err(match ipc::ended(&mut run) {
             Some(how) => Failure::fail(format!(
-                "with no {FIFO} present it should make one; {how} without making it"
+                "with no {FIFO} present it should make one in its folder; {how} without making it{elsewhere}"
             )),
             None => Failure::timeout(format!(
-                "with no {FIFO} present it should make one; none appeared within {}",
+                "with no {FIFO} present it should make one in its folder; none appeared within {}{elsewhere}",
                 secs(PATIENT)
             )),
         });

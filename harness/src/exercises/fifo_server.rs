@@ -52,12 +52,13 @@ fn wait_fifo(ctx: &Ctx, run: &mut Run, within: Duration) -> Result<PathBuf, Fail
         .map_err(grader_fault("watching the program's folder"))?;
     let path = dir.join(FIFO);
     if !found {
+        let elsewhere = ipc::elsewhere::hint(run, &path);
         return Err(match ipc::ended(run) {
             Some(how) => Failure::fail(format!(
-                "expected it to make the FIFO {FIFO} in its folder; {how} without making it"
+                "expected it to make the FIFO {FIFO} in its folder; {how} without making it{elsewhere}"
             )),
             None => Failure::timeout(format!(
-                "expected the FIFO {FIFO} in its folder within {}; it did not appear",
+                "expected the FIFO {FIFO} in its folder within {}; it did not appear{elsewhere}",
                 secs(within)
             )),
         });
@@ -105,8 +106,9 @@ fn write_once(
                 "writer {n} waited for the program to open {FIFO} for reading; {how}"
             )),
             None => Failure::timeout(format!(
-                "writer {n} waited {} for the program to open {FIFO} for reading; it never did",
-                secs(PATIENT)
+                "writer {n} waited {} for the program to open {FIFO} for reading; it never did{}",
+                secs(PATIENT),
+                ipc::elsewhere::hint(run, path)
             )),
         });
     };

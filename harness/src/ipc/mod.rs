@@ -7,6 +7,7 @@
 //! starting to listen) the state is polled with a short, growing pause, up to a deadline.
 
 pub mod ctime;
+pub mod elsewhere;
 pub mod fifo;
 pub mod net;
 pub mod segment;
