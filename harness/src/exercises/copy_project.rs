@@ -7,6 +7,7 @@
 mod archive;
 
 use super::Exercise;
+use crate::ipc::watch::Watch;
 use crate::outcome::{Failure, Verdict};
 use crate::run::ExpectExit;
 use crate::run::{describe_exit, Run};
@@ -14,6 +15,7 @@ use crate::sandbox::protocol::Exit;
 use crate::scenario::{Ctx, Launch, Scenario};
 use crate::{ensure, fail};
 use archive::Node;
+use nix::sys::inotify::AddWatchFlags;
 use std::collections::{BTreeMap, BTreeSet};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -177,9 +179,20 @@ fn tree(ctx: &mut Ctx) -> Verdict {
 }
 
 fn cleanup(ctx: &mut Ctx) -> Verdict {
-    let (_run, exit, bytes) = unpacked(ctx)?;
     let dir = ctx.workdir();
+    let watch = Watch::new(&dir, AddWatchFlags::IN_CREATE | AddWatchFlags::IN_MOVED_TO)
+        .map_err(|e| Failure::fault(format!("watching the program's folder: {e}")))?;
+    let (_run, exit, bytes) = unpacked(ctx)?;
     let base = dir.join(archive::TOP);
+    // Something to clean up must have been there: the unpacked tree seen appearing in the
+    // folder, or at least the copy made (from a tree unpacked elsewhere).
+    let unpacked_here = watch.names().iter().any(|n| n == archive::TOP);
+    ensure!(
+        unpacked_here || dir.join(TARGET).exists(),
+        "the program {} without unpacking {} in its folder or making {TARGET}: there was nothing to clean up, so nothing shows that it cleans up",
+        describe_exit(exit),
+        archive::TOP
+    );
     if std::fs::symlink_metadata(&base).is_ok() {
         fail!(
             "{} is still there after the run (the program {}); it should be removed once copied",

@@ -5,6 +5,7 @@
 
 use super::Exercise;
 use crate::ipc::segment::{self, ImageSegment};
+use crate::ipc::watch::Counts;
 use crate::ipc::{IMAGE_BYTES as SIZE, IMAGE_SEGMENT as SEGMENT};
 use crate::outcome::{Failure, Status, Verdict};
 use crate::picture;
@@ -50,11 +51,22 @@ const HELPERS: Duration = Duration::from_secs(5);
 /// harness's own descriptor on the segment, opened before the program ran, so its content is
 /// readable even if the segment's name is gone.
 fn written(ctx: &mut Ctx) -> Result<(Run, File, Exit), Failure> {
+    let (run, file, _opens, exit) = written_watched(ctx)?;
+    Ok((run, file, exit))
+}
+
+/// [`written`], with how often the program opened the segment (`None`: not watched here).
+fn written_watched(ctx: &mut Ctx) -> Result<(Run, File, Option<usize>, Exit), Failure> {
     let mut segment = ImageSegment::claim(ctx)?;
     let mut run = ctx.start_prepared(Launch::new(), |reach| segment.make(reach))?;
-    let file = segment.adopt(&mut run)?;
+    let (file, watch) = segment.adopt_watched(&mut run)?;
     let exit = finished(&mut run)?;
-    Ok((run, file, exit))
+    let opens = watch.map(|w| {
+        let mut counts = Counts::default();
+        w.count(&mut counts);
+        counts.opens
+    });
+    Ok((run, file, opens, exit))
 }
 
 /// Waits for the writer to exit (a writer that never does is a timeout).
@@ -96,8 +108,14 @@ fn content(ctx: &mut Ctx) -> Verdict {
 
 fn kept(ctx: &mut Ctx) -> Verdict {
     let python = ctx.program().is_python();
-    let (run, _file, exit) = written(ctx)?;
+    let (run, _file, opens, exit) = written_watched(ctx)?;
     run.wait_tree_done(HELPERS);
+    // Kept by the program only if it used the segment: one it never opened proves nothing.
+    ensure!(
+        opens != Some(0),
+        "the program {} without ever opening the segment {SEGMENT}: it should attach to the existing segment, write the image into it and leave it",
+        describe_exit(exit)
+    );
     let path = run.reach().shm_path(SEGMENT);
     if !path.exists() {
         let why = segment::left_hint(python);

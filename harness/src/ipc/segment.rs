@@ -2,6 +2,7 @@
 //! (`shm_image`, `shm_writer_ui`): made inside the run's namespaces before the program starts,
 //! owned by the run's identity, and read through the harness's own descriptor.
 
+use super::watch::Watch;
 use super::{IMAGE_BYTES, IMAGE_SEGMENT};
 use crate::outcome::Failure;
 use crate::run::Run;
@@ -12,6 +13,8 @@ use std::fs::File;
 pub struct ImageSegment {
     owner: Option<(u32, u32)>,
     file: Option<File>,
+    /// Opens of the segment after the harness's own: the program attaching.
+    opens: Option<Watch>,
 }
 
 impl ImageSegment {
@@ -21,6 +24,7 @@ impl ImageSegment {
         Ok(ImageSegment {
             owner: ctx.identity(),
             file: None,
+            opens: None,
         })
     }
 
@@ -31,15 +35,27 @@ impl ImageSegment {
         let path = reach
             .create_shm(IMAGE_SEGMENT, IMAGE_BYTES as u64, self.owner)
             .map_err(fault)?;
-        self.file = Some(File::open(path).map_err(fault)?);
+        self.file = Some(File::open(&path).map_err(fault)?);
+        // Watched once the harness's own open is done: every open from now on is the
+        // program's (or its helpers').
+        self.opens = Watch::opens_and_closes(&path).ok();
         Ok(())
     }
 
     /// After the start: the harness's descriptor on the segment, readable even if its name is
     /// gone. The segment is the harness's, so it is not the run's leftover.
     pub fn adopt(self, run: &mut Run) -> Result<File, Failure> {
+        self.adopt_watched(run).map(|(file, _)| file)
+    }
+
+    /// [`ImageSegment::adopt`], with the watch that counts the program's opens of the
+    /// segment (`None` where inotify could not watch it).
+    pub fn adopt_watched(self, run: &mut Run) -> Result<(File, Option<Watch>), Failure> {
         run.allow_shm(IMAGE_SEGMENT);
-        self.file.ok_or_else(|| Failure::fault("no segment handle"))
+        let file = self
+            .file
+            .ok_or_else(|| Failure::fault("no segment handle"))?;
+        Ok((file, self.opens))
     }
 }
 

@@ -61,6 +61,23 @@ impl Watch {
         }
     }
 
+    /// The names that events queued now are about (a watched folder's entries created or
+    /// moved in), in order; never blocks.
+    pub fn names(&self) -> Vec<String> {
+        let mut names = Vec::new();
+        while let Ok(events) = self.inotify.read_events() {
+            if events.is_empty() {
+                break;
+            }
+            names.extend(
+                events
+                    .into_iter()
+                    .filter_map(|e| Some(e.name?.to_string_lossy().into_owned())),
+            );
+        }
+        names
+    }
+
     /// Waits for the next event (or the deadline) and adds what came to `counts`; true if
     /// something came.
     pub fn wait(&self, deadline: Instant, counts: &mut Counts) -> bool {
