@@ -41,10 +41,13 @@ fn started(ctx: &mut Ctx) -> Result<Run, Failure> {
 
 fn caught(ctx: &mut Ctx, sig: Signal) -> Verdict {
     let mut run = started(ctx)?;
-    run.signal_when_idle(sig, WAIT)?;
+    run.wait_idle(WAIT)?;
+    // Only an answer printed after the signal counts, never a line printed before it.
+    let sent = run.mark();
+    run.signal(sig)?;
     let n = sig as i32;
     let pattern = re(r"got signal\D{0,3}(\d+)");
-    let line = run.expect_stdout(&pattern, Duration::from_secs(1))?;
+    let line = run.expect_stdout_since(sent, &pattern, Duration::from_secs(1))?;
     let got: i64 = pattern
         .captures(&line.text)
         .and_then(|c| c[1].parse().ok())

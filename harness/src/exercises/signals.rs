@@ -91,9 +91,12 @@ fn prompt(ctx: &mut Ctx) -> Verdict {
 
 fn sighup_count(ctx: &mut Ctx) -> Verdict {
     let mut run = started(ctx)?;
-    run.signal_when_idle(Signal::SIGHUP, WAIT)?;
+    run.wait_idle(WAIT)?;
+    // Only an answer printed after SIGHUP counts, never a line printed before it.
+    let sent = run.mark();
+    run.signal(Signal::SIGHUP)?;
     let pattern = re(r"here is my number\s?(\d+)");
-    let answer = run.expect_stdout(&pattern, ANSWER_WITHIN)?;
+    let answer = run.expect_stdout_since(sent, &pattern, ANSWER_WITHIN)?;
     let reported: i64 = pattern
         .captures(&answer.text)
         .and_then(|c| c[1].parse().ok())
