@@ -4,6 +4,7 @@
 
 pub mod channel;
 pub mod copy;
+pub mod fanotify;
 pub mod guarantees;
 pub mod handle;
 pub mod identity;
