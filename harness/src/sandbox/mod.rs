@@ -9,6 +9,7 @@ pub mod guarantees;
 pub mod handle;
 pub mod identity;
 pub mod landlock;
+pub mod layer;
 pub mod limits;
 pub mod names;
 pub mod namespaces;
@@ -21,3 +22,4 @@ pub mod rootfs;
 pub mod supervisor;
 
 pub use guarantees::Guarantees;
+pub use layer::Layer;
