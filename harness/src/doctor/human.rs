@@ -25,9 +25,7 @@ pub fn render(facts: &Facts, terminal: bool) -> String {
         0,
     );
     out.heading("Sandbox and kernel");
-    for layer in &facts.layers {
-        layer_lines(&mut out, marks, layer);
-    }
+    layer_lines(&mut out, marks, &facts.layers);
     out.heading("Tools");
     for tool in &facts.tools {
         tool_lines(&mut out, marks, tool);
@@ -64,18 +62,30 @@ const WORDS: Marks = Marks {
     maybe: "?",
 };
 
-fn layer_lines(out: &mut Out, marks: &Marks, layer: &LayerFact) {
-    let mark = match layer.available {
-        Some(true) => marks.ok,
-        Some(false) => marks.missing,
-        None => marks.unused,
-    };
-    out.item(mark, layer.name.title(), &layer.detail);
-    if let Some(why) = &layer.why {
-        out.line("      why: ", why, 11);
-    }
-    if let Some(fix) = &layer.fix {
-        out.line("      fix: ", fix, 11);
+/// A line per layer, the cause and fix below each missing one; several layers refused for one
+/// cause say it once.
+fn layer_lines(out: &mut Out, marks: &Marks, layers: &[LayerFact]) {
+    let mut said: Option<&LayerFact> = None;
+    for layer in layers {
+        let mark = match layer.available {
+            Some(true) => marks.ok,
+            Some(false) => marks.missing,
+            None => marks.unused,
+        };
+        out.item(mark, layer.name.title(), &layer.detail);
+        let same = |s: &&LayerFact| (&s.why, &s.fix) == (&layer.why, &layer.fix);
+        if let Some(first) = said.filter(same) {
+            let text = format!("{} above", first.name.title());
+            out.line("      why, fix: as for the ", &text, 11);
+            continue;
+        }
+        if let Some(why) = &layer.why {
+            out.line("      why: ", why, 11);
+            said = Some(layer);
+        }
+        if let Some(fix) = &layer.fix {
+            out.line("      fix: ", fix, 11);
+        }
     }
 }
 
@@ -258,6 +268,22 @@ mod tests {
             text.contains("\n      fix: run the container with --security-opt seccomp=unconfined")
         );
         assert!(text.contains("\n  ok mount namespace    holds\n"));
+    }
+
+    #[test]
+    fn one_cause_of_several_missing_layers_is_said_once() {
+        let mut f = facts();
+        f.layers[2] = LayerFact {
+            name: Layer::MountNamespace,
+            detail: "mount namespace: Operation not permitted (os error 1)".into(),
+            ..f.layers[1].clone()
+        };
+        let text = render(&f, false);
+        assert_eq!(text.matches("why: a seccomp filter").count(), 1, "{text}");
+        assert!(
+            text.contains("\n      why, fix: as for the pid namespace above\n"),
+            "{text}"
+        );
     }
 
     #[test]
