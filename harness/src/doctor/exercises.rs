@@ -153,7 +153,7 @@ mod tests {
     fn tool(name: &str, found: bool) -> ToolFact {
         ToolFact {
             name: name.into(),
-            kind: "command".into(),
+            kind: crate::doctor::facts::ToolKind::Command,
             found,
             path: None,
             version: None,

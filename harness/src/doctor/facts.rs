@@ -60,8 +60,7 @@ pub struct LayerFact {
 pub struct ToolFact {
     /// As [`crate::scenario::Tool::command`]: `ffmpeg`, `matplotlib`, `PyQt6.uic`.
     pub name: String,
-    /// `command`, `module` (of the interpreter programs run with) or `library`.
-    pub kind: String,
+    pub kind: ToolKind,
     pub found: bool,
     /// The command's or library's path, or the interpreter that imports the module.
     pub path: Option<PathBuf>,
@@ -73,6 +72,18 @@ pub struct ToolFact {
     pub needed_by: Vec<String>,
     /// What happens without it.
     pub without: String,
+}
+
+/// How a tool is looked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ToolKind {
+    /// An executable on PATH.
+    Command,
+    /// A module the interpreter programs run with imports.
+    Module,
+    /// A library at a fixed path.
+    Library,
 }
 
 /// One exercise: will it be fully judged here?

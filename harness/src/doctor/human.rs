@@ -2,7 +2,7 @@
 //! fix indented below each missing one, the exercises, and the install command; within 80
 //! columns. Marks are ✓ ✗ – ? on a terminal, and `ok`, `NO`, `--`, `?` elsewhere.
 
-use super::facts::{ExerciseFact, Facts, LayerFact, ToolFact, When};
+use super::facts::{ExerciseFact, Facts, LayerFact, ToolFact, ToolKind, When};
 
 const WIDTH: usize = 80;
 /// The column a layer's or tool's name takes.
@@ -96,15 +96,15 @@ fn tool_lines(out: &mut Out, marks: &Marks, tool: &ToolFact) {
             .as_ref()
             .map(|p| p.display().to_string())
             .unwrap_or_default();
-        let text = match (&tool.version, tool.kind.as_str()) {
-            (Some(v), "module") => format!("{v}, for {at}"),
+        let text = match (&tool.version, tool.kind) {
+            (Some(v), ToolKind::Module) => format!("{v}, for {at}"),
             (Some(v), _) => format!("{at} ({v})"),
             (None, _) => at,
         };
         out.item(marks.ok, &tool.name, &text);
         return;
     }
-    let what = if tool.kind == "module" {
+    let what = if tool.kind == ToolKind::Module {
         "cannot be imported"
     } else {
         "not installed"
@@ -232,7 +232,7 @@ mod tests {
         };
         let tools = vec![ToolFact {
             name: "ffmpeg".into(),
-            kind: "command".into(),
+            kind: ToolKind::Command,
             found: false,
             path: None,
             version: None,

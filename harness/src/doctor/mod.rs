@@ -13,5 +13,7 @@ mod machine;
 mod tools;
 mod why;
 
-pub use facts::{ExerciseFact, Facts, Grader, LayerFact, SkipFact, ToolFact, When, SCHEMA};
+pub use facts::{
+    ExerciseFact, Facts, Grader, LayerFact, SkipFact, ToolFact, ToolKind, When, SCHEMA,
+};
 pub use gather::gather;

@@ -2,7 +2,7 @@
 //! Looked for the way the scenarios look (`Tool::locate`: PATH, the library's path, the
 //! interpreter programs run with); installs are worded for this interpreter and this user.
 
-use super::facts::ToolFact;
+use super::facts::{ToolFact, ToolKind};
 use crate::exercises;
 use crate::scenario::tools::{Kind, Tool, ALL};
 use crate::scenario::Need;
@@ -21,7 +21,7 @@ pub fn tools(python: &Path, root: bool) -> Vec<ToolFact> {
             let path = tool.locate(python);
             ToolFact {
                 name: tool.command.to_string(),
-                kind: kind(tool).to_string(),
+                kind: kind(tool),
                 found: path.is_some(),
                 version: path.as_deref().and_then(|p| version(tool, p)),
                 path,
@@ -33,11 +33,11 @@ pub fn tools(python: &Path, root: bool) -> Vec<ToolFact> {
         .collect()
 }
 
-fn kind(tool: &Tool) -> &'static str {
+fn kind(tool: &Tool) -> ToolKind {
     match tool.kind {
-        Kind::Command { .. } => "command",
-        Kind::Module { .. } => "module",
-        Kind::Library { .. } => "library",
+        Kind::Command { .. } => ToolKind::Command,
+        Kind::Module { .. } => ToolKind::Module,
+        Kind::Library { .. } => ToolKind::Library,
     }
 }
 
