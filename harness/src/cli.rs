@@ -1,10 +1,11 @@
 //! The command line shared by the `sysgrade` and `harness` binaries and `cargo xtask grade`:
-//! `grade` (once, or `--watch`), `list`, `explain` and `merge`.
+//! `grade` (once, or `--watch`), `list`, `explain`, `merge` and `doctor`.
 //!
 //! Exit status: 0 when every graded scenario passed, 1 when any did not, 2 for a usage error
 //! or a fault of the grader (a scenario whose status is `fault`, or an error of the CLI).
 
 mod catalogue;
+mod doctor;
 mod output;
 mod watch;
 
@@ -44,6 +45,9 @@ enum Cmd {
     },
     /// Join the JSON reports of class slices (`--partition`) into one report.
     Merge(MergeArgs),
+    /// What this machine gives a grading: each sandbox layer, kernel facility and optional
+    /// tool, why one is missing and how to fix it, which exercises will be fully judged.
+    Doctor(doctor::DoctorArgs),
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -93,6 +97,7 @@ pub fn main() -> ! {
         Cmd::Merge(args) => merge(&args),
         Cmd::List => catalogue::list(),
         Cmd::Explain { exercise } => catalogue::explain(&exercise),
+        Cmd::Doctor(args) => doctor::run(&args, &Settings::from_env()),
     };
     std::process::exit(code);
 }

@@ -8,6 +8,7 @@ pub mod class;
 pub mod cli;
 pub mod clock;
 pub mod course;
+pub mod doctor;
 pub mod error;
 pub mod events;
 pub mod exercises;

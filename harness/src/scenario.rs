@@ -6,8 +6,12 @@
 //! the scenario returns early.
 
 mod launch;
+mod needs;
+pub mod tools;
 
 pub use launch::Launch;
+pub use needs::Need;
+pub use tools::Tool;
 
 use crate::clock::Clock;
 use crate::error::Error;
@@ -25,13 +29,6 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// A tool a scenario needs on the grading machine; without it the scenario is `skip`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Tool {
-    pub command: &'static str,
-    pub install: &'static str,
-}
-
 /// One check of an exercise.
 pub struct Scenario {
     /// The short id; the public id is `<exercise>.<id>`.
@@ -39,7 +36,10 @@ pub struct Scenario {
     /// One line: what a correct program does here.
     pub summary: &'static str,
     pub check: fn(&mut Ctx) -> Verdict,
+    /// Commands it is `skip` without; the grader checks them before it runs.
     pub needs: &'static [Tool],
+    /// What else it relies on: modules, layers, speed-ups (for `sysgrade doctor`).
+    pub requires: &'static [Need],
 }
 
 impl Scenario {
@@ -54,12 +54,19 @@ impl Scenario {
             summary,
             check,
             needs: &[],
+            requires: &[],
         }
     }
 
     /// The same scenario, `skip` on a machine without one of `tools`.
     pub const fn needs(mut self, tools: &'static [Tool]) -> Self {
         self.needs = tools;
+        self
+    }
+
+    /// The same scenario, declaring what else it relies on (see [`Need`]).
+    pub const fn requires(mut self, needs: &'static [Need]) -> Self {
+        self.requires = needs;
         self
     }
 }
@@ -359,9 +366,14 @@ impl Drop for Ctx<'_> {
     }
 }
 
-/// Whether `tool` is on the grader's PATH.
+/// Whether `tool` is on the grader's PATH (a command), in place (a library), or importable by
+/// the interpreter programs run with (a module).
 pub fn have(tool: &Tool) -> bool {
-    crate::settings::which(tool.command).is_some()
+    let python = match tool.kind {
+        tools::Kind::Module { .. } => crate::settings::Settings::from_env().python,
+        _ => PathBuf::new(),
+    };
+    tool.locate(&python).is_some()
 }
 
 /// Locks that keep runs apart where the machine cannot: without private scratch places, two

@@ -15,6 +15,8 @@
 //! - `concurrency::…`: two gradings of fixed-name IPC programs at once agree (concurrency.rs).
 //! - `tidy::…`: scenario ids match `scenario-ids.txt`; every id has a failing and a passing
 //!   fixture (tidy.rs).
+//! - `doctor::…`: `sysgrade doctor`'s claims, in the three modes, against what a grading then
+//!   does; a tool hidden from PATH is named with its install command (doctor.rs, doctor/).
 //! - `modes::…`: the CLI as root, as an ordinary user and under Docker's default confinement:
 //!   same verdicts, hostile programs contained (modes.rs, modes/).
 //!
@@ -28,6 +30,7 @@ mod cli;
 mod concurrency;
 mod confine;
 mod course;
+mod doctor;
 mod fixtures;
 mod formats;
 mod hostile;
@@ -57,5 +60,6 @@ fn main() {
     trials.extend(concurrency::trials());
     trials.extend(tidy::trials());
     trials.extend(modes::trials());
+    trials.extend(doctor::trials());
     libtest_mimic::run(&args, trials).exit();
 }

@@ -14,10 +14,14 @@ use crate::ipc::watch::{self, Counts, Watch};
 use crate::ipc::{self};
 use crate::outcome::{Failure, Verdict};
 use crate::run::{secs, Run};
+use crate::scenario::{tools::PYQT6, Need};
 use crate::scenario::{Ctx, Launch, Scenario};
 use crate::{ensure, fail};
 use std::path::PathBuf;
 use std::time::Duration;
+
+/// A Python program using PyQt6 is `skip` where it cannot be imported.
+const NEEDS: &[Need] = &[Need::Module(PYQT6)];
 
 pub static EXERCISE: Exercise = Exercise {
     id: "fifo_viewer",
@@ -29,18 +33,21 @@ pub static EXERCISE: Exercise = Exercise {
             "fifo",
             "imagefifo appears in its folder and is a FIFO",
             fifo,
-        ),
+        )
+        .requires(NEEDS),
         Scenario::new(
             "shows",
             "three frames, each through its own open, are each shown within 1 s",
             shows,
-        ),
+        )
+        .requires(NEEDS),
         Scenario::new(
             "resize",
             "after `resize 200 100`, a 200×100 frame is shown at 200×100",
             resize,
-        ),
-        Scenario::new("close", "closing the window removes imagefifo", close),
+        )
+        .requires(NEEDS),
+        Scenario::new("close", "closing the window removes imagefifo", close).requires(NEEDS),
     ],
 };
 

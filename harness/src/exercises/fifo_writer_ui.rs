@@ -15,11 +15,15 @@ use crate::gui::Gui;
 use crate::outcome::{Failure, Verdict};
 use crate::picture;
 use crate::run::{secs, Run};
+use crate::scenario::{tools::PYQT6_UIC, Need};
 use crate::scenario::{Ctx, Launch, Scenario};
 use crate::{ensure, fail};
 use serde_json::json;
 use std::time::Duration;
 use tap::Tap;
+
+/// A Python program using PyQt6 and `uic` is `skip` where they cannot be imported.
+const NEEDS: &[Need] = &[Need::Module(PYQT6_UIC)];
 
 pub static EXERCISE: Exercise = Exercise {
     id: "fifo_writer_ui",
@@ -27,18 +31,20 @@ pub static EXERCISE: Exercise = Exercise {
     aliases: &[],
     ending: nix::sys::signal::Signal::SIGINT,
     scenarios: &[
-        Scenario::new("idle", "nothing is written to imagefifo before Start", idle),
+        Scenario::new("idle", "nothing is written to imagefifo before Start", idle).requires(NEEDS),
         Scenario::new(
             "frames",
             "after Start: 400×400 RGBA frames, one open each, lines on white, differing",
             frames,
-        ),
-        Scenario::new("stop", "after the second click no more frames arrive", stop),
+        )
+        .requires(NEEDS),
+        Scenario::new("stop", "after the second click no more frames arrive", stop).requires(NEEDS),
         Scenario::new(
             "resize",
             "width 200 before Start sends `resize 200 400`; then 200×400 frames",
             resize,
-        ),
+        )
+        .requires(NEEDS),
     ],
 };
 

@@ -12,11 +12,22 @@ mod observe;
 use super::Exercise;
 use crate::outcome::{Failure, Verdict};
 use crate::sandbox::proc_events::ProcRecord;
+use crate::sandbox::Layer;
+use crate::scenario::{tools::FAKETIME, Need};
 use crate::scenario::{Ctx, Scenario};
 use crate::text::{quote, re};
 use crate::{ensure, fail};
 use observe::{factor, observe, Observed, PROBES};
 use std::time::Duration;
+
+/// The process tree is followed through the kernel's process events; libfaketime speeds it up.
+const NEEDS: &[Need] = &[
+    Need::Layer(Layer::ProcConnector),
+    Need::Faster(
+        FAKETIME,
+        "its clock runs in real time: about 12 s instead of 1.5 s",
+    ),
+];
 
 pub static EXERCISE: Exercise = Exercise {
     id: "fork_exec",
@@ -28,17 +39,20 @@ pub static EXERCISE: Exercise = Exercise {
             "counts",
             "the counter goes up by one, from one process only",
             counts,
-        ),
+        )
+        .requires(NEEDS),
         Scenario::new(
             "children",
             "one child per ten iterations, each becoming `ls -l`",
             children,
-        ),
+        )
+        .requires(NEEDS),
         Scenario::new(
             "reaped",
             "every finished child is reaped within 1 s",
             reaped,
-        ),
+        )
+        .requires(NEEDS),
     ],
 };
 

@@ -21,22 +21,14 @@ use crate::probe::{self, Records};
 use crate::run::ExpectExit;
 use crate::run::{describe_exit, Run};
 use crate::sandbox::protocol::Exit;
-use crate::scenario::{Ctx, Launch, Scenario, Tool};
+use crate::scenario::tools::{FFMPEG, FFPROBE};
+use crate::scenario::{Ctx, Launch, Scenario};
 use crate::settings::which;
 use crate::{ensure, fail};
 use nix::sys::signal::Signal;
 use serde_json::Value;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
-
-const FFMPEG: Tool = Tool {
-    command: "ffmpeg",
-    install: "apt-get install -y ffmpeg",
-};
-const FFPROBE: Tool = Tool {
-    command: "ffprobe",
-    install: "apt-get install -y ffmpeg",
-};
 
 pub static EXERCISE: Exercise = Exercise {
     id: "make_movie",

@@ -16,11 +16,15 @@ use crate::outcome::{Failure, Status, Verdict};
 use crate::run::transcript::Source;
 use crate::run::Run;
 use crate::sandbox::procfs;
+use crate::scenario::{tools::MATPLOTLIB, Need};
 use crate::scenario::{Ctx, Launch, Scenario};
 use crate::text::{quote, re};
 use crate::{ensure, fail};
 use frames::Frames;
 use std::time::{Duration, Instant};
+
+/// A Python program using matplotlib is `skip` where it cannot be imported.
+const NEEDS: &[Need] = &[Need::Module(MATPLOTLIB)];
 
 pub static EXERCISE: Exercise = Exercise {
     id: "plotter",
@@ -32,13 +36,15 @@ pub static EXERCISE: Exercise = Exercise {
             "animates",
             "at least 10 frames a second while input is idle",
             animates,
-        ),
-        Scenario::new("tracks", "a typed number is plotted within 1 s", tracks),
+        )
+        .requires(NEEDS),
+        Scenario::new("tracks", "a typed number is plotted within 1 s", tracks).requires(NEEDS),
         Scenario::new(
             "bad_input",
             "`abc` prints `Input must be a number.`; it keeps running and tracking",
             bad_input,
-        ),
+        )
+        .requires(NEEDS),
     ],
 };
 
@@ -47,7 +53,7 @@ const BACKEND: &str = include_str!("../../assets/mpl_sysgrade_backend.py");
 const BACKEND_MODULE: &str = "mpl_sysgrade_backend";
 /// The variable naming the frame record file.
 pub const RECORD_VAR: &str = "SYSGRADE_PLOT_RECORD";
-const INSTALL: &str = "apt-get install -y python3-matplotlib";
+const INSTALL: &str = MATPLOTLIB.install;
 /// Start-up (importing matplotlib) may be slow: the first frame may take this long.
 const FIRST_FRAME: Duration = Duration::from_secs(10);
 const WINDOW: Duration = Duration::from_secs(1);

@@ -10,11 +10,15 @@ use crate::gui::{pictures, Gui, Rgba};
 use crate::ipc::{self, IMAGE_BYTES as SIZE, IMAGE_SEGMENT as SEGMENT};
 use crate::outcome::{Failure, Verdict};
 use crate::run::{secs, Run};
+use crate::scenario::{tools::PYQT6, Need};
 use crate::scenario::{Ctx, Launch, Scenario};
 use crate::{ensure, fail};
 use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
 use std::time::Duration;
+
+/// A Python program using PyQt6 is `skip` where it cannot be imported.
+const NEEDS: &[Need] = &[Need::Module(PYQT6)];
 
 pub static EXERCISE: Exercise = Exercise {
     id: "shm_viewer",
@@ -26,13 +30,15 @@ pub static EXERCISE: Exercise = Exercise {
             "created",
             "imageMap exists with 400×400×4 bytes while the window is open",
             created,
-        ),
+        )
+        .requires(NEEDS),
         Scenario::new(
             "shows",
             "an image written into imageMap is shown within 1 s",
             shows,
-        ),
-        Scenario::new("close", "closing the window unlinks imageMap", close),
+        )
+        .requires(NEEDS),
+        Scenario::new("close", "closing the window unlinks imageMap", close).requires(NEEDS),
     ],
 };
 

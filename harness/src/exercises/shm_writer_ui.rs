@@ -16,6 +16,7 @@ use crate::ipc::{self, IMAGE_BYTES as SIZE, IMAGE_SEGMENT as SEGMENT};
 use crate::outcome::{Failure, Verdict};
 use crate::picture;
 use crate::run::{secs, Run};
+use crate::scenario::{tools::PYQT6_UIC, Need};
 use crate::scenario::{Ctx, Launch, Scenario};
 use crate::{ensure, fail};
 use serde_json::json;
@@ -23,24 +24,29 @@ use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::time::Duration;
 
+/// A Python program using PyQt6 and `uic` is `skip` where they cannot be imported.
+const NEEDS: &[Need] = &[Need::Module(PYQT6_UIC)];
+
 pub static EXERCISE: Exercise = Exercise {
     id: "shm_writer_ui",
     lecture: &["ImageSharedMemory/createImageUI.py"],
     aliases: &[],
     ending: nix::sys::signal::Signal::SIGINT,
     scenarios: &[
-        Scenario::new("idle", "imageMap is untouched before Start", idle),
+        Scenario::new("idle", "imageMap is untouched before Start", idle).requires(NEEDS),
         Scenario::new(
             "writes",
             "after Start: lines on white changing per tick (mode 0), a checker in mode 1",
             writes,
-        ),
+        )
+        .requires(NEEDS),
         Scenario::new(
             "stop",
             "after the second click imageMap stops changing",
             stop,
-        ),
-        Scenario::new("kept", "closing the window leaves imageMap in place", kept),
+        )
+        .requires(NEEDS),
+        Scenario::new("kept", "closing the window leaves imageMap in place", kept).requires(NEEDS),
     ],
 };
 

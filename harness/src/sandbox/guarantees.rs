@@ -39,8 +39,7 @@ pub struct Guarantees {
 impl Guarantees {
     /// Probed once per process, with `supervisor` as the supervisor binary.
     pub fn current(supervisor: &Path) -> Guarantees {
-        static PROBED: std::sync::OnceLock<Guarantees> = std::sync::OnceLock::new();
-        PROBED.get_or_init(|| probe(supervisor)).clone()
+        Probe::current(supervisor).guarantees.clone()
     }
 
     /// The sandbox a run asks for, given its view and whether it wants a private network.
@@ -64,10 +63,116 @@ impl Guarantees {
     }
 }
 
-fn probe(supervisor: &Path) -> Guarantees {
+/// What the probe saw: the guarantees, and the evidence each rests on. `grade` keeps the
+/// guarantees; `sysgrade doctor` reads the evidence too, so both rest on the same runs.
+#[derive(Debug, Clone)]
+pub struct Probe {
+    pub guarantees: Guarantees,
+    /// The run that asked for every layer, or why it could not be made.
+    pub full: Result<Seen, String>,
+    /// The run confined by Landlock alone, when it was tried: namespaces did not hold and the
+    /// kernel has Landlock.
+    pub confined: Option<Result<Seen, String>>,
+    /// The kernel's Landlock ABI, or why it offers none.
+    pub landlock: Result<u32, String>,
+    /// The grader is root (it then needs no user namespace, and leases uids).
+    pub root: bool,
+    /// A uid of the pool could be leased for the probe's runs.
+    pub leased: bool,
+}
+
+/// What one probing run reported.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Seen {
+    /// Each layer the supervisor could not set up, with its message.
+    pub problems: Vec<(Facility, String)>,
+    /// How `/bin/true` ended, if it was seen to.
+    pub exit: Option<Exit>,
+    /// Why the program could not be started, if it could not.
+    pub spawn_failed: Option<String>,
+    /// The program's pid as the grader sees it, and as it sees itself.
+    pub pid: Option<i32>,
+    pub own_pid: Option<i32>,
+}
+
+impl Seen {
+    /// The supervisor's message for `facility`, if it reported a problem with it.
+    pub fn problem(&self, facility: Facility) -> Option<&str> {
+        self.problems
+            .iter()
+            .find(|(f, _)| *f == facility)
+            .map(|(_, e)| e.as_str())
+    }
+
+    /// The trivial program ran and exited with 0.
+    pub fn succeeded(&self) -> bool {
+        self.exit == Some(Exit::Code(0))
+    }
+
+    /// Every namespace and the private root held: the program ran, in a pid namespace of
+    /// its own, and nothing was reported missing but (possibly) the network.
+    pub fn namespaces_held(&self) -> bool {
+        const LAYERS: [Facility; 5] = [
+            Facility::UserNamespace,
+            Facility::PidNamespace,
+            Facility::MountNamespace,
+            Facility::IpcNamespace,
+            Facility::Filesystem,
+        ];
+        self.succeeded()
+            && self.own_pid.is_some()
+            && self.own_pid != self.pid
+            && !LAYERS.iter().any(|f| self.problem(*f).is_some())
+    }
+}
+
+impl Probe {
+    /// Probed once per process, with `supervisor` as the supervisor binary.
+    pub fn current(supervisor: &Path) -> &'static Probe {
+        static PROBED: std::sync::OnceLock<Probe> = std::sync::OnceLock::new();
+        PROBED.get_or_init(|| probe(supervisor))
+    }
+
+    /// The guarantees this evidence supports.
+    pub fn derive(&self) -> Guarantees {
+        let mut g = Guarantees::default();
+        if let Ok(seen) = &self.full {
+            g.separate_uid = self.leased && seen.succeeded();
+            g.namespaces = seen.namespaces_held();
+            g.private_network = g.namespaces && seen.problem(Facility::Network).is_none();
+            g.private_tmp = g.namespaces;
+            g.private_filesystem = g.namespaces;
+            g.user_namespace = g.namespaces && !self.root;
+        }
+        let abi = self.landlock.as_ref().map_or(0, |a| *a);
+        if let Some(Ok(seen)) = &self.confined {
+            if !g.namespaces && seen.succeeded() && seen.problem(Facility::Landlock).is_none() {
+                g.landlock_abi = abi;
+                g.private_filesystem = true;
+            }
+        }
+        g.signals_contained =
+            g.namespaces || g.separate_uid || landlock::scopes_signals(g.landlock_abi);
+        g
+    }
+}
+
+fn probe(supervisor: &Path) -> Probe {
     use std::os::unix::fs::PermissionsExt;
-    let Ok(dir) = tempfile::Builder::new().prefix("sysgrade-probe-").tempdir() else {
-        return Guarantees::default();
+    let root = nix::unistd::geteuid().is_root();
+    let landlock = landlock::version().map_err(|e| e.to_string());
+    let dir = match tempfile::Builder::new().prefix("sysgrade-probe-").tempdir() {
+        Ok(dir) => dir,
+        Err(e) => {
+            return Probe {
+                guarantees: Guarantees::default(),
+                full: Err(format!("making a folder for the probe: {e}")),
+                confined: None,
+                landlock,
+                root,
+                leased: false,
+            }
+        }
     };
     let _ = std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o711));
     let lease = identity::lease();
@@ -86,80 +191,69 @@ fn probe(supervisor: &Path) -> Guarantees {
         sandbox,
         hold: false,
     };
-    let mut g = Guarantees::default();
-    let full = Sandbox {
-        namespaces: true,
-        network: Network::Private,
-        landlock: false,
-        view: view.clone(),
+    let full = trial(
+        supervisor,
+        &spec(Sandbox {
+            namespaces: true,
+            network: Network::Private,
+            landlock: false,
+            view: view.clone(),
+        }),
+    );
+    let namespaces = full.as_ref().is_ok_and(Seen::namespaces_held);
+    let confined = (!namespaces && landlock.as_ref().is_ok_and(|abi| *abi > 0)).then(|| {
+        trial(
+            supervisor,
+            &spec(Sandbox {
+                namespaces: false,
+                network: Network::Host,
+                landlock: true,
+                view,
+            }),
+        )
+    });
+    let mut probe = Probe {
+        guarantees: Guarantees::default(),
+        full,
+        confined,
+        landlock,
+        root,
+        leased: lease.is_some(),
     };
-    if let Some(seen) = trial(supervisor, &spec(full)) {
-        let failed = |f: Facility| seen.problems.contains(&f);
-        let layers = [
-            Facility::UserNamespace,
-            Facility::PidNamespace,
-            Facility::MountNamespace,
-            Facility::IpcNamespace,
-            Facility::Filesystem,
-        ];
-        g.separate_uid = lease.is_some() && seen.exit == Some(Exit::Code(0));
-        g.namespaces = seen.exit == Some(Exit::Code(0))
-            && seen.own_pid.is_some()
-            && seen.own_pid != seen.pid
-            && !layers.iter().any(|f| failed(*f));
-        g.private_network = g.namespaces && !failed(Facility::Network);
-        g.private_tmp = g.namespaces;
-        g.private_filesystem = g.namespaces;
-        g.user_namespace = g.namespaces && !nix::unistd::geteuid().is_root();
-    }
-    if !g.namespaces && landlock::abi() > 0 {
-        let confined = Sandbox {
-            namespaces: false,
-            network: Network::Host,
-            landlock: true,
-            view,
-        };
-        if let Some(seen) = trial(supervisor, &spec(confined)) {
-            if seen.exit == Some(Exit::Code(0)) && !seen.problems.contains(&Facility::Landlock) {
-                g.landlock_abi = landlock::abi();
-                g.private_filesystem = true;
-            }
-        }
-    }
-    g.signals_contained =
-        g.namespaces || g.separate_uid || landlock::scopes_signals(g.landlock_abi);
-    g
-}
-
-/// What one probing run reported.
-struct Seen {
-    problems: Vec<Facility>,
-    exit: Option<Exit>,
-    pid: Option<i32>,
-    own_pid: Option<i32>,
+    probe.guarantees = probe.derive();
+    probe
 }
 
 /// Runs `spec` under a fresh supervisor to its end and collects its reports.
-fn trial(supervisor: &Path, spec: &Spec) -> Option<Seen> {
+fn trial(supervisor: &Path, spec: &Spec) -> Result<Seen, String> {
     use std::io::{BufRead, BufReader, Write};
-    let launched = super::handle::start(supervisor, super::handle::Streams::null()).ok()?;
-    let mut control = launched.control.try_clone().ok()?;
-    writeln!(control, "{}", serde_json::to_string(spec).ok()?).ok()?;
+    let failed = |what: &str| {
+        let what = what.to_string();
+        move |e: std::io::Error| format!("{what}: {e}")
+    };
+    let launched = super::handle::start(supervisor, super::handle::Streams::null())
+        .map_err(failed("starting the supervisor"))?;
+    let mut control = launched
+        .control
+        .try_clone()
+        .map_err(failed("the control socket"))?;
+    let line = serde_json::to_string(spec).map_err(|e| format!("the run's spec: {e}"))?;
+    writeln!(control, "{line}").map_err(failed("sending the run's spec"))?;
     let deadline = Instant::now() + Duration::from_secs(20);
-    let reader = BufReader::new(launched.control.try_clone().ok()?);
+    let reader = BufReader::new(
+        launched
+            .control
+            .try_clone()
+            .map_err(failed("the control socket"))?,
+    );
     let _ = launched
         .control
         .set_read_timeout(Some(Duration::from_secs(20)));
-    let mut seen = Seen {
-        problems: Vec::new(),
-        exit: None,
-        pid: None,
-        own_pid: None,
-    };
+    let mut seen = Seen::default();
     for line in reader.lines() {
         let Ok(line) = line else { break };
         match serde_json::from_str::<Report>(&line) {
-            Ok(Report::Problem { facility, .. }) => seen.problems.push(facility),
+            Ok(Report::Problem { facility, error }) => seen.problems.push((facility, error)),
             Ok(Report::Started { pid, own_pid }) => {
                 seen.pid = Some(pid);
                 seen.own_pid = Some(own_pid);
@@ -167,7 +261,11 @@ fn trial(supervisor: &Path, spec: &Spec) -> Option<Seen> {
             Ok(Report::Reaped {
                 exit, main: true, ..
             }) => seen.exit = Some(exit),
-            Ok(Report::Empty | Report::SpawnFailed { .. }) => break,
+            Ok(Report::SpawnFailed { error }) => {
+                seen.spawn_failed = Some(error);
+                break;
+            }
+            Ok(Report::Empty) => break,
             _ => {}
         }
         if Instant::now() > deadline {
@@ -176,5 +274,76 @@ fn trial(supervisor: &Path, spec: &Spec) -> Option<Seen> {
     }
     let _ = super::protocol::Command::Quit.send(&control);
     launched.finish();
-    Some(seen)
+    Ok(seen)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn probe(root: bool, full: Seen, confined: Option<Seen>) -> Probe {
+        Probe {
+            guarantees: Guarantees::default(),
+            full: Ok(full),
+            confined: confined.map(Ok),
+            landlock: Ok(7),
+            root,
+            leased: root,
+        }
+    }
+
+    fn ran(problems: &[Facility]) -> Seen {
+        Seen {
+            problems: problems
+                .iter()
+                .map(|f| (*f, format!("{f:?}: refused")))
+                .collect(),
+            exit: Some(Exit::Code(0)),
+            spawn_failed: None,
+            pid: Some(4242),
+            own_pid: Some(if problems.contains(&Facility::PidNamespace) {
+                4242
+            } else {
+                2
+            }),
+        }
+    }
+
+    #[test]
+    fn root_with_every_layer_keeps_them_all() {
+        let g = probe(true, ran(&[]), None).derive();
+        assert!(g.namespaces && g.private_network && g.separate_uid && g.signals_contained);
+        assert!(!g.user_namespace);
+        assert_eq!(g.landlock_abi, 0);
+    }
+
+    #[test]
+    fn a_container_falls_back_to_landlock() {
+        let refused = [
+            Facility::Network,
+            Facility::IpcNamespace,
+            Facility::MountNamespace,
+            Facility::PidNamespace,
+        ];
+        let g = probe(true, ran(&refused), Some(ran(&[]))).derive();
+        assert!(!g.namespaces && !g.private_network && !g.private_tmp);
+        assert_eq!(g.landlock_abi, 7);
+        assert!(g.private_filesystem && g.separate_uid && g.signals_contained);
+    }
+
+    #[test]
+    fn a_refused_network_keeps_the_other_namespaces() {
+        let g = probe(false, ran(&[Facility::Network]), None).derive();
+        assert!(g.namespaces && g.user_namespace && !g.private_network);
+        assert!(!g.separate_uid);
+    }
+
+    #[test]
+    fn a_probe_that_could_not_run_promises_nothing() {
+        let p = Probe {
+            full: Err("starting the supervisor: denied".into()),
+            ..probe(true, Seen::default(), None)
+        };
+        assert_eq!(p.derive(), Guarantees::default());
+    }
 }

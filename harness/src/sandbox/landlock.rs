@@ -17,6 +17,13 @@ use std::path::{Path, PathBuf};
 
 /// The Landlock ABI this kernel offers, 0 when it has none (or it is disabled).
 pub fn abi() -> u32 {
+    version().unwrap_or(0)
+}
+
+/// The Landlock ABI this kernel offers, or why there is none: the kernel's own answer
+/// (`ENOSYS`: not built in; `EOPNOTSUPP`: built in but not enabled at boot; `EPERM` or
+/// another error: refused, as by a seccomp filter).
+pub fn version() -> Result<u32, std::io::Error> {
     // SAFETY: landlock_create_ruleset(NULL, 0, LANDLOCK_CREATE_RULESET_VERSION) only returns
     // the version.
     let v = unsafe {
@@ -27,7 +34,10 @@ pub fn abi() -> u32 {
             1u32,
         )
     };
-    u32::try_from(v).unwrap_or(0)
+    match u32::try_from(v) {
+        Ok(abi) => Ok(abi),
+        Err(_) => Err(std::io::Error::last_os_error()),
+    }
 }
 
 /// Whether this ABI scopes signals (and abstract unix sockets) to the sandbox.

@@ -5,10 +5,12 @@
 pub mod activity;
 pub mod channel;
 pub mod copy;
+pub mod fanotify;
 pub mod guarantees;
 pub mod handle;
 pub mod identity;
 pub mod landlock;
+pub mod layer;
 pub mod limits;
 pub mod names;
 pub mod namespaces;
@@ -21,3 +23,4 @@ pub mod rootfs;
 pub mod supervisor;
 
 pub use guarantees::Guarantees;
+pub use layer::Layer;

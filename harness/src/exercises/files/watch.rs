@@ -111,7 +111,7 @@ impl Watch {
             return;
         }
         let path = format!("/proc/{}/root{}", reach.supervisor, self.dir.display());
-        self.fanotify = fanotify_on_mount(&path);
+        self.fanotify = crate::sandbox::fanotify::on_mount(&path).ok();
         self.seen.exact = self.fanotify.is_some();
     }
 
@@ -258,30 +258,6 @@ fn describe(file: &File) -> Option<Written> {
     let mut buf = vec![0u8; KEEP.min(size as usize)];
     let bytes = file.read_exact_at(&mut buf, 0).ok().map(|()| buf);
     Some(Written { size, bytes })
-}
-
-/// A fanotify group with a mount mark on `path`'s mount for close-after-write.
-fn fanotify_on_mount(path: &str) -> Option<OwnedFd> {
-    let c_path = std::ffi::CString::new(path).ok()?;
-    // SAFETY: plain system calls; the descriptor is owned at once, the path outlives the call.
-    unsafe {
-        let fd = libc::fanotify_init(
-            libc::FAN_CLASS_NOTIF | libc::FAN_CLOEXEC | libc::FAN_NONBLOCK,
-            (libc::O_RDONLY | libc::O_LARGEFILE | libc::O_CLOEXEC) as libc::c_uint,
-        );
-        if fd < 0 {
-            return None;
-        }
-        let owned = OwnedFd::from_raw_fd(fd);
-        let marked = libc::fanotify_mark(
-            fd,
-            libc::FAN_MARK_ADD | libc::FAN_MARK_MOUNT,
-            libc::FAN_CLOSE_WRITE,
-            libc::AT_FDCWD,
-            c_path.as_ptr(),
-        );
-        (marked == 0).then_some(owned)
-    }
 }
 
 /// Every queued fanotify event: the file's path (as the descriptor names it, without a

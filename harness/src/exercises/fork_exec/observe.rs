@@ -6,6 +6,7 @@ use crate::outcome::Failure;
 use crate::run::transcript::Source;
 use crate::run::Run;
 use crate::sandbox::proc_events::{ProcRecord, Watch};
+use crate::scenario::tools::FAKETIME_LIB;
 use crate::scenario::{Ctx, Launch};
 use crate::text::re;
 use nix::sys::signal::Signal;
@@ -19,7 +20,6 @@ const FIRST: Duration = Duration::from_secs(10);
 const NEXT: Duration = Duration::from_secs(3);
 /// Files placed in the program's folder: `ls -l` in a child must list them.
 pub const PROBES: [&str; 2] = ["sysgrade-probe-a.txt", "sysgrade-probe-b.txt"];
-const FAKETIME_LIB: &str = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
 /// How much faster than real time the program's clock runs under libfaketime.
 const SPEED_UP: f64 = 10.0;
 /// A counter line: a number, bare or after one word (except the words in [`NOT_COUNTERS`]).
