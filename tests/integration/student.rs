@@ -145,7 +145,7 @@ fn other_words() -> Outcome {
         .output()?;
     let stdout = String::from_utf8_lossy(&out.stdout);
     let ok = stdout.contains("FAIL    signals.sigint_survives")
-        && stdout.contains("it printed \"Ouch, that hurt (Ctrl-C)\" at ")
+        && stdout.contains("it printed \"Ouch, that hurt (Ctrl-C)\" on stdout at ")
         && stdout.contains("after the harness's `sent SIGINT")
         && !stdout.contains("TIMEOUT");
     if !ok {
