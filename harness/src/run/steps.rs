@@ -274,6 +274,28 @@ impl Run {
         })
     }
 
+    /// Waits until the program asks for input by its own sign (blocked reading its standard
+    /// input) or has ended, up to `within`: what a person waits for before typing. True when
+    /// it reads; false when it ended or the wait ran out (type anyway: input is buffered).
+    /// There is no event for "blocked", so /proc is polled with a growing pause.
+    pub fn wait_reading_stdin(&self, within: Duration) -> bool {
+        let deadline = self.deadline(within);
+        let mut pause = Duration::from_millis(1);
+        loop {
+            if self.exit().is_some() {
+                return false;
+            }
+            if self.reading_stdin() {
+                return true;
+            }
+            if Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(pause);
+            pause = (pause * 2).min(Duration::from_millis(20));
+        }
+    }
+
     /// Whether the program is blocked reading its standard input (waiting for a key).
     pub fn reading_stdin(&self) -> bool {
         matches!(
