@@ -54,11 +54,13 @@ fn unset(ctx: &mut Ctx) -> Verdict {
 fn prints(ctx: &mut Ctx, value: &str) -> Verdict {
     let mut run = ctx.start(Launch::new().env(VAR, value))?;
     let exit = run.wait_exit(WAIT)?;
-    let lines = run.lines(Source::Stdout);
+    // The description asks for the value printed, on either stream (as for the message).
+    let mut lines = run.lines(Source::Stdout);
+    lines.extend(run.lines(Source::Stderr));
     if !value.is_empty() && !lines.iter().any(|l| l.contains(value)) {
         let shown: Vec<String> = lines.iter().take(5).map(|l| quote(l)).collect();
         fail!(
-            "expected the value {} printed verbatim; stdout was {}",
+            "expected the value {} printed verbatim; its output was {}",
             quote(value),
             shown.join(", ")
         );
