@@ -14,6 +14,7 @@ use crate::clock::Clock;
 use crate::gui::writer_form::{self, real_secs, ARRIVE, START};
 use crate::gui::{pictures, Gui};
 use crate::ipc::segment::{self, ImageSegment};
+use crate::ipc::watch::{Counts, Watch};
 use crate::ipc::{self, IMAGE_BYTES as SIZE, IMAGE_SEGMENT as SEGMENT};
 use crate::outcome::{Failure, Verdict};
 use crate::picture;
@@ -55,12 +56,23 @@ struct Writer {
     gui: Gui,
     segment: File,
     clock: Clock,
+    /// The program's opens of the segment, watched from before it started (after the
+    /// harness's own open): the sign that it attached.
+    opens: Option<Watch>,
+    counts: Counts,
 }
 
 impl Writer {
     fn start(ctx: &mut Ctx) -> Result<Writer, Failure> {
         let mut made = ImageSegment::claim(ctx)?;
-        let (mut run, gui) = Gui::start_prepared(ctx, Launch::new(), |reach| made.make(reach))?;
+        let mut opens = None;
+        let (mut run, gui) = Gui::start_prepared(ctx, Launch::new(), |reach| {
+            made.make(reach)?;
+            // inotify needs no right over the program (reading its /proc entries does,
+            // which a confined root lacks).
+            opens = Watch::opens_and_closes(&reach.shm_path(SEGMENT)).ok();
+            Ok(())
+        })?;
         let segment = made.adopt(&mut run)?;
         Ok(Writer {
             _forget: Forget(run.reach().shm_path(SEGMENT)),
@@ -68,6 +80,8 @@ impl Writer {
             gui,
             segment,
             clock: ctx.clock(),
+            opens,
+            counts: Counts::default(),
         })
     }
 
@@ -93,23 +107,12 @@ impl Writer {
         self.until_at(self.clock.deadline(within), ok)
     }
 
-    /// Whether the program has the segment mapped or open: it attached to it.
-    fn attached(&self) -> bool {
-        let pid = self.run.pid();
-        let suffix = format!("/{SEGMENT}");
-        let mapped = std::fs::read_to_string(format!("/proc/{pid}/maps")).is_ok_and(|maps| {
-            maps.lines()
-                .any(|l| l.trim_end_matches(" (deleted)").ends_with(&suffix))
-        });
-        let open = || {
-            std::fs::read_dir(format!("/proc/{pid}/fd")).is_ok_and(|fds| {
-                fds.flatten().any(|fd| {
-                    std::fs::read_link(fd.path())
-                        .is_ok_and(|l| l.to_string_lossy().ends_with(&suffix))
-                })
-            })
-        };
-        mapped || open()
+    /// Whether the program opened the segment (shm_open): it attached to it. `None` when the
+    /// harness could not watch it.
+    fn attached(&mut self) -> Option<bool> {
+        let watch = self.opens.as_ref()?;
+        watch.count(&mut self.counts);
+        Some(self.counts.opens > 0)
     }
 
     /// Closes the window, waits for the program and its helpers to end (ending it with
@@ -239,12 +242,17 @@ fn kept(ctx: &mut Ctx) -> Verdict {
     let mut w = Writer::start(ctx)?;
     // What closing leaves can only be seen on a segment the program attached to: at
     // start-up, or else once Start is clicked.
-    if !w.attached() {
+    let Some(attached) = w.attached() else {
+        return Err(Failure::fault(format!(
+            "could not watch {SEGMENT} for the program's opens"
+        )));
+    };
+    if !attached {
         writer_form::go(&mut w.gui, &mut w.run)?;
         let deadline = w.clock.deadline(ARRIVE);
-        if ipc::poll_state(deadline, || w.attached().then_some(())).is_none() {
+        if ipc::poll_state(deadline, || w.attached().filter(|a| *a)).is_none() {
             fail!(
-                "it never attached to {SEGMENT} (neither mapped nor open), with the window up and within {} of Start: a writer attaches to the viewer's segment",
+                "it never opened {SEGMENT}, with the window up and within {} of Start: a writer attaches to the viewer's segment",
                 secs(ARRIVE)
             );
         }
@@ -254,6 +262,6 @@ fn kept(ctx: &mut Ctx) -> Verdict {
         fail!("after the window was closed and the program ended, {SEGMENT} was gone: the writer must leave it for the viewer.{why}");
     }
     Ok(format!(
-        "it attached to {SEGMENT}, which was still there after the window was closed and it ended"
+        "it opened {SEGMENT}, which was still there after the window was closed and it ended"
     ))
 }
