@@ -18,8 +18,8 @@ Commands arrive as JSON lines ``{"id": n, "cmd": ...}`` and each gets one reply
   the image a label shows (the match, or the last one looked at), base64, so the harness
   compares the pixels itself.
 - ``close``: closes every visible top-level window with close(), so closeEvent runs.
-Once the loop runs and a top-level window is visible (a person can see it and click), it says
-``{"event": "ready", "widgets": [...objectNames...]}``.
+When the loop runs it says ``{"event": "loop"}``; once a top-level window is also visible (a
+person can see it and click), ``{"event": "ready", "widgets": [...objectNames...]}``.
 """
 
 import base64
@@ -131,13 +131,15 @@ def _attach():
     core.QTimer.singleShot(0, _ready)
 
 
-def _ready():
+def _ready(first=True):
+    if first:
+        _send({"event": "loop"})
     app = _qt["widgets"].QApplication.instance()
     shown = app is not None and any(t.isVisible() for t in app.topLevelWidgets())
     if not shown:
         # The window is shown later (a timer of the program's own): looked for again at the
         # loop's next turns; the harness's deadline bounds the wait.
-        _qt["core"].QTimer.singleShot(10, _ready)
+        _qt["core"].QTimer.singleShot(10, lambda: _ready(False))
         return
     _send({"event": "ready", "binding": _qt["binding"], "widgets": _names()})
 

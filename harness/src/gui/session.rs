@@ -121,6 +121,16 @@ impl Gui {
                 secs(START)
             ));
         }
+        if self
+            .channel
+            .wait(Instant::now(), |v| v["event"] == "loop")
+            .is_ok()
+        {
+            return Failure::fail(format!(
+                "its event loop ran, but no window was shown within {}: call show() on the window before QApplication.exec()",
+                secs(START)
+            ));
+        }
         Failure::timeout(format!(
             "its window's event loop did not start within {}: QApplication.exec() was never reached (is the main thread blocked before it, for example opening a FIFO?){others}",
             secs(START)
