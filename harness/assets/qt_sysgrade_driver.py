@@ -12,12 +12,14 @@ Commands arrive as JSON lines ``{"id": n, "cmd": ...}`` and each gets one reply
 - ``click`` ``name``: QAbstractButton.click() on the widget with that objectName.
 - ``set`` ``name`` ``value``: spin box value, combo box index (or item text), line edit text.
 - ``get`` ``name``: the widget's value, as for ``set``.
-- ``image`` ``name`` (optional) ``want`` ``within_ms``: waits until a QLabel (that one, or
-  any) shows a pixmap whose RGBA8888 bytes are ``want`` (width, height, base64 bytes);
-  replies with the image a label shows (the match, or the last one looked at), base64, so
-  the harness compares the pixels itself.
+- ``image`` ``name`` (optional) ``want`` ``within_ms`` ``either_order`` (optional): waits until
+  a QLabel (that one, or any) shows a pixmap whose RGBA8888 bytes are ``want`` (width, height,
+  base64 bytes), or, with ``either_order``, ``want`` with red and blue swapped; replies with
+  the image a label shows (the match, or the last one looked at), base64, so the harness
+  compares the pixels itself.
 - ``close``: closes every visible top-level window with close(), so closeEvent runs.
-Once the loop runs it says ``{"event": "ready", "widgets": [...objectNames...]}``.
+When the loop runs it says ``{"event": "loop"}``; once a top-level window is also visible (a
+person can see it and click), ``{"event": "ready", "widgets": [...objectNames...]}``.
 """
 
 import base64
@@ -129,7 +131,16 @@ def _attach():
     core.QTimer.singleShot(0, _ready)
 
 
-def _ready():
+def _ready(first=True):
+    if first:
+        _send({"event": "loop"})
+    app = _qt["widgets"].QApplication.instance()
+    shown = app is not None and any(t.isVisible() for t in app.topLevelWidgets())
+    if not shown:
+        # The window is shown later (a timer of the program's own): looked for again at the
+        # loop's next turns; the harness's deadline bounds the wait.
+        _qt["core"].QTimer.singleShot(10, lambda: _ready(False))
+        return
     _send({"event": "ready", "binding": _qt["binding"], "widgets": _names()})
 
 
@@ -266,6 +277,11 @@ def _await_image(request):
     deadline = time.monotonic() + request.get("within_ms", 1000) / 1000.0
     want = request.get("want") or {}
     want = (want.get("width"), want.get("height"), base64.b64decode(want.get("rgba", "")))
+    wanted = [want]
+    if request.get("either_order"):
+        swapped = bytearray(want[2])
+        swapped[0::4], swapped[2::4] = want[2][2::4], want[2][0::4]
+        wanted.append((want[0], want[1], bytes(swapped)))
     timer = _qt["core"].QTimer()
     last = {}
 
@@ -274,7 +290,7 @@ def _await_image(request):
             seen = _label_image(label)
             if seen is not None:
                 last["seen"] = seen
-                if (seen[0], seen[1], seen[2]) == want:
+                if (seen[0], seen[1], seen[2]) in wanted:
                     return finish(True)
         if time.monotonic() >= deadline:
             finish(False)

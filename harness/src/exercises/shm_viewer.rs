@@ -3,7 +3,10 @@
 //! redrawing on a timer, and unlinks the segment when the window closes.
 //!
 //! The harness finds the segment in the run's private /dev/shm, writes images into it through
-//! its own descriptor and compares the pixels the label shows (through `crate::gui`).
+//! its own descriptor and compares the pixels the label shows (through `crate::gui`). Its size
+//! is `created`'s (and `shows`', which writes a 400×400 image into it); `close` judges only its
+//! removal. `created` closes the window and expects the exit; the others end by closing it in
+//! the run's teardown, unjudged.
 
 use super::Exercise;
 use crate::gui::{pictures, Gui, Rgba};
@@ -54,49 +57,60 @@ struct Viewer {
     path: PathBuf,
 }
 
+/// What a scenario needs of the segment before it goes on.
+#[derive(Clone, Copy, PartialEq)]
+enum Awaits {
+    /// 400×400×4 bytes: an image is read from it or written into it.
+    Size,
+    /// Only that it exists: `close` is about its removal, whatever its size.
+    Exists,
+}
+
 impl Viewer {
     /// Starts the viewer and waits for its segment (polled: no event reaches the harness
     /// from the run's /dev/shm).
-    fn start(ctx: &mut Ctx) -> Result<Viewer, Failure> {
+    fn start(ctx: &mut Ctx, need: Awaits) -> Result<Viewer, Failure> {
         ctx.claim(&[&format!("shm:{SEGMENT}")])?;
         let (mut run, gui) = Gui::start(ctx, Launch::new())?;
         let path = run.reach().shm_path(SEGMENT);
         let deadline = ctx.within(APPEAR);
         let size = || std::fs::metadata(&path).ok().map(|m| m.len());
-        let sized = ipc::poll_state(deadline, || (size() == Some(SIZE as u64)).then_some(()));
-        if sized.is_none() {
-            match size() {
-                Some(n) => fail!(
-                    "{SEGMENT} has {n} bytes while the window is open; expected 400×400×4 = {SIZE}"
-                ),
-                None => {
-                    let how = ipc::ended(&mut run).unwrap_or_else(|| "it kept running".into());
-                    fail!(
-                        "expected the segment {SEGMENT} within {} of the window opening; {how} without creating it",
-                        secs(APPEAR)
-                    )
-                }
+        let ready = |n: Option<u64>| match need {
+            Awaits::Size => n == Some(SIZE as u64),
+            Awaits::Exists => n.is_some(),
+        };
+        let found = ipc::poll_state(deadline, || ready(size()).then_some(()));
+        match (found, size()) {
+            (Some(()), Some(n)) if n != SIZE as u64 => run.note(format!(
+                "{SEGMENT} has {n} bytes (400×400×4 = {SIZE} expected; `created` judges that)"
+            )),
+            (Some(()), _) => {}
+            (None, Some(n)) => fail!(
+                "{SEGMENT} has {n} bytes while the window is open; expected 400×400×4 = {SIZE}"
+            ),
+            (None, None) => {
+                let how = ipc::ended(&mut run).unwrap_or_else(|| "it kept running".into());
+                fail!(
+                    "expected the segment {SEGMENT} within {} of the window opening; {how} without creating it",
+                    secs(APPEAR)
+                )
             }
         }
         Ok(Viewer { run, gui, path })
     }
-
-    fn close(mut self) -> Result<Run, Failure> {
-        self.gui.close(&mut self.run)?;
-        Ok(self.run)
-    }
 }
 
 fn created(ctx: &mut Ctx) -> Verdict {
-    let viewer = Viewer::start(ctx)?;
-    viewer.close()?;
+    let mut viewer = Viewer::start(ctx, Awaits::Size)?;
+    viewer.gui.close(&mut viewer.run)?;
     Ok(format!(
         "{SEGMENT} existed with {SIZE} bytes while the window was open"
     ))
 }
 
 fn shows(ctx: &mut Ctx) -> Verdict {
-    let mut viewer = Viewer::start(ctx)?;
+    // A 400×400 image is written into it: the size comes first.
+    let mut viewer = Viewer::start(ctx, Awaits::Size)?;
     let segment = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
@@ -115,20 +129,24 @@ fn shows(ctx: &mut Ctx) -> Verdict {
             .shows(&mut viewer.run, None, &image, SHOW)
             .map_err(|f| f.context(format!("after image {} was written into {SEGMENT}", k + 1)))?;
     }
-    viewer.close()?;
     Ok(format!(
         "two images written into {SEGMENT} were each shown within 1 s, pixel for pixel"
     ))
 }
 
 fn close(ctx: &mut Ctx) -> Verdict {
-    let viewer = Viewer::start(ctx)?;
-    let path = viewer.path.clone();
-    let run = viewer.close()?;
-    run.wait_tree_done(HELPERS);
+    let mut viewer = Viewer::start(ctx, Awaits::Exists)?;
+    let ended = viewer.gui.close_and_wait(&mut viewer.run, HELPERS)?;
+    let how = if ended {
+        "after the window was closed and the program ended"
+    } else {
+        "after the window was closed (it kept running)"
+    };
     ensure!(
-        !path.exists(),
-        "after the window was closed and the program ended, {SEGMENT} still existed: the viewer owns the segment and unlinks it when its window closes (shm.close(); shm.unlink())"
+        !viewer.path.exists(),
+        "{how}, {SEGMENT} still existed: the viewer owns the segment and unlinks it when its window closes (shm.close(); shm.unlink())"
     );
-    Ok(format!("closing the window unlinked {SEGMENT}"))
+    Ok(format!(
+        "{SEGMENT} existed while the window was open; closing the window unlinked it"
+    ))
 }

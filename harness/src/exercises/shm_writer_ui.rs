@@ -5,13 +5,16 @@
 //!
 //! The harness makes the segment (zeros) in the run's private /dev/shm before the program
 //! starts and watches its content through a descriptor of its own (polled: shared memory
-//! raises no event). The period is set to 50 ms so a scenario stays short.
+//! raises no event). The period is set to 50 ms so a scenario stays short. What was drawn
+//! before Start is `idle`'s alone: `writes` and `stop` look for changes from the content at
+//! Start. Each scenario but `kept` ends by closing the window in the run's teardown, unjudged.
 
 use super::Exercise;
 use crate::clock::Clock;
-use crate::gui::writer_form::{self, ARRIVE, START};
+use crate::gui::writer_form::{self, real_secs, ARRIVE, START};
 use crate::gui::{pictures, Gui};
 use crate::ipc::segment::{self, ImageSegment};
+use crate::ipc::watch::{Counts, Watch};
 use crate::ipc::{self, IMAGE_BYTES as SIZE, IMAGE_SEGMENT as SEGMENT};
 use crate::outcome::{Failure, Verdict};
 use crate::picture;
@@ -22,7 +25,7 @@ use crate::{ensure, fail};
 use serde_json::json;
 use std::fs::File;
 use std::os::unix::fs::FileExt;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// A Python program using PyQt6 and `uic` is `skip` where they cannot be imported.
 const NEEDS: &[Need] = &[Need::Module(PYQT6_UIC)];
@@ -59,12 +62,23 @@ struct Writer {
     gui: Gui,
     segment: File,
     clock: Clock,
+    /// The program's opens of the segment, watched from before it started (after the
+    /// harness's own open): the sign that it attached.
+    opens: Option<Watch>,
+    counts: Counts,
 }
 
 impl Writer {
     fn start(ctx: &mut Ctx) -> Result<Writer, Failure> {
         let mut made = ImageSegment::claim(ctx)?;
-        let (mut run, gui) = Gui::start_prepared(ctx, Launch::new(), |reach| made.make(reach))?;
+        let mut opens = None;
+        let (mut run, gui) = Gui::start_prepared(ctx, Launch::new(), |reach| {
+            made.make(reach)?;
+            // inotify needs no right over the program (reading its /proc entries does,
+            // which a confined root lacks).
+            opens = Watch::opens_and_closes(&reach.shm_path(SEGMENT)).ok();
+            Ok(())
+        })?;
         let segment = made.adopt(&mut run)?;
         Ok(Writer {
             _forget: Forget(run.reach().shm_path(SEGMENT)),
@@ -72,6 +86,8 @@ impl Writer {
             gui,
             segment,
             clock: ctx.clock(),
+            opens,
+            counts: Counts::default(),
         })
     }
 
@@ -81,25 +97,39 @@ impl Writer {
         image
     }
 
-    /// Polls the segment until `ok` holds for its content; the last content read otherwise.
-    fn until(&self, within: Duration, ok: impl Fn(&[u8]) -> bool) -> Result<Vec<u8>, Vec<u8>> {
+    /// Polls the segment until `ok` holds for its content or `deadline`; the last content
+    /// read otherwise.
+    fn until_at(&self, deadline: Instant, ok: impl Fn(&[u8]) -> bool) -> Result<Vec<u8>, Vec<u8>> {
         let mut last = Vec::new();
-        let found = ipc::poll_state(self.clock.deadline(within), || {
+        let found = ipc::poll_state(deadline, || {
             last = self.image();
             ok(&last).then(|| last.clone())
         });
         found.ok_or(last)
     }
 
-    /// Closes the window and waits for the exit (the segment is removed when `self` goes).
-    fn close(mut self) -> Result<(), Failure> {
-        self.gui.close(&mut self.run).map(drop)
+    /// [`Writer::until_at`] within `within` (nominal) from now.
+    fn until(&self, within: Duration, ok: impl Fn(&[u8]) -> bool) -> Result<Vec<u8>, Vec<u8>> {
+        self.until_at(self.clock.deadline(within), ok)
     }
 
-    /// Closes the window, waits for the program and its helpers; whether the segment is left.
+    /// Whether the program opened the segment (shm_open): it attached to it. `None` when the
+    /// harness could not watch it.
+    fn attached(&mut self) -> Option<bool> {
+        let watch = self.opens.as_ref()?;
+        watch.count(&mut self.counts);
+        Some(self.counts.opens > 0)
+    }
+
+    /// Closes the window, waits for the program and its helpers to end (ending it with
+    /// SIGTERM when closing did not); whether the segment is left.
     fn close_kept(mut self) -> Result<bool, Failure> {
-        self.gui.close(&mut self.run)?;
-        self.run.wait_tree_done(HELPERS);
+        if !self.gui.close_and_wait(&mut self.run, HELPERS)? {
+            self.run
+                .note("the harness ends it with SIGTERM, to see what its end leaves");
+            let _ = self.run.signal(nix::sys::signal::Signal::SIGTERM);
+            self.run.wait_tree_done(HELPERS);
+        }
         Ok(self.run.reach().shm_path(SEGMENT).exists())
     }
 }
@@ -118,28 +148,48 @@ fn lines(image: &[u8]) -> Result<(), String> {
     picture::lines_on_white(&picture::stats(image, 4), &picture::EXACT)
 }
 
+/// Whether two images differ (by more than a stray pixel).
+fn differ(a: &[u8], b: &[u8]) -> bool {
+    picture::difference(a, b) > 0.005
+}
+
 fn idle(ctx: &mut Ctx) -> Verdict {
-    let w = Writer::start(ctx)?;
-    let touched = w.until(Duration::from_millis(500), |i| i.iter().any(|b| *b != 0));
+    const WATCH: Duration = Duration::from_millis(500);
+    let mut w = Writer::start(ctx)?;
+    let touched = w.until(WATCH, |i| i.iter().any(|b| *b != 0));
     if let Ok(image) = touched {
         let changed = image.iter().filter(|b| **b != 0).count();
         fail!("before Start was clicked, {changed} bytes of {SEGMENT} were written: draw only once Start is clicked");
     }
-    w.close()?;
-    Ok(format!("{SEGMENT} stayed untouched for 0.5 s before Start"))
+    // Untouched counts only while the window was up the whole time.
+    if let Some(how) = ipc::ended(&mut w.run) {
+        fail!(
+            "its window opened, then {how} within {} without Start being clicked",
+            secs(WATCH)
+        );
+    }
+    Ok(format!(
+        "{SEGMENT} stayed untouched for {} before Start, with the window up",
+        secs(WATCH)
+    ))
 }
 
 fn writes(ctx: &mut Ctx) -> Verdict {
     let mut w = Writer::start(ctx)?;
+    let at_start = w.image();
     writer_form::go(&mut w.gui, &mut w.run)?;
-    let first = w.until(ARRIVE, |i| lines(i).is_ok()).map_err(|last| {
-        let why = lines(&last).err().unwrap_or_default();
-        Failure::fail(format!(
-            "within {} of Start in mode 0, expected coloured lines on white in {SEGMENT}; {why}",
-            secs(ARRIVE)
-        ))
-    })?;
-    w.until(ARRIVE, |i| picture::difference(i, &first) > 0.005 && lines(i).is_ok())
+    let first = w
+        .until(ARRIVE, |i| differ(i, &at_start) && lines(i).is_ok())
+        .map_err(|last| {
+            let why = lines(&last).err().unwrap_or_else(|| {
+                "it held what it held when Start was clicked".to_string()
+            });
+            Failure::fail(format!(
+                "within {} of Start in mode 0, expected coloured lines on white in {SEGMENT}; {why}",
+                secs(ARRIVE)
+            ))
+        })?;
+    w.until(ARRIVE, |i| differ(i, &first) && lines(i).is_ok())
         .map_err(|_| Failure::fail(format!("after its first image, {SEGMENT} did not change to new lines on white within {}: each tick should draw a new image", secs(ARRIVE))))?;
     w.gui.set(&mut w.run, "mode", json!(1))?;
     w.until(ARRIVE, |i| pictures::checker(i, 400).is_ok())
@@ -150,7 +200,6 @@ fn writes(ctx: &mut Ctx) -> Verdict {
                 secs(ARRIVE)
             ))
         })?;
-    w.close()?;
     Ok(format!(
         "after Start {SEGMENT} held changing lines on white, then a checker in mode 1"
     ))
@@ -158,36 +207,67 @@ fn writes(ctx: &mut Ctx) -> Verdict {
 
 fn stop(ctx: &mut Ctx) -> Verdict {
     let mut w = Writer::start(ctx)?;
+    let at_start = w.image();
     writer_form::go(&mut w.gui, &mut w.run)?;
-    w.until(ARRIVE, |i| i.iter().any(|b| *b != 0))
-        .map_err(|_| {
-            Failure::fail(format!(
-                "nothing was drawn into {SEGMENT} within {} of Start",
-                secs(ARRIVE)
-            ))
-        })?;
+    // Two changes after Start: the timer is seen running, and its period measured.
+    let deadline = w.clock.deadline(ARRIVE);
+    let first = w.until_at(deadline, |i| differ(i, &at_start));
+    let first_at = Instant::now();
+    let second = first
+        .as_ref()
+        .map_err(Clone::clone)
+        .and_then(|a| w.until_at(deadline, |i| differ(i, a)));
+    if second.is_err() {
+        let ended = ipc::ended(&mut w.run).map_or_else(String::new, |how| format!("; {how}"));
+        fail!(
+            "expected {SEGMENT} to keep changing after Start, to see the second click stop it; it changed {} within {}{ended}",
+            if first.is_ok() { "once" } else { "never" },
+            secs(ARRIVE)
+        );
+    }
+    let period = first_at.elapsed();
     w.gui.click(&mut w.run, START)?;
     let still = w.image();
-    let quiet = writer_form::quiet_after_stop();
+    let quiet = writer_form::quiet_after_stop(w.clock, period);
     ensure!(
-        w.until(quiet, |i| i != still.as_slice()).is_err(),
-        "after the second click on {START}, {SEGMENT} kept changing: the second click should stop the timer"
+        w.until_at(Instant::now() + quiet, |i| i != still.as_slice()).is_err(),
+        "after the second click on {START}, {SEGMENT} kept changing within {}: the second click should stop the timer",
+        real_secs(quiet)
     );
-    w.close()?;
+    if let Some(how) = ipc::ended(&mut w.run) {
+        fail!("after the second click on {START}, {how}: the click should only stop the timer");
+    }
     Ok(format!(
-        "after the second click {SEGMENT} stayed the same for {}",
-        secs(quiet)
+        "{SEGMENT} changed while the timer ran; after the second click it stayed the same for {}",
+        real_secs(quiet)
     ))
 }
 
 fn kept(ctx: &mut Ctx) -> Verdict {
     let python = ctx.program().is_python();
-    let w = Writer::start(ctx)?;
+    let mut w = Writer::start(ctx)?;
+    // What closing leaves can only be seen on a segment the program attached to: at
+    // start-up, or else once Start is clicked.
+    let Some(attached) = w.attached() else {
+        return Err(Failure::fault(format!(
+            "could not watch {SEGMENT} for the program's opens"
+        )));
+    };
+    if !attached {
+        writer_form::go(&mut w.gui, &mut w.run)?;
+        let deadline = w.clock.deadline(ARRIVE);
+        if ipc::poll_state(deadline, || w.attached().filter(|a| *a)).is_none() {
+            fail!(
+                "it never opened {SEGMENT}, with the window up and within {} of Start: a writer attaches to the viewer's segment",
+                secs(ARRIVE)
+            );
+        }
+    }
     if !w.close_kept()? {
         let why = segment::left_hint(python);
         fail!("after the window was closed and the program ended, {SEGMENT} was gone: the writer must leave it for the viewer.{why}");
     }
     Ok(format!(
-        "{SEGMENT} was still there after the window was closed"
+        "it opened {SEGMENT}, which was still there after the window was closed and it ended"
     ))
 }

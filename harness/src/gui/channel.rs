@@ -105,6 +105,19 @@ impl Channel {
         stream.write_all(format!("{message}\n").as_bytes())
     }
 
+    /// A closer for the run's teardown: asks the driver to close every window, on a
+    /// descriptor of its own, so it works after the [`Channel`] is gone. Its answer is not
+    /// awaited: the teardown awaits the program's exit.
+    pub fn closer(&self) -> Option<crate::run::Closer> {
+        let stream = self.writer.as_ref()?.try_clone().ok()?;
+        Some(Box::new(move || {
+            let mut stream = stream;
+            stream
+                .write_all(b"{\"cmd\": \"close\", \"id\": \"teardown\"}\n")
+                .map_err(|e| format!("its driver's connection: {e}"))
+        }))
+    }
+
     /// Waits for the first queued line that `pick` accepts (removing it) until `deadline`.
     /// `Err(true)` when the driver's connection ended first, `Err(false)` at the deadline.
     pub fn wait(&self, deadline: Instant, pick: impl Fn(&Value) -> bool) -> Result<Value, bool> {
@@ -125,11 +138,10 @@ impl Channel {
 }
 
 impl Drop for Channel {
+    /// The connection itself stays open while a closer or the reading thread holds it: it
+    /// ends with the program, which the run's teardown ends.
     fn drop(&mut self) {
         self.listener.stop();
-        if let Some(s) = &self.writer {
-            let _ = s.shutdown(std::net::Shutdown::Both);
-        }
         let _ = std::fs::remove_file(&self.socket);
     }
 }

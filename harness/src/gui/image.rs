@@ -82,6 +82,18 @@ pub fn compare(shown: &Rgba, sent: &Rgba) -> Result<(), String> {
     ))
 }
 
+/// `image` with red and blue swapped: what a viewer taking RGBA bytes as BGRA shows.
+pub fn swap_red_blue(image: &Rgba) -> Rgba {
+    let mut bytes = image.bytes.clone();
+    for p in bytes.chunks_exact_mut(4) {
+        p.swap(0, 2);
+    }
+    Rgba {
+        bytes,
+        ..image.clone()
+    }
+}
+
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 /// Standard base64 with padding.

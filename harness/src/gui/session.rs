@@ -8,7 +8,7 @@ use super::image::{self, Rgba};
 use super::setup::{self, SOCKET_VAR};
 use crate::clock::Clock;
 use crate::ipc;
-use crate::outcome::Failure;
+use crate::outcome::{Failure, Status};
 use crate::run::transcript::Source;
 use crate::run::{secs, Run};
 use crate::sandbox::protocol::Exit;
@@ -29,6 +29,8 @@ pub struct Gui {
     channel: Channel,
     clock: Clock,
     next: u64,
+    /// A Python program (the feedback names Python's ways).
+    python: bool,
 }
 
 impl Gui {
@@ -51,9 +53,10 @@ impl Gui {
             channel,
             clock: ctx.clock(),
             next: 0,
+            python: ctx.program().is_python(),
         };
         let mut run = ctx.start_prepared(prepared.launch, prepare)?;
-        gui.attach(&mut run, ctx.program().is_python())?;
+        gui.attach(&mut run, gui.python)?;
         Ok((run, gui))
     }
 
@@ -77,6 +80,10 @@ impl Gui {
                     ready["binding"].as_str().unwrap_or("?"),
                     widgets.join(", ")
                 ));
+                // From now on the run ends as a person ends it: by closing the window.
+                if let Some(closer) = self.channel.closer() {
+                    run.set_closer(closer);
+                }
                 Ok(())
             }
             Err(_) => Err(self.not_started(run, python, "started its event loop")),
@@ -111,6 +118,16 @@ impl Gui {
         if !python {
             return Failure::fail(format!(
                 "it never {what} to the harness's driver socket (${SOCKET_VAR}) within {}: GUI exercises are PyQt programs, driven through their widgets{others}",
+                secs(START)
+            ));
+        }
+        if self
+            .channel
+            .wait(Instant::now(), |v| v["event"] == "loop")
+            .is_ok()
+        {
+            return Failure::fail(format!(
+                "its event loop ran, but no window was shown within {}: call show() on the window before QApplication.exec()",
                 secs(START)
             ));
         }
@@ -175,8 +192,48 @@ impl Gui {
         want: &Rgba,
         within: Duration,
     ) -> Result<(), Failure> {
+        let (shown, what) = self.await_image(run, name, want, within, false)?;
+        image::compare(&shown, want).map_err(|why| Failure::fail(format!("{what}; {why}")))?;
+        run.note(format!("the window shows the {} frame", want.size()));
+        Ok(())
+    }
+
+    /// [`Gui::shows`], where `want` with red and blue swapped counts too (a scenario that is
+    /// not about the colour order); true when it was shown swapped.
+    pub fn shows_in_either_order(
+        &mut self,
+        run: &mut Run,
+        name: Option<&str>,
+        want: &Rgba,
+        within: Duration,
+    ) -> Result<bool, Failure> {
+        let (shown, what) = self.await_image(run, name, want, within, true)?;
+        let Err(why) = image::compare(&shown, want) else {
+            run.note(format!("the window shows the {} frame", want.size()));
+            return Ok(false);
+        };
+        if image::compare(&shown, &image::swap_red_blue(want)).is_err() {
+            return Err(Failure::fail(format!("{what}; {why}")));
+        }
+        run.note(format!(
+            "the window shows the {} frame, with red and blue swapped",
+            want.size()
+        ));
+        Ok(true)
+    }
+
+    /// Asks the driver to wait until a label shows `want` (or, `either_order`, `want` with red
+    /// and blue swapped); the image a label shows, and what was expected in words.
+    fn await_image(
+        &mut self,
+        run: &mut Run,
+        name: Option<&str>,
+        want: &Rgba,
+        within: Duration,
+        either_order: bool,
+    ) -> Result<(Rgba, String), Failure> {
         let ms = self.clock.real(within).as_millis() as u64;
-        let cmd = json!({"cmd": "image", "name": name, "within_ms": ms,
+        let cmd = json!({"cmd": "image", "name": name, "within_ms": ms, "either_order": either_order,
             "want": {"width": want.width, "height": want.height, "rgba": image::encode(&want.bytes)}});
         let reply = self.request(run, cmd, within)?;
         let what = format!(
@@ -184,23 +241,65 @@ impl Gui {
             want.size(),
             secs(within)
         );
-        let Some(shown) = reply.get("image").and_then(Rgba::from_json) else {
-            return Err(Failure::fail(format!("{what}; no label shows any image")));
-        };
-        image::compare(&shown, want).map_err(|why| Failure::fail(format!("{what}; {why}")))?;
-        run.note(format!("the window shows the {} frame", want.size()));
-        Ok(())
+        match reply.get("image").and_then(Rgba::from_json) {
+            Some(shown) => Ok((shown, what)),
+            None => Err(Failure::fail(format!("{what}; no label shows any image"))),
+        }
     }
 
     /// Closes the window as a user would (its closeEvent runs) and waits for the exit.
     pub fn close(&mut self, run: &mut Run) -> Result<Exit, Failure> {
+        self.close_window(run)?;
+        let exit = run.expect_exit_after(EXIT, "the window was closed", "the program should exit");
+        let Err(f) = exit else { return exit };
+        match self.threads(run) {
+            Some(n) if f.status == Status::Fail && n > 1 => Err(f.hint(format!(
+                " (it still runs {} thread(s) besides its main one: a thread that is not a daemon keeps Python running after the event loop returns; start it with threading.Thread(..., daemon=True), or end it in closeEvent)",
+                n - 1
+            ))),
+            _ => Err(f),
+        }
+    }
+
+    /// How many threads a Python program runs now (Qt's offscreen platform starts none of
+    /// its own); `None` for other programs, or when it cannot be read.
+    fn threads(&self, run: &Run) -> Option<usize> {
+        if !self.python {
+            return None;
+        }
+        let tasks = std::fs::read_dir(format!("/proc/{}/task", run.pid())).ok()?;
+        Some(tasks.count())
+    }
+
+    /// Closes the window as a user would (its closeEvent runs) and waits up to the usual
+    /// time for the program (and its helpers, a resource tracker) to end, without judging
+    /// whether it did; true when it did.
+    pub fn close_and_wait(&mut self, run: &mut Run, helpers: Duration) -> Result<bool, Failure> {
+        self.close_window(run)?;
+        let ended = run.wait_exit(EXIT).is_ok();
+        if !ended {
+            run.note(format!(
+                "it was still running {} after its window was closed",
+                secs(EXIT)
+            ));
+        }
+        Ok(ended && run.wait_tree_done(helpers))
+    }
+
+    /// Asks the window to close, as a user would (its closeEvent runs).
+    fn close_window(&mut self, run: &mut Run) -> Result<(), Failure> {
         // Noted first: the program may exit before the answer is read.
         run.note("closing the window");
-        let reply = self.request(run, json!({"cmd": "close"}), Duration::ZERO)?;
+        let reply = match self.request(run, json!({"cmd": "close"}), Duration::ZERO) {
+            Ok(reply) => reply,
+            // It ended as the window closed, before answering: the close did its work.
+            Err(f) if f.status != Status::Timeout && run.wait_exit(EXIT).is_ok() => return Ok(()),
+            Err(f) => return Err(f),
+        };
         if reply["windows"].as_u64().unwrap_or(0) > 0 && reply["closed"].as_u64() == Some(0) {
             run.note("its closeEvent refused to close");
         }
-        run.expect_exit_after(EXIT, "the window was closed", "the program should exit")
+        Ok(())
     }
 }
 

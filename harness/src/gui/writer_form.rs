@@ -4,6 +4,7 @@
 //! `fifo_writer_ui` and `shm_writer_ui` scenarios share: the names, the waits, and Start.
 
 use super::Gui;
+use crate::clock::Clock;
 use crate::outcome::Failure;
 use crate::run::Run;
 use serde_json::json;
@@ -20,10 +21,18 @@ pub const ARRIVE: Duration = Duration::from_secs(3);
 /// How long "nothing more arrives" is watched.
 pub const QUIET: Duration = Duration::from_millis(300);
 
-/// How long "nothing more arrives" is watched once the timer is stopped: [`QUIET`], and at
-/// least four periods.
-pub fn quiet_after_stop() -> Duration {
-    QUIET.max(Duration::from_millis(PERIOD_MS * 4))
+/// How long (real) "nothing more arrives" is watched once the timer is stopped: [`QUIET`], at
+/// least four periods as set, and at least four as measured between two ticks before the
+/// click (a program that ignores `timer_duration` is watched for four of its own periods),
+/// at most [`ARRIVE`].
+pub fn quiet_after_stop(clock: Clock, measured: Duration) -> Duration {
+    let set = QUIET.max(Duration::from_millis(PERIOD_MS * 4));
+    clock.real(set).max(measured * 4).min(clock.real(ARRIVE))
+}
+
+/// A real duration for feedback: "0.30 s".
+pub fn real_secs(d: Duration) -> String {
+    format!("{:.2} s", d.as_secs_f64())
 }
 
 /// Sets the period to [`PERIOD_MS`] and mode 0 (lines on white), then clicks [`START`].

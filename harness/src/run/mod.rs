@@ -8,6 +8,7 @@
 mod evidence;
 mod expect;
 mod launch;
+mod leftovers;
 pub mod oneshot;
 mod output;
 mod state;
@@ -16,9 +17,9 @@ mod teardown;
 pub mod transcript;
 
 pub use expect::ExpectExit;
+pub use leftovers::{Leftovers, RunRecord};
 pub use state::Reaped;
 pub use steps::Mark;
-pub use teardown::{Leftovers, RunRecord};
 
 use crate::clock::Clock;
 use crate::error::Error;
@@ -55,6 +56,10 @@ pub struct Oversight {
 /// Set-up run inside a held run's namespaces before the program starts.
 pub type Prepare<'a> = Box<dyn FnOnce(&Reach) -> Result<(), Failure> + 'a>;
 
+/// Closes a program's window as a person would (for the teardown); `Err` says why it could
+/// not be asked to.
+pub type Closer = Box<dyn FnOnce() -> Result<(), String> + Send + Sync>;
+
 /// A line found by `expect_line`, with its place in the transcript.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Line {
@@ -72,6 +77,8 @@ pub struct Run {
     /// The shared scratch places before the run (for runs without private ones).
     shared_before: Vec<PathBuf>,
     allowed_shm: Vec<String>,
+    /// How to close the program's window, for a program that has one.
+    closer: Option<Closer>,
 }
 
 impl Run {
@@ -101,6 +108,7 @@ impl Run {
             spec,
             shared_before,
             allowed_shm: Vec::new(),
+            closer: None,
         };
         // Generous and scaled: on a loaded machine starting a supervisor and its namespaces
         // can take seconds, and that must never be blamed on the program.
@@ -245,6 +253,12 @@ impl Run {
     /// Accepts a shared memory segment named `name` as something the program may leave.
     pub fn allow_shm(&mut self, name: &str) {
         self.allowed_shm.push(name.to_string());
+    }
+
+    /// Says how to close the program's window: the teardown then ends it that way, as a
+    /// person would, before any signal.
+    pub fn set_closer(&mut self, closer: Closer) {
+        self.closer = Some(closer);
     }
 
     /// Ends the run now (the same as dropping it).

@@ -1,14 +1,15 @@
 //! Ending a run: what the program left behind is found, recorded and removed.
 //!
 //! Order matters. Zombies are looked for while their parent still runs; then the program, if
-//! it still runs, is killed (only the program: descendants get a grace to finish by
-//! themselves, like a resource tracker or an ffmpeg draining its input); whatever outlives
+//! it still runs, is ended as a person would (its window closed, or its exercise's signal;
+//! only the program: descendants get a grace to finish by themselves, like a resource
+//! tracker or an ffmpeg draining its input), then killed if it must be; whatever outlives
 //! the grace is a leftover process and is killed through the supervisor; last, files the run's
 //! uid owns outside the run's own folder, and shared memory segments, are listed and removed.
 
 use super::launch::Launched;
+use super::leftovers::{Leftovers, RunRecord};
 use super::state::Shared;
-use super::transcript::Entry;
 use super::{describe_exit, Run};
 use crate::sandbox::copy::remove_entry;
 use crate::sandbox::procfs;
@@ -16,61 +17,8 @@ use crate::sandbox::protocol::Command;
 use crate::sandbox::rootfs::PRIVATE_DIRS;
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
-use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-
-/// What a run left behind. Each entry is a plain description that names the thing.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
-pub struct Leftovers {
-    pub processes: Vec<String>,
-    pub zombies: Vec<String>,
-    pub files: Vec<String>,
-    pub shm: Vec<String>,
-}
-
-impl Leftovers {
-    pub fn is_empty(&self) -> bool {
-        self.processes.is_empty()
-            && self.zombies.is_empty()
-            && self.files.is_empty()
-            && self.shm.is_empty()
-    }
-
-    /// All findings, one description each.
-    pub fn all(&self) -> Vec<String> {
-        let mut out = Vec::new();
-        out.extend(
-            self.processes
-                .iter()
-                .map(|p| format!("process still running: {p}")),
-        );
-        out.extend(
-            self.zombies
-                .iter()
-                .map(|z| format!("zombie never reaped: {z}")),
-        );
-        out.extend(
-            self.files
-                .iter()
-                .map(|f| format!("file left outside its folder: {f}")),
-        );
-        out.extend(
-            self.shm
-                .iter()
-                .map(|s| format!("shared memory segment left: {s}")),
-        );
-        out
-    }
-}
-
-/// The lasting trace of one run.
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
-pub struct RunRecord {
-    pub label: String,
-    pub transcript: Vec<Entry>,
-    pub leftovers: Leftovers,
-}
 
 /// Grace for descendants to finish by themselves, nominal.
 const GRACE: Duration = Duration::from_millis(1500);
@@ -85,9 +33,10 @@ pub(super) fn teardown(run: &mut Run, mut launched: Launched) -> RunRecord {
         .supervisor_pid()
         .unwrap_or(launched.handle.child.id() as i32);
 
+    let mut killed = false;
     if still_running(run, grace / 3) {
         leftovers.zombies = lingering_zombies(main, grace / 3);
-        end_as_a_person_would(run, &shared, main, grace);
+        killed = end_as_a_person_would(run, &shared, main, grace);
     }
     let _ = shared.wait_for(Instant::now() + grace, |st| st.empty.then_some(()));
     if !shared.lock().empty {
@@ -105,6 +54,9 @@ pub(super) fn teardown(run: &mut Run, mut launched: Launched) -> RunRecord {
     } else {
         new_files(&run.shared_before, &run.oversight.own_root)
     };
+    if killed {
+        leftovers.excuse();
+    }
     send(&launched, &Command::Quit);
     launched.handle.finish();
     let _ = shared.wait_for(Instant::now() + Duration::from_secs(2), |st| {
@@ -113,6 +65,11 @@ pub(super) fn teardown(run: &mut Run, mut launched: Launched) -> RunRecord {
     note_exit(&shared);
     for finding in leftovers.all() {
         shared.note(finding);
+    }
+    for left in &leftovers.excused {
+        shared.note(format!(
+            "{left} was left when the harness killed the program: removed, and not counted against it"
+        ));
     }
     let transcript = shared.lock().entries.clone();
     RunRecord {
@@ -139,23 +96,50 @@ fn still_running(run: &Run, within: Duration) -> bool {
     reported.is_none() && procfs::read(main).is_some_and(|p| !p.is_zombie())
 }
 
-/// Ends a program still running when its scenario is over the way a person would (the
-/// exercise's ending signal: Ctrl-C, `kill`, SIGHUP), so that what it cleans up then is not
-/// blamed on it; SIGKILL only when it has not ended within `grace`.
-fn end_as_a_person_would(run: &Run, shared: &Shared, main: i32, grace: Duration) {
+/// Ends a program still running when its scenario is over the way a person would, so that
+/// what it cleans up then is not blamed on it: a program with a window has it closed (its
+/// closeEvent runs) and its exit is awaited; any other gets the exercise's ending signal
+/// (Ctrl-C, `kill`, SIGHUP). Signals follow with a grace each, SIGKILL last. True when the
+/// harness killed a program whose window's closing did not end it: what it left then may be
+/// the kill's doing.
+fn end_as_a_person_would(run: &mut Run, shared: &Shared, main: i32, grace: Duration) -> bool {
     let sig = run.oversight.ending;
-    shared.note(format!(
-        "the scenario was over and the program still ran: the harness sent {sig}, as a person ending it would"
-    ));
-    let _ = kill(Pid::from_raw(main), sig);
-    let ended = shared.wait_for(Instant::now() + grace, |st| st.main_exit.map(|_| ()));
-    if ended.is_none() {
+    let ended = |shared: &Shared| {
+        shared
+            .wait_for(Instant::now() + grace, |st| st.main_exit.map(|_| ()))
+            .is_some()
+    };
+    let windowed = if let Some(close) = run.closer.take() {
+        shared.note(
+            "the scenario was over: the harness closed its window, as a person ending it would",
+        );
+        match close() {
+            Ok(()) if ended(shared) => return false,
+            Ok(()) => shared.note(format!(
+                "it was still running {} after its window was closed: the harness sent {sig}",
+                super::secs(GRACE)
+            )),
+            Err(why) => shared.note(format!(
+                "its window could not be closed ({why}): the harness sent {sig}"
+            )),
+        }
+        true
+    } else {
         shared.note(format!(
-            "it was still running {} after {sig}: the harness killed it (SIGKILL)",
-            super::secs(GRACE)
+            "the scenario was over and the program still ran: the harness sent {sig}, as a person ending it would"
         ));
-        let _ = kill(Pid::from_raw(main), Signal::SIGKILL);
+        false
+    };
+    let _ = kill(Pid::from_raw(main), sig);
+    if ended(shared) {
+        return windowed;
     }
+    shared.note(format!(
+        "it was still running {} after {sig}: the harness killed it (SIGKILL)",
+        super::secs(GRACE)
+    ));
+    let _ = kill(Pid::from_raw(main), Signal::SIGKILL);
+    windowed
 }
 
 /// How far the pty reader may trail the supervisor's exit report: output read this soon

@@ -1,7 +1,9 @@
 //! [`Tap`]: the harness's read end of the writer's FIFO, made by the harness and held open for
 //! the whole run (so the writer never blocks on the reader's timing), drained by a thread of
-//! its own while inotify counts the writer's opens and closes. The first few bytes are kept
-//! for judging; waits use a condition variable with a deadline.
+//! its own while inotify counts the writer's opens and closes. The first few bytes after a
+//! mark are kept for judging, and so are the places where the stream rested (the pipe ran
+//! dry): where opens do not delimit frames, those show their size. Waits use a condition
+//! variable with a deadline.
 
 use crate::clock::Clock;
 use crate::ipc::fifo::{self, Reader};
@@ -23,11 +25,37 @@ pub struct Seen {
     pub counts: Counts,
 }
 
+impl Seen {
+    /// What came after `base`.
+    pub fn since(&self, base: &Seen) -> Seen {
+        Seen {
+            bytes: self.bytes.saturating_sub(base.bytes),
+            counts: Counts {
+                opens: self.counts.opens.saturating_sub(base.counts.opens),
+                closes_write: self
+                    .counts
+                    .closes_write
+                    .saturating_sub(base.counts.closes_write),
+                closes_read: self
+                    .counts
+                    .closes_read
+                    .saturating_sub(base.counts.closes_read),
+                overflow: self.counts.overflow,
+            },
+        }
+    }
+}
+
+/// Most rests kept after a mark (a frame every 50 ms for a few seconds needs a hundred).
+const MAX_RESTS: usize = 4096;
+
 #[derive(Debug, Default)]
 struct State {
     seen: Seen,
     kept: Vec<u8>,
     keep: usize,
+    /// Byte counts (since the start) at which the pipe ran dry, since the last mark.
+    rests: Vec<usize>,
 }
 
 struct Shared {
@@ -64,9 +92,25 @@ impl Tap {
         Ok(Tap { shared, clock })
     }
 
-    /// Keeps the first `bytes` bytes that come (counting what is kept already).
-    pub fn keep(&self, bytes: usize) {
-        self.shared.state.lock().keep = bytes;
+    /// Takes in everything that came so far, then keeps the first `keep` bytes that come from
+    /// now on (and the rests); returns what came before, the base of what follows.
+    pub fn mark(&self, keep: usize) -> Seen {
+        self.shared.state.update(|st| {
+            take(&self.shared, st);
+            st.kept.clear();
+            st.keep = keep;
+            st.rests.clear();
+            st.seen
+        })
+    }
+
+    /// The byte counts (since the start) at which the pipe ran dry since the last mark: the
+    /// writer had paused there.
+    pub fn rests(&self) -> Vec<usize> {
+        self.shared.state.update(|st| {
+            take(&self.shared, st);
+            st.rests.clone()
+        })
     }
 
     pub fn kept(&self) -> Vec<u8> {
@@ -85,19 +129,39 @@ impl Tap {
     /// Waits until `done` holds or `within` (nominal) passes, or the program ends; returns
     /// whether `done` held.
     pub fn collect(&self, run: &Run, within: Duration, done: impl Fn(&Seen) -> bool) -> bool {
-        let deadline = self.clock.deadline(within);
+        self.collect_until(run, self.clock.deadline(within), |seen, _| done(seen))
+    }
+
+    /// Waits until `done` holds for what came and the rests since the mark, or `deadline`
+    /// (real) passes, or the program ends; returns whether `done` held.
+    pub fn collect_until(
+        &self,
+        run: &Run,
+        deadline: Instant,
+        done: impl Fn(&Seen, &[usize]) -> bool,
+    ) -> bool {
         // Woken by news, or every 50 ms to notice a program that ended.
         let nap = Duration::from_millis(50);
         self.shared
             .state
             .until(deadline, nap, |st| {
-                if done(&st.seen) {
+                if done(&st.seen, &st.rests) {
                     Some(true)
                 } else {
                     (!run.alive()).then_some(false)
                 }
             })
             .unwrap_or(false)
+    }
+
+    /// The real deadline `within` (nominal) from now.
+    pub fn deadline(&self, within: Duration) -> Instant {
+        self.clock.deadline(within)
+    }
+
+    /// The grading's clock.
+    pub fn clock(&self) -> Clock {
+        self.clock
     }
 
     /// Lets a frame under way finish (every open closed), waiting at most `within`.
@@ -119,10 +183,14 @@ impl Drop for Tap {
 
 /// Reads events first, then bytes (a close seen has all its bytes in the pipe), holding the
 /// state lock so a reader of [`Tap::seen`] never misses events taken but not yet counted.
+/// The pipe is read until it is empty, so where new bytes end the stream rested.
 fn take(shared: &Shared, st: &mut State) {
     shared.watch.count(&mut st.seen.counts);
     let (n, _) = shared.reader.drain(&mut st.kept, st.keep);
     st.seen.bytes += n;
+    if n > 0 && st.rests.len() < MAX_RESTS {
+        st.rests.push(st.seen.bytes);
+    }
 }
 
 /// Takes in what comes until the tap is dropped.
