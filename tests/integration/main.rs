@@ -15,6 +15,10 @@
 //! - `concurrency::…`: two gradings of fixed-name IPC programs at once agree (concurrency.rs).
 //! - `tidy::…`: scenario ids match `scenario-ids.txt`; every id has a failing and a passing
 //!   fixture (tidy.rs).
+//! - `install::…`: install.sh installs a release packed by `cargo xtask dist`'s own code, and
+//!   refuses bad input leaving the install folder as it was (install.rs).
+//! - `dist::…`: the GitHub workflows pass actionlint, install.sh passes `sh -n` and
+//!   shellcheck (dist.rs).
 //! - `modes::…`: the CLI as root, as an ordinary user and under Docker's default confinement:
 //!   same verdicts, hostile programs contained (modes.rs, modes/).
 //!
@@ -28,9 +32,11 @@ mod cli;
 mod concurrency;
 mod confine;
 mod course;
+mod dist;
 mod fixtures;
 mod formats;
 mod hostile;
+mod install;
 mod modes;
 mod reference;
 mod reports;
@@ -57,5 +63,7 @@ fn main() {
     trials.extend(concurrency::trials());
     trials.extend(tidy::trials());
     trials.extend(modes::trials());
+    trials.extend(install::trials());
+    trials.extend(dist::trials());
     libtest_mimic::run(&args, trials).exit();
 }
