@@ -17,6 +17,10 @@
 //!   fixture (tidy.rs).
 //! - `doctor::…`: `sysgrade doctor`'s claims, in the three modes, against what a grading then
 //!   does; a tool hidden from PATH is named with its install command (doctor.rs, doctor/).
+//! - `install::…`: install.sh installs a release packed by `cargo xtask dist`'s own code, and
+//!   refuses bad input leaving the install folder as it was (install.rs).
+//! - `dist::…`: the GitHub workflows pass actionlint, install.sh passes `sh -n` and
+//!   shellcheck (dist.rs).
 //! - `modes::…`: the CLI as root, as an ordinary user and under Docker's default confinement:
 //!   same verdicts, hostile programs contained (modes.rs, modes/).
 //!
@@ -30,10 +34,12 @@ mod cli;
 mod concurrency;
 mod confine;
 mod course;
+mod dist;
 mod doctor;
 mod fixtures;
 mod formats;
 mod hostile;
+mod install;
 mod modes;
 mod reference;
 mod reports;
@@ -61,5 +67,7 @@ fn main() {
     trials.extend(tidy::trials());
     trials.extend(modes::trials());
     trials.extend(doctor::trials());
+    trials.extend(install::trials());
+    trials.extend(dist::trials());
     libtest_mimic::run(&args, trials).exit();
 }

@@ -6,8 +6,10 @@
 //! - `bench`: time grading and report the figures.
 //! - `merge`: join the JSON reports of class slices into one gradebook.
 //! - `stress`: the fixtures' verdicts under load must equal the quiet ones.
+//! - `dist`: the release: static binaries packed per target, sha256.sum and install.sh.
 
 mod bench;
+mod dist;
 mod merge;
 mod snapshots;
 mod stress;
@@ -34,6 +36,8 @@ enum Cmd {
     Merge(merge::Merge),
     /// Grade the fixtures quiet, then repeatedly under load: no verdict may change.
     Stress(stress::Stress),
+    /// Build the release: a static archive per target, sha256.sum and install.sh.
+    Dist(dist::Dist),
 }
 
 /// The workspace root (xtask lives one level below it).
@@ -55,6 +59,7 @@ fn main() {
         Cmd::Bench(b) => report(b.run()),
         Cmd::Merge(m) => m.run(),
         Cmd::Stress(s) => report(s.run()),
+        Cmd::Dist(d) => report(d.run()),
     };
     std::process::exit(code);
 }
