@@ -166,12 +166,7 @@ fn reaped(ctx: &mut Ctx) -> Verdict {
         obs.last()
     );
     let limit = ctx.clock().real(REAP_WITHIN.div_f64(obs.speed));
-    let lines: Vec<u64> = obs
-        .counters
-        .iter()
-        .chain(&obs.after)
-        .map(|(_, t)| *t)
-        .collect();
+    let lines: Vec<(i64, u64)> = obs.counters.iter().chain(&obs.after).copied().collect();
     let mut late = Vec::new();
     let mut seen_reaped = 0;
     for kid in &kids {
@@ -180,12 +175,15 @@ fn reaped(ctx: &mut Ctx) -> Verdict {
         };
         let end = kid.reaped.unwrap_or(obs.until);
         let waited = end.saturating_duration_since(exited);
-        // Counter lines printed meanwhile: the program's own clock, immune to load.
+        // Iterations meanwhile (counter values printed, whichever process printed them):
+        // the program's own clock, immune to load.
         let (from, to) = (obs.ms(exited), obs.ms(end));
         let meanwhile = lines
             .iter()
-            .filter(|t| (**t as i64) > from && (**t as i64) < to)
-            .count();
+            .filter(|(_, t)| (*t as i64) > from && (*t as i64) < to)
+            .map(|(v, _)| *v)
+            .collect::<std::collections::HashSet<_>>()
+            .len();
         if waited > limit && meanwhile >= 2 {
             let secs = waited.as_secs_f64() * obs.speed;
             late.push(match kid.reaped {

@@ -8,9 +8,10 @@ use crate::run::Run;
 use crate::sandbox::proc_events::Watch;
 use crate::text::re;
 use nix::sys::signal::Signal;
+use std::collections::HashSet;
 use std::time::Instant;
 
-/// After the harness ended a child to see it reaped: counter lines followed at most.
+/// After the harness ended a child to see it reaped: iterations followed at most.
 const AFTER_ENDING: usize = 4;
 
 /// What to do beyond following the program for its iterations.
@@ -49,7 +50,7 @@ pub fn still_running_child(
 }
 
 /// Ends the child `pid` (SIGKILL) and reads counter lines until it is reaped, or for
-/// [`AFTER_ENDING`] lines. Lines that do not come end the following quietly: the
+/// [`AFTER_ENDING`] iterations. Lines that do not come end the following quietly: the
 /// observation itself is complete.
 pub fn end_child(run: &mut Run, watch: &Watch, pid: i32, at: i64) -> Vec<(i64, u64)> {
     run.note(format!(
@@ -59,8 +60,12 @@ pub fn end_child(run: &mut Run, watch: &Watch, pid: i32, at: i64) -> Vec<(i64, u
         return Vec::new();
     }
     let pattern = re(COUNTER);
-    let mut after = Vec::new();
-    while after.len() < AFTER_ENDING {
+    let mut after: Vec<(i64, u64)> = Vec::new();
+    // Iterations, not lines: copies of the program (children running the loop) print the
+    // same values.
+    let iterations =
+        |after: &[(i64, u64)]| after.iter().map(|(v, _)| *v).collect::<HashSet<_>>().len();
+    while iterations(&after) < AFTER_ENDING {
         let reaped = watch.tree().get(pid).is_some_and(|p| p.reaped.is_some());
         if reaped {
             break;
