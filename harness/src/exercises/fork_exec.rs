@@ -168,15 +168,21 @@ fn reaped(ctx: &mut Ctx) -> Verdict {
         };
         let end = kid.reaped.unwrap_or(obs.until);
         let waited = end.saturating_duration_since(exited);
-        // Iterations meanwhile (counter values printed, whichever process printed them):
-        // the program's own clock, immune to load.
+        // Iterations meanwhile: the program's own clock, immune to load.
         let (from, to) = (obs.ms(exited), obs.ms(end));
-        let meanwhile = lines
+        let reached = lines
             .iter()
-            .filter(|(_, t)| (*t as i64) > from && (*t as i64) < to)
+            .filter(|(_, t)| (*t as i64) <= from)
             .map(|(v, _)| *v)
-            .collect::<std::collections::HashSet<_>>()
-            .len();
+            .max()
+            .unwrap_or(0);
+        let meanwhile = check::new_iterations(
+            lines
+                .iter()
+                .filter(|(_, t)| (*t as i64) > from && (*t as i64) < to)
+                .map(|(v, _)| *v),
+            reached,
+        );
         if waited > limit && meanwhile >= 2 {
             let secs = waited.as_secs_f64() * obs.speed;
             late.push(match kid.reaped {

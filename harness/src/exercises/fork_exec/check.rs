@@ -77,6 +77,21 @@ pub fn tens(counters: &[(i64, u64)]) -> Vec<i64> {
         .collect()
 }
 
+/// How many iterations the counter `values` printed after one showing `reached` make: a value
+/// above any before, or a counter that started again (a fall of more than one). Values printed
+/// again (by a copy of the program running the loop, or read late) are no new iteration.
+pub fn new_iterations(values: impl IntoIterator<Item = i64>, reached: i64) -> usize {
+    let (mut top, mut prev, mut count) = (reached, reached, 0);
+    for v in values {
+        if v > top || v + 1 < prev {
+            count += 1;
+            top = v;
+        }
+        prev = v;
+    }
+    count
+}
+
 /// The children that exited without exec: when, how, and what they said.
 fn died_before_exec(obs: &Observed, kids: &[&ProcRecord], died: &[&ProcRecord]) -> Failure {
     let at: Vec<String> = died
@@ -168,7 +183,7 @@ fn became_ls(obs: &Observed, kid: &ProcRecord) -> Result<(), Failure> {
 
 #[cfg(test)]
 mod tests {
-    use super::{restarts, tens};
+    use super::{new_iterations, restarts, tens};
 
     fn lines(values: impl IntoIterator<Item = i64>) -> Vec<(i64, u64)> {
         values.into_iter().map(|v| (v, 0)).collect()
@@ -187,5 +202,15 @@ mod tests {
         assert_eq!(tens(&lines(again.clone())), vec![10, 10]);
         assert_eq!(restarts(&lines(again)), vec![(10, 1), (10, 1)]);
         assert!(restarts(&lines(1..=25)).is_empty());
+    }
+
+    #[test]
+    fn iterations_after_a_value() {
+        assert_eq!(new_iterations(21..=25, 20), 5);
+        // A copy of the program prints 26 before the parent's 25 is read.
+        assert_eq!(new_iterations([25, 26, 26, 25, 26], 25), 1);
+        // Started again at 1 after 10.
+        assert_eq!(new_iterations([1, 2, 3], 10), 3);
+        assert_eq!(new_iterations([], 10), 0);
     }
 }

@@ -3,12 +3,12 @@
 //! reaping. The harness then ends one of them, as a person might with `kill`, and follows a
 //! few more counter lines to see whether the program reaps it (`fork_exec.reaped`).
 
+use super::check::new_iterations;
 use super::observe::{next_counter, transcript_ms, COUNTER, NEXT};
 use crate::run::Run;
 use crate::sandbox::proc_events::Watch;
 use crate::text::re;
 use nix::sys::signal::Signal;
-use std::collections::HashSet;
 use std::time::Instant;
 
 /// After the harness ended a child to see it reaped: iterations followed at most.
@@ -50,8 +50,8 @@ pub fn still_running_child(
 }
 
 /// Ends the child `pid` (SIGKILL) and reads counter lines until it is reaped, or for
-/// [`AFTER_ENDING`] iterations. Lines that do not come end the following quietly: the
-/// observation itself is complete.
+/// [`AFTER_ENDING`] iterations (at most eight times as many lines). Lines that do not come
+/// end the following quietly: the observation itself is complete.
 pub fn end_child(run: &mut Run, watch: &Watch, pid: i32, at: i64) -> Vec<(i64, u64)> {
     run.note(format!(
         "no child had finished by counter {at}: the harness ended pid {pid} (still running) with SIGKILL, to see whether the program reaps it"
@@ -63,9 +63,11 @@ pub fn end_child(run: &mut Run, watch: &Watch, pid: i32, at: i64) -> Vec<(i64, u
     let mut after: Vec<(i64, u64)> = Vec::new();
     // Iterations, not lines: copies of the program (children running the loop) print the
     // same values.
-    let iterations =
-        |after: &[(i64, u64)]| after.iter().map(|(v, _)| *v).collect::<HashSet<_>>().len();
-    while iterations(&after) < AFTER_ENDING {
+    let iterations = |after: &[(i64, u64)]| new_iterations(after.iter().map(|(v, _)| *v), at);
+    for _ in 0..8 * AFTER_ENDING {
+        if iterations(&after) >= AFTER_ENDING {
+            break;
+        }
         let reaped = watch.tree().get(pid).is_some_and(|p| p.reaped.is_some());
         if reaped {
             break;
