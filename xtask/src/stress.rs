@@ -31,8 +31,8 @@ struct FixtureToml {
     exercises: Vec<String>,
 }
 
-/// (fixture, scenario id) → status.
-type Verdicts = BTreeMap<(String, String), Status>;
+/// (fixture, scenario id) → status and feedback.
+type Verdicts = BTreeMap<(String, String), (Status, String)>;
 
 impl Stress {
     pub fn run(&self) -> anyhow::Result<()> {
@@ -63,15 +63,21 @@ impl Stress {
         }
         let loaded = loaded?;
         let mut differ = Vec::new();
-        for (key, status) in &quiet {
-            let under_load = loaded.get(key).copied();
-            if under_load != Some(*status) {
+        for (key, (status, feedback)) in &quiet {
+            let under_load = loaded.get(key);
+            if under_load.map(|(s, _)| s) != Some(status) {
+                let said = |s: &Status, f: &str| match s {
+                    Status::Pass => String::new(),
+                    _ => format!(" ({f})"),
+                };
                 differ.push(format!(
-                    "{} {}: quiet {}, loaded {}",
+                    "{} {}: quiet {}{}, loaded {}{}",
                     key.0,
                     key.1,
                     status.as_str(),
-                    under_load.map_or("missing", Status::as_str)
+                    said(status, feedback),
+                    under_load.map_or("missing", |(s, _)| s.as_str()),
+                    under_load.map_or_else(String::new, |(s, f)| said(s, f))
                 ));
             }
         }
@@ -158,7 +164,7 @@ impl Stress {
                 .filter(|e| exercises.contains(&e.id))
                 .flat_map(|e| &e.scenarios)
             {
-                verdicts.insert((name.clone(), s.id.clone()), s.status);
+                verdicts.insert((name.clone(), s.id.clone()), (s.status, s.feedback.clone()));
             }
         }
         Ok(verdicts)
