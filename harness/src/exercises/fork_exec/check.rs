@@ -47,11 +47,12 @@ pub fn restarted(obs: &Observed) -> String {
     }
 }
 
-/// The lines where the counter went down (started again): (value before, value after).
+/// The lines where the counter started again (fell by more than one: a copy of the program a
+/// line behind falls by one): (value before, value after).
 pub fn restarts(counters: &[(i64, u64)]) -> Vec<(i64, i64)> {
     counters
         .windows(2)
-        .filter(|w| w[1].0 < w[0].0)
+        .filter(|w| w[1].0 + 1 < w[0].0)
         .map(|w| (w[0].0, w[1].0))
         .collect()
 }

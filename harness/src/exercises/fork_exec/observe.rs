@@ -104,9 +104,9 @@ impl Observed {
             .collect()
     }
 
-    /// Whether a process of the program other than itself, one that never exec'd, was
-    /// running at transcript time `ms`: a copy of the program that could print counters.
-    pub fn copy_running_at(&self, ms: u64) -> bool {
+    /// How many processes of the program other than itself, ones that never exec'd, were
+    /// running at transcript time `ms`: copies of the program that could print counters.
+    pub fn copies_at(&self, ms: u64) -> usize {
         let ms = ms as i64;
         let mut family = std::collections::HashSet::from([self.main]);
         for p in &self.procs {
@@ -114,13 +114,16 @@ impl Observed {
                 family.insert(p.pid);
             }
         }
-        self.procs.iter().any(|p| {
-            p.pid != self.main
-                && family.contains(&p.pid)
-                && self.ms(p.forked) < ms
-                && p.exited.is_none_or(|(at, _)| self.ms(at) >= ms)
-                && p.execs.first().is_none_or(|e| self.ms(e.at) >= ms)
-        })
+        self.procs
+            .iter()
+            .filter(|p| {
+                p.pid != self.main
+                    && family.contains(&p.pid)
+                    && self.ms(p.forked) < ms
+                    && p.exited.is_none_or(|(at, _)| self.ms(at) >= ms)
+                    && p.execs.first().is_none_or(|e| self.ms(e.at) >= ms)
+            })
+            .count()
     }
 
     /// Standard error's lines printed from `from` (included) to `to` (excluded).
@@ -306,7 +309,8 @@ fn covered(counters: &[(i64, u64)], upto: i64) -> bool {
     let (Some((first, _)), Some((last, _))) = (counters.first(), counters.last()) else {
         return false;
     };
-    let went_down = counters.windows(2).any(|w| w[1].0 < w[0].0);
+    // A fall of one is a copy of the program a line behind, not a counter started again.
+    let went_down = counters.windows(2).any(|w| w[1].0 + 1 < w[0].0);
     let needed = if *first <= upto {
         upto - first + 1
     } else {
@@ -369,5 +373,11 @@ mod tests {
         let twice: Vec<i64> = (1..=10).chain((11..=24).flat_map(|v| [v, v])).collect();
         assert!(!covered(&lines(twice.clone()), 25));
         assert!(covered(&lines(twice.into_iter().chain([25])), 25));
+        // A copy a line behind (20 after 21) is no counter started again.
+        let behind: Vec<i64> = (1..=10)
+            .chain((11..=20).flat_map(|v| [v, v]))
+            .chain([21, 20, 22])
+            .collect();
+        assert!(!covered(&lines(behind), 25));
     }
 }
