@@ -1,8 +1,9 @@
 //! `cargo xtask stress [--repeat N] [--busy K] [--exercise ID]…`: grades the correct and
-//! single-defect fixtures once on a quiet machine, then again with `--repeat N` while K busy
-//! loops (default: twice the cores) compete for the CPU, and fails if any verdict differs.
-//! Not timed: it proves that verdicts rest on what programs do, not on how loaded the machine
-//! is. Too long for every CI run (N+1 gradings of every fixture), so it is a task, not a test.
+//! single-defect fixtures (with `--exercise`, those graded on it, on it only) once on a quiet
+//! machine, then again with `--repeat N` while K busy loops (default: twice the cores)
+//! compete for the CPU, and fails if any verdict differs. Not timed: it proves that verdicts
+//! rest on what programs do, not on how loaded the machine is. Too long for every CI run (N+1
+//! gradings of every fixture), so it is a task, not a test.
 
 use anyhow::Context;
 use harness::grading::{grade, Request};
@@ -20,7 +21,7 @@ pub struct Stress {
     /// Busy loops competing for the CPU (default: twice the cores).
     #[arg(long)]
     busy: Option<usize>,
-    /// Only these exercises, on the fixtures graded on them.
+    /// Only fixtures graded on these exercises, and only these exercises of them.
     #[arg(long = "exercise", value_name = "ID")]
     exercises: Vec<String>,
 }
@@ -30,8 +31,8 @@ struct FixtureToml {
     exercises: Vec<String>,
 }
 
-/// (fixture, scenario id) → status.
-type Verdicts = BTreeMap<(String, String), Status>;
+/// (fixture, scenario id) → status and feedback.
+type Verdicts = BTreeMap<(String, String), (Status, String)>;
 
 impl Stress {
     pub fn run(&self) -> anyhow::Result<()> {
@@ -62,15 +63,21 @@ impl Stress {
         }
         let loaded = loaded?;
         let mut differ = Vec::new();
-        for (key, status) in &quiet {
-            let under_load = loaded.get(key).copied();
-            if under_load != Some(*status) {
+        for (key, (status, feedback)) in &quiet {
+            let under_load = loaded.get(key);
+            if under_load.map(|(s, _)| s) != Some(status) {
+                let said = |s: &Status, f: &str| match s {
+                    Status::Pass => String::new(),
+                    _ => format!(" ({f})"),
+                };
                 differ.push(format!(
-                    "{} {}: quiet {}, loaded {}",
+                    "{} {}: quiet {}{}, loaded {}{}",
                     key.0,
                     key.1,
                     status.as_str(),
-                    under_load.map_or("missing", Status::as_str)
+                    said(status, feedback),
+                    under_load.map_or("missing", |(s, _)| s.as_str()),
+                    under_load.map_or_else(String::new, |(s, f)| said(s, f))
                 ));
             }
         }
@@ -129,7 +136,11 @@ impl Stress {
         fixtures: &[(PathBuf, Vec<String>)],
         repeat: u32,
     ) -> anyhow::Result<Verdicts> {
-        let mut ids: Vec<&String> = fixtures.iter().flat_map(|(_, e)| e).collect();
+        let mut ids: Vec<&String> = fixtures
+            .iter()
+            .flat_map(|(_, e)| e)
+            .filter(|e| self.exercises.is_empty() || self.exercises.contains(e))
+            .collect();
         ids.sort();
         ids.dedup();
         let exercises = ids
@@ -155,7 +166,7 @@ impl Stress {
                 .filter(|e| exercises.contains(&e.id))
                 .flat_map(|e| &e.scenarios)
             {
-                verdicts.insert((name.clone(), s.id.clone()), s.status);
+                verdicts.insert((name.clone(), s.id.clone()), (s.status, s.feedback.clone()));
             }
         }
         Ok(verdicts)

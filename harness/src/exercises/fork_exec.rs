@@ -7,16 +7,18 @@
 //! under libfaketime where it is installed (25 iterations take 1.25 s instead of 12.5 s); what
 //! is checked is the same, and durations are reported in the program's own time.
 
+mod check;
+mod ending;
 mod observe;
 
 use super::Exercise;
-use crate::outcome::{Failure, Verdict};
-use crate::sandbox::proc_events::ProcRecord;
+use crate::outcome::Verdict;
 use crate::sandbox::Layer;
 use crate::scenario::{tools::FAKETIME, Need};
 use crate::scenario::{Ctx, Scenario};
-use crate::text::{quote, re};
+use crate::text::re;
 use crate::{ensure, fail};
+use ending::Follow;
 use observe::{factor, observe, Observed, PROBES};
 use std::time::Duration;
 
@@ -62,10 +64,18 @@ const REAP_WITHIN: Duration = Duration::from_secs(1);
 const LISTING: &str = r"^[-dlcbps][-rwxsStT]{9}\S*\s+\d+\s.*\ssysgrade-probe-a\.txt$";
 
 fn counts(ctx: &mut Ctx) -> Verdict {
-    let obs = observe(ctx)?;
+    let obs = observe(ctx, Follow::Only)?;
     let mut seen = std::collections::HashSet::new();
     let mut prev: Option<i64> = None;
-    for &(value, _) in &obs.counters {
+    for &(value, at) in &obs.counters {
+        if let Some(p) = prev {
+            // No second process could have printed it: the counter itself went back.
+            ensure!(
+                value > p || obs.copies_at(at) > 0,
+                "the counter went from {p} back to {value}{}: it should go up by one each iteration, without starting again",
+                after_fork(&obs, at)
+            );
+        }
         if !seen.insert(value) {
             fail!(
                 "printed {value} twice (again after {}): a second process runs the counter loop, like a child that did not exec `ls -l`",
@@ -87,34 +97,57 @@ fn counts(ctx: &mut Ctx) -> Verdict {
     ))
 }
 
+/// " right after it forked at counter 10" when the line printed at `at` (transcript ms) is
+/// the first after a fork.
+fn after_fork(obs: &Observed, at: u64) -> String {
+    let before = obs.counters.iter().take_while(|(_, t)| *t < at).count();
+    obs.children()
+        .into_iter()
+        .filter(|k| obs.ms(k.forked) < at as i64)
+        .filter(|k| obs.line_at(k.forked).is_some_and(|i| i + 1 >= before))
+        .map(|k| {
+            format!(
+                " right after it forked at counter {}",
+                obs.counter_at(k.forked)
+            )
+        })
+        .next()
+        .unwrap_or_default()
+}
+
 fn children(ctx: &mut Ctx) -> Verdict {
-    let obs = observe(ctx)?;
-    // Only the iterations before the last counter seen are judged (see `judged_children`).
-    let last = obs.last();
+    let obs = observe(ctx, Follow::Only)?;
     let kids = obs.judged_children();
-    let mut tens: Vec<i64> = obs
-        .counters
-        .iter()
-        .map(|(v, _)| *v)
-        .filter(|v| *v > 0 && v % 10 == 0 && *v < last)
-        .collect();
-    tens.dedup();
-    let at: Vec<String> = kids
-        .iter()
-        .map(|k| obs.counter_at(k.forked).to_string())
-        .collect();
+    let at: Vec<i64> = kids.iter().map(|k| obs.counter_at(k.forked)).collect();
+    let tens = check::tens(&obs.counters);
+    let expected = if tens.is_empty() {
+        "expected a child at every tenth iteration, but the counter never showed one (10, 20, …)"
+            .to_string()
+    } else {
+        format!(
+            "expected one per ten iterations: {} (at {})",
+            tens.len(),
+            numbers(&tens)
+        )
+    };
+    ensure!(
+        !kids.is_empty(),
+        "forked no child in {} iterations (counter {} to {}); {expected}{}",
+        obs.counters.len(),
+        obs.counters.first().map_or(0, |(v, _)| *v),
+        obs.last(),
+        check::restarted(&obs)
+    );
     ensure!(
         kids.len() == tens.len(),
         "forked {} child(ren) before counter {} (at counter {}); expected one per ten iterations: {} (at {})",
         kids.len(),
-        last,
-        list(&at),
+        obs.last(),
+        numbers(&at),
         tens.len(),
-        list(&tens.iter().map(i64::to_string).collect::<Vec<_>>())
+        numbers(&tens)
     );
-    for kid in &kids {
-        check_child(&obs, kid)?;
-    }
+    check::children(&obs, &kids)?;
     let listing = re(LISTING);
     let listed = obs.stdout.iter().filter(|l| listing.is_match(l)).count();
     ensure!(
@@ -127,51 +160,12 @@ fn children(ctx: &mut Ctx) -> Verdict {
         "{} child(ren), one per ten iterations (at counter{} {}); each became `ls -l` and listed the folder, none ran the counter loop",
         kids.len(),
         if tens.len() == 1 { "" } else { "s" },
-        list(&tens.iter().map(i64::to_string).collect::<Vec<_>>())
+        numbers(&tens)
     ))
 }
 
-/// One child: it must exec `ls -l` and fork nothing itself.
-fn check_child(obs: &Observed, kid: &ProcRecord) -> Result<(), Failure> {
-    let forked_at = obs.counter_at(kid.forked);
-    let Some(exec) = kid.execs.first() else {
-        let state = match kid.exited {
-            Some((_, exit)) => format!("it {}", crate::run::describe_exit(exit)),
-            None => "it was still running".to_string(),
-        };
-        fail!(
-            "the child forked at counter {forked_at} (pid {}) never called exec ({state}): it ran the parent's code, the counter loop, instead of becoming `ls -l`",
-            kid.pid
-        );
-    };
-    let words: Vec<&str> = exec.command.split_whitespace().collect();
-    let program = words
-        .first()
-        .map_or("", |w| w.rsplit('/').next().unwrap_or(w));
-    let long = words
-        .get(1..)
-        .unwrap_or(&[])
-        .iter()
-        .any(|w| w.starts_with('-') && !w.starts_with("--") && w.contains('l'));
-    // Only the name is known when the child was gone before its command line was read.
-    let only_comm = program == "[ls]" || exec.command == crate::sandbox::proc_events::UNKNOWN;
-    ensure!(
-        (program == "ls" && long) || only_comm,
-        "the child forked at counter {forked_at} (pid {}) became {}; expected `ls -l`",
-        kid.pid,
-        quote(&exec.command)
-    );
-    if let Some(grandchild) = obs.procs.iter().find(|p| p.parent == kid.pid) {
-        fail!(
-            "the child forked at counter {forked_at} forked again ({}): only the counting process should fork",
-            obs.name(grandchild)
-        );
-    }
-    Ok(())
-}
-
 fn reaped(ctx: &mut Ctx) -> Verdict {
-    let obs = observe(ctx)?;
+    let obs = observe(ctx, Follow::EndingAChild)?;
     let kids = obs.judged_children();
     ensure!(
         !kids.is_empty(),
@@ -179,23 +173,34 @@ fn reaped(ctx: &mut Ctx) -> Verdict {
         obs.last()
     );
     let limit = ctx.clock().real(REAP_WITHIN.div_f64(obs.speed));
+    let lines: Vec<(i64, u64)> = obs.counters.iter().chain(&obs.after).copied().collect();
     let mut late = Vec::new();
-    let mut finished = 0;
+    let mut seen_reaped = 0;
     for kid in &kids {
         let Some((exited, _)) = kid.exited else {
             continue;
         };
-        finished += 1;
         let end = kid.reaped.unwrap_or(obs.until);
         let waited = end.saturating_duration_since(exited);
-        // Counter lines printed meanwhile: the program's own clock, immune to load.
+        // Iterations meanwhile: the program's own clock, immune to load.
         let (from, to) = (obs.ms(exited), obs.ms(end));
-        let lines = obs
-            .counters
+        let reached = lines
             .iter()
-            .filter(|(_, t)| (*t as i64) > from && (*t as i64) < to)
-            .count();
-        if waited > limit && lines >= 2 {
+            .filter(|(_, t)| (*t as i64) <= from)
+            .map(|(v, _)| *v)
+            .max()
+            .unwrap_or(0);
+        let meanwhile = check::new_iterations(
+            lines
+                .iter()
+                .filter(|(_, t)| (*t as i64) > from && (*t as i64) < to)
+                .map(|(v, _)| *v),
+            reached,
+        );
+        // Copies of the program (children running the loop) print the values too, some
+        // ahead of the parent: each may lead it by an iteration.
+        let lead = obs.copies_at(from.max(0) as u64);
+        if waited > limit && meanwhile >= 2 + lead {
             let secs = waited.as_secs_f64() * obs.speed;
             late.push(match kid.reaped {
                 Some(_) => format!("{} stayed a zombie for {secs:.1} s", obs.name(kid)),
@@ -204,8 +209,13 @@ fn reaped(ctx: &mut Ctx) -> Verdict {
                     obs.name(kid)
                 ),
             });
+        } else if kid.reaped.is_some() {
+            seen_reaped += 1;
         }
     }
+    let ended = obs.ended.map_or_else(String::new, |(pid, at)| {
+        format!(" (no child had finished by itself by counter {at}: the harness ended pid {pid} to see it reaped)")
+    });
     if !late.is_empty() {
         let clock = if obs.speed > 1.0 {
             format!(
@@ -216,19 +226,20 @@ fn reaped(ctx: &mut Ctx) -> Verdict {
             String::new()
         };
         fail!(
-            "{}{clock}; every finished child must be reaped within 1 s: {}",
+            "{}{clock}{ended}; every finished child must be reaped within 1 s: {}",
             late.join("; "),
             advice(obs.python)
         );
     }
-    if finished == 0 {
-        return Ok(format!(
-            "no child had finished by counter {}, so none needed reaping",
-            obs.last()
-        ));
-    }
+    // A pass needs a reaping seen: children that never finish show nothing about it.
+    ensure!(
+        seen_reaped > 0,
+        "no child was seen reaped: of the {} child(ren) forked before counter {}, none had finished by then{ended}",
+        kids.len(),
+        obs.last()
+    );
     Ok(format!(
-        "every finished child ({finished}) was reaped within 1 s"
+        "every finished child ({seen_reaped}) was reaped within 1 s{ended}"
     ))
 }
 
@@ -241,6 +252,11 @@ fn advice(python: bool) -> &'static str {
 }
 
 /// "10 and 20", "10, 20 and 30", "none".
+fn numbers(items: &[i64]) -> String {
+    list(&items.iter().map(i64::to_string).collect::<Vec<_>>())
+}
+
+/// "a and b", "a, b and c", "none".
 fn list(items: &[String]) -> String {
     match items {
         [] => "none".to_string(),

@@ -59,6 +59,11 @@ const FIRST_FRAME: Duration = Duration::from_secs(10);
 const WINDOW: Duration = Duration::from_secs(1);
 const MIN_FRAMES: usize = 10;
 const TRACK_WITHIN: Duration = Duration::from_secs(1);
+/// Before typing, a person waits to see the plot move: this many intervals at a steady rate.
+const STEADY: usize = 4;
+/// Typing goes ahead anyway (and the transcript says so) when the plot has neither moved
+/// steadily nor waited for input on its main thread this long after its first frame.
+const READY_WITHIN: Duration = Duration::from_secs(3);
 const MESSAGE: &str = r"must be a number|not a (valid )?number";
 
 /// A started plotter and the frames it drew.
@@ -115,6 +120,43 @@ impl Plot {
         Err(self.stopped(what.clone()).unwrap_or_else(|| {
             Failure::timeout(format!("{what}; it kept running without drawing"))
         }))
+    }
+
+    /// Waits until a person could type: the plot moves at its own steady rate (an animation
+    /// that resets its value on its first tick has ticked), or the program waits for input on
+    /// its main thread (it draws only when a number comes). Neither within [`READY_WITHIN`]:
+    /// it types anyway and says so in the transcript.
+    fn ready(&mut self) -> Result<(), Failure> {
+        let pid = self.run.pid();
+        let mut sign = None;
+        self.frames
+            .wait(&self.run, self.clock.real(READY_WITHIN), |frames| {
+                sign = match frames::steady(frames, STEADY) {
+                    Some(every) => Some(format!(
+                        "the plot moves at a steady rate, a frame every {every:.3} s: typing, as a person would once it moves"
+                    )),
+                    None if procfs::main_thread_reads_stdin(pid) == Some(true) => Some(
+                        "the program waits for standard input on its main thread: typing".into(),
+                    ),
+                    None => None,
+                };
+                sign.is_some()
+            });
+        let what = format!(
+            "expected the plot to keep running after its first frame (for {} s)",
+            READY_WITHIN.as_secs()
+        );
+        if let Some(f) = self.stopped(what) {
+            return Err(f);
+        }
+        self.run.note(sign.unwrap_or_else(|| {
+            format!(
+                "the plot did not move at a steady rate within {} s of its first frame ({} frame(s) drawn): typing anyway",
+                READY_WITHIN.as_secs(),
+                self.frames.len()
+            )
+        }));
+        Ok(())
     }
 
     /// A failure saying the program ended, if it did.
@@ -214,14 +256,18 @@ fn animates(ctx: &mut Ctx) -> Verdict {
 fn tracks(ctx: &mut Ctx) -> Verdict {
     let mut plot = Plot::start(ctx)?;
     plot.first_frame()?;
+    plot.ready()?;
+    // Whole numbers only, as the description has it (fractions and negative numbers would
+    // be a scenario of their own).
     plot.track("5", 5.0)?;
-    plot.track("-2.5", -2.5)?;
-    Ok("the plotted value followed the input: it reached 5, then -2.5, each within 1 s".into())
+    plot.track("2", 2.0)?;
+    Ok("the plotted value followed the input: it reached 5, then 2, each within 1 s".into())
 }
 
 fn bad_input(ctx: &mut Ctx) -> Verdict {
     let mut plot = Plot::start(ctx)?;
     plot.first_frame()?;
+    plot.ready()?;
     let before = plot.run.lines(Source::Stderr).len();
     plot.run.write_stdin("abc\n")?;
     if let Err(f) = plot.run.expect_described(
@@ -231,6 +277,9 @@ fn bad_input(ctx: &mut Ctx) -> Verdict {
         TRACK_WITHIN,
     ) {
         let said = plot.run.lines(Source::Stderr).split_off(before);
+        if let Some(raised) = raised(&said, &plot.run) {
+            fail!("after typing abc, expected `Input must be a number.` on standard error; {raised}: catch what the conversion raises (try/except around it), print the message and read on");
+        }
         match said.iter().rev().find(|l| !l.trim().is_empty()) {
             Some(line) if f.status == Status::Timeout => fail!(
                 "after typing abc, expected `Input must be a number.` on standard error; it printed {} instead",
@@ -249,4 +298,31 @@ fn bad_input(ctx: &mut Ctx) -> Verdict {
     plot.track("7", 7.0)
         .map_err(|f| Failure::fail(format!("after `abc` was answered: {}", f.message)))?;
     Ok("`abc` was answered with `Input must be a number.` on standard error; it kept running and then plotted 7".into())
+}
+
+/// What a Python traceback among `said` shows: the exception, and whether the program or only
+/// its input thread ended.
+fn raised(said: &[String], run: &Run) -> Option<String> {
+    let start = said
+        .iter()
+        .position(|l| l.starts_with("Traceback (most recent call last)"))?;
+    let error = said[start..]
+        .iter()
+        .rev()
+        .find(|l| !l.trim().is_empty() && !l.starts_with(' '))?;
+    let thread = start
+        .checked_sub(1)
+        .map(|i| said[i].as_str())
+        .filter(|l| l.starts_with("Exception in thread"));
+    let ended = match (run.exit(), thread) {
+        (Some(exit), _) => format!("; the program {}", crate::run::describe_exit(exit)),
+        (None, Some(_)) => {
+            "; the thread reading input ended (the program kept running, but nothing typed is read any more)".to_string()
+        }
+        (None, None) => String::new(),
+    };
+    Some(format!(
+        "it raised {} instead (a traceback on standard error){ended}",
+        quote(error.trim())
+    ))
 }

@@ -1,7 +1,11 @@
 //! Following one fork_exec run: the program starts under a process watch (and libfaketime
-//! where installed), its counter lines are read up to [`UPTO`], then it is ended. What was
-//! printed and the whole process tree are handed to the scenarios.
+//! where installed), its counter lines are read for [`UPTO`] iterations, then it is ended.
+//! What was printed and the whole process tree are handed to the scenarios.
+//!
+//! Iterations are counted by lines, not by the values printed: a program whose counter starts
+//! again at 1 after each fork is followed for as long as one that counts on.
 
+use super::ending::{end_child, still_running_child, Follow};
 use crate::outcome::Failure;
 use crate::run::transcript::Source;
 use crate::run::Run;
@@ -13,17 +17,19 @@ use nix::sys::signal::Signal;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-/// The counter value the observation runs to: two forks, five iterations of margin.
+/// The iterations the observation covers: two forks, five iterations of margin. It ends at
+/// the counter line showing this value, or, for a counter that went down (started again),
+/// after this many counter lines.
 const UPTO: i64 = 25;
 /// Start-up may be slow; later counter lines come every 0.5 s of the program's time.
 const FIRST: Duration = Duration::from_secs(10);
-const NEXT: Duration = Duration::from_secs(3);
+pub const NEXT: Duration = Duration::from_secs(3);
 /// Files placed in the program's folder: `ls -l` in a child must list them.
 pub const PROBES: [&str; 2] = ["sysgrade-probe-a.txt", "sysgrade-probe-b.txt"];
 /// How much faster than real time the program's clock runs under libfaketime.
 const SPEED_UP: f64 = 10.0;
 /// A counter line: a number, bare or after one word (except the words in [`NOT_COUNTERS`]).
-const COUNTER: &str = r"^\s*(?:([a-z]\w*)\s*[:=]?\s*)?(\d+)\s*$";
+pub const COUNTER: &str = r"^\s*(?:([a-z]\w*)\s*[:=]?\s*)?(\d+)\s*$";
 /// Words before a number that make it something else: `ls -l`'s `total N`, a pid, a status.
 const NOT_COUNTERS: [&str; 7] = [
     "total", "pid", "child", "parent", "process", "status", "exit",
@@ -31,9 +37,17 @@ const NOT_COUNTERS: [&str; 7] = [
 
 /// What one run showed up to counter [`UPTO`].
 pub struct Observed {
-    /// Counter values in the order printed, with their transcript times (ms).
+    /// Counter values in the order printed, with their transcript times (ms), up to the end
+    /// of the observation (not those printed after the harness ended a child).
     pub counters: Vec<(i64, u64)>,
+    /// Counter lines printed after the harness ended a child ([`Observed::ended`]).
+    pub after: Vec<(i64, u64)>,
+    /// A child still running at the end of the observation that the harness ended, so that
+    /// its reaping could be seen ([`Follow::EndingAChild`]), with the counter at that moment.
+    pub ended: Option<(i32, i64)>,
     pub stdout: Vec<String>,
+    /// Standard error's lines with their transcript times (ms).
+    pub stderr: Vec<(String, u64)>,
     pub procs: Vec<ProcRecord>,
     pub main: i32,
     /// When the last counter line was seen: the end of the observation.
@@ -47,24 +61,24 @@ pub struct Observed {
 impl Observed {
     /// Where `at` falls on the transcript's clock (ms since the run's start).
     pub fn ms(&self, at: Instant) -> i64 {
-        let (base, ms) = self.clock;
-        let delta = if at >= base {
-            (at - base).as_millis() as i64
-        } else {
-            -((base - at).as_millis() as i64)
-        };
-        ms as i64 + delta
+        transcript_ms(self.clock, at)
     }
 
-    /// The last counter value printed before `at` (0 before the first). A line is read a
-    /// little after it is printed: lines up to a quarter period later count as before.
-    pub fn counter_at(&self, at: Instant) -> i64 {
+    /// The index of the last counter line printed before `at` (`None` before the first). A
+    /// line is read a little after it is printed: lines up to a quarter period later count
+    /// as before.
+    pub fn line_at(&self, at: Instant) -> Option<usize> {
         let ms = self.ms(at) + (125.0 / self.speed) as i64;
         self.counters
             .iter()
             .take_while(|(_, t)| (*t as i64) <= ms)
-            .last()
-            .map_or(0, |(v, _)| *v)
+            .count()
+            .checked_sub(1)
+    }
+
+    /// The last counter value printed before `at` (0 before the first).
+    pub fn counter_at(&self, at: Instant) -> i64 {
+        self.line_at(at).map_or(0, |i| self.counters[i].0)
     }
 
     pub fn last(&self) -> i64 {
@@ -79,14 +93,46 @@ impl Observed {
             .collect()
     }
 
-    /// The children forked before the last counter seen. What happens at that counter may be
-    /// cut off by the end of the observation, so only these are judged: the verdict does not
-    /// depend on timing.
+    /// The children forked before the last counter line seen. What happens at that line may
+    /// be cut off by the end of the observation, so only these are judged: the verdict does
+    /// not depend on timing.
     pub fn judged_children(&self) -> Vec<&ProcRecord> {
-        let last = self.last();
+        let last = self.counters.len().saturating_sub(1);
         self.children()
             .into_iter()
-            .filter(|k| self.counter_at(k.forked) < last)
+            .filter(|k| self.line_at(k.forked).is_some_and(|i| i < last))
+            .collect()
+    }
+
+    /// How many processes of the program other than itself, ones that never exec'd, were
+    /// running at transcript time `ms`: copies of the program that could print counters.
+    pub fn copies_at(&self, ms: u64) -> usize {
+        let ms = ms as i64;
+        let mut family = std::collections::HashSet::from([self.main]);
+        for p in &self.procs {
+            if family.contains(&p.parent) {
+                family.insert(p.pid);
+            }
+        }
+        self.procs
+            .iter()
+            .filter(|p| {
+                p.pid != self.main
+                    && family.contains(&p.pid)
+                    && self.ms(p.forked) < ms
+                    && p.exited.is_none_or(|(at, _)| self.ms(at) >= ms)
+                    && p.execs.first().is_none_or(|e| self.ms(e.at) >= ms)
+            })
+            .count()
+    }
+
+    /// Standard error's lines printed from `from` (included) to `to` (excluded).
+    pub fn stderr_between(&self, from: Instant, to: Option<Instant>) -> Vec<&str> {
+        let (from, to) = (self.ms(from), to.map(|t| self.ms(t)));
+        self.stderr
+            .iter()
+            .filter(|(_, t)| (*t as i64) >= from && to.is_none_or(|to| (*t as i64) < to))
+            .map(|(l, _)| l.as_str())
             .collect()
     }
 
@@ -102,6 +148,16 @@ impl Observed {
             self.counter_at(p.forked)
         )
     }
+}
+
+/// Where `at` falls on the transcript's clock, given one instant and its transcript time.
+pub fn transcript_ms((base, ms): (Instant, u64), at: Instant) -> i64 {
+    let delta = if at >= base {
+        (at - base).as_millis() as i64
+    } else {
+        -((base - at).as_millis() as i64)
+    };
+    ms as i64 + delta
 }
 
 /// The program's speed-up and the launch that applies it.
@@ -126,9 +182,9 @@ pub fn factor(speed: f64) -> String {
     }
 }
 
-/// Starts the program under a process watch and follows it up to counter [`UPTO`], then
+/// Starts the program under a process watch and follows it for [`UPTO`] iterations, then
 /// ends it (so zombies it never reaped count against `reaped` only, not hygiene).
-pub fn observe(ctx: &mut Ctx) -> Result<Observed, Failure> {
+pub fn observe(ctx: &mut Ctx, follow: Follow) -> Result<Observed, Failure> {
     for (i, name) in PROBES.iter().enumerate() {
         std::fs::write(ctx.workdir().join(name), format!("probe {i}\n"))
             .map_err(|e| Failure::fault(format!("placing {name}: {e}")))?;
@@ -147,14 +203,22 @@ pub fn observe(ctx: &mut Ctx) -> Result<Observed, Failure> {
     let watch = watch.ok_or_else(|| Failure::fault("no process watch"))?;
     let clock = clock(&run, speed);
     let counted = count_to(&mut run, UPTO);
-    let until = Instant::now();
     let main = run.pid();
+    let (mut after, mut ended) = (Vec::new(), None);
+    if let (Ok(counters), Follow::EndingAChild) = (&counted, follow) {
+        if let Some(pid) = still_running_child(&watch, main, counters, clock, speed) {
+            let at = counters.last().map_or(0, |(v, _)| *v);
+            after = end_child(&mut run, &watch, pid, at);
+            ended = Some((pid, at));
+        }
+    }
+    let until = Instant::now();
     let (procs, lost) = {
         let tree = watch.tree();
         (tree.procs.clone(), tree.lost)
     };
     drop(watch);
-    let ended = end(&mut run);
+    let ended_run = end(&mut run);
     if speed > 1.0 {
         // libfaketime keeps a segment and a semaphore per process, removed at a normal
         // exit only; they vanish with the run's private /dev/shm.
@@ -164,15 +228,24 @@ pub fn observe(ctx: &mut Ctx) -> Result<Observed, Failure> {
         }
     }
     let counters = counted?;
-    ended?;
+    ended_run?;
     if lost || !procs.iter().any(|p| p.pid == main) {
         return Err(Failure::fault(
             "the kernel's process events were incomplete (machine too busy?); grade again",
         ));
     }
+    let stderr = run
+        .entries()
+        .into_iter()
+        .filter(|e| e.source == Source::Stderr)
+        .map(|e| (e.text, e.at_ms))
+        .collect();
     Ok(Observed {
         counters,
+        after,
+        ended,
         stdout: run.lines(Source::Stdout),
+        stderr,
         procs,
         main,
         until,
@@ -204,35 +277,68 @@ fn clock(run: &Run, speed: f64) -> (Instant, u64) {
     (at, ms)
 }
 
-/// Reads counter lines until the first one showing `upto` or more.
+/// Reads counter lines for `upto` iterations: until the first one showing `upto` or more (a
+/// counter that starts above `upto` is followed for `upto` lines), or, when the counter went
+/// down (it started again), for `upto` lines; at most `8 * upto` lines (several processes
+/// printing).
 fn count_to(run: &mut Run, upto: i64) -> Result<Vec<(i64, u64)>, Failure> {
     let pattern = re(COUNTER);
     let mut counters: Vec<(i64, u64)> = Vec::new();
     while counters.len() < 8 * upto as usize {
         let within = if counters.is_empty() { FIRST } else { NEXT };
-        let line = run
-            .expect_described(Source::Stdout, &pattern, "a counter line", within)
-            .map_err(|f| match counters.last() {
-                Some((v, _)) => f.context(format!("after counter {v}")),
-                None => f,
-            })?;
-        let Some(caps) = pattern.captures(&line.text) else {
+        let next = next_counter(run, &pattern, within).map_err(|f| match counters.last() {
+            Some((v, _)) => f.context(format!("after counter {v}")),
+            None => f,
+        })?;
+        let Some((value, at)) = next else {
             continue;
         };
-        let word = caps.get(1).map(|w| w.as_str().to_ascii_lowercase());
-        if word.is_some_and(|w| NOT_COUNTERS.contains(&w.as_str())) {
-            continue;
-        }
-        let Ok(value) = caps[2].parse::<i64>() else {
-            continue;
-        };
-        let at = run.entries().get(line.index).map_or(0, |e| e.at_ms);
         counters.push((value, at));
-        if value >= upto {
+        if covered(&counters, upto) {
             break;
         }
     }
     Ok(counters)
+}
+
+/// Whether `counters` cover `upto` iterations: the last shows `upto` or more, after the
+/// `upto - first + 1` lines a counter from `first` needs (a counter that starts above `upto`
+/// is followed for `upto` lines all the same); or, for a counter that went down (started
+/// again), `upto` lines.
+fn covered(counters: &[(i64, u64)], upto: i64) -> bool {
+    let (Some((first, _)), Some((last, _))) = (counters.first(), counters.last()) else {
+        return false;
+    };
+    // A fall of one is a copy of the program a line behind, not a counter started again.
+    let went_down = counters.windows(2).any(|w| w[1].0 + 1 < w[0].0);
+    let needed = if *first <= upto {
+        upto - first + 1
+    } else {
+        upto
+    };
+    counters.len() as i64 >= needed && (*last >= upto || went_down)
+}
+
+/// The next line on standard output, as a counter value and its transcript time; `None` for a
+/// line that looks like a counter but is not one (`total 8`).
+pub fn next_counter(
+    run: &mut Run,
+    pattern: &regex::Regex,
+    within: Duration,
+) -> Result<Option<(i64, u64)>, Failure> {
+    let line = run.expect_described(Source::Stdout, pattern, "a counter line", within)?;
+    let Some(caps) = pattern.captures(&line.text) else {
+        return Ok(None);
+    };
+    let word = caps.get(1).map(|w| w.as_str().to_ascii_lowercase());
+    if word.is_some_and(|w| NOT_COUNTERS.contains(&w.as_str())) {
+        return Ok(None);
+    }
+    let Ok(value) = caps[2].parse::<i64>() else {
+        return Ok(None);
+    };
+    let at = run.entries().get(line.index).map_or(0, |e| e.at_ms);
+    Ok(Some((value, at)))
 }
 
 /// Ends the still-running program (an endless loop) and waits for it.
@@ -241,4 +347,37 @@ fn end(run: &mut Run) -> Result<(), Failure> {
         let _ = run.signal(Signal::SIGKILL);
     }
     run.wait_exit(Duration::from_secs(5)).map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::covered;
+
+    fn lines(values: impl IntoIterator<Item = i64>) -> Vec<(i64, u64)> {
+        values.into_iter().map(|v| (v, 0)).collect()
+    }
+
+    #[test]
+    fn twenty_five_iterations_however_the_counter_runs() {
+        assert!(!covered(&lines(1..25), 25));
+        assert!(covered(&lines(1..=25), 25));
+        assert!(covered(&lines(0..=25), 25));
+        // It starts again at 1 after each fork: 25 lines.
+        let again: Vec<i64> = (1..=10).chain(1..=10).chain(1..=4).collect();
+        assert!(!covered(&lines(again.clone()), 25));
+        assert!(covered(&lines(again.into_iter().chain([5])), 25));
+        // It starts at 1000: 25 lines, not one.
+        assert!(!covered(&lines([1000]), 25));
+        assert!(covered(&lines(1000..1025), 25));
+        // Two processes print the same values: until the value, whatever the lines.
+        let twice: Vec<i64> = (1..=10).chain((11..=24).flat_map(|v| [v, v])).collect();
+        assert!(!covered(&lines(twice.clone()), 25));
+        assert!(covered(&lines(twice.into_iter().chain([25])), 25));
+        // A copy a line behind (20 after 21) is no counter started again.
+        let behind: Vec<i64> = (1..=10)
+            .chain((11..=20).flat_map(|v| [v, v]))
+            .chain([21, 20, 22])
+            .collect();
+        assert!(!covered(&lines(behind), 25));
+    }
 }

@@ -15,11 +15,34 @@ const MAX_FRAMES: usize = 200_000;
 /// Longest record line kept.
 const MAX_LINE: usize = 64 * 1024;
 
-/// One frame: when the harness saw it, and the last y value of each plotted line.
+/// One frame: when the harness saw it, when the program drew it (its record's `t`, seconds
+/// on the program's monotonic clock, when given), and the last y value of each plotted line.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Frame {
     pub seen: Instant,
+    pub t: Option<f64>,
     pub ys: Vec<Option<f64>>,
+}
+
+/// The interval of a plot moving at its own steady rate: the median of the last `n` intervals
+/// between frames, when there are `n` after the first frame (drawn before an animation's
+/// timer starts) and none is more than twice another. Times are the program's own (`t`) when
+/// every frame gives one, else when the harness saw them.
+pub fn steady(frames: &[Frame], n: usize) -> Option<f64> {
+    let moving = frames.get(1..)?;
+    let recent = moving.get(moving.len().checked_sub(n + 1)?..)?;
+    let own: Option<Vec<f64>> = recent.iter().map(|f| f.t).collect();
+    let times = own.unwrap_or_else(|| {
+        let start = recent[0].seen;
+        recent
+            .iter()
+            .map(|f| f.seen.saturating_duration_since(start).as_secs_f64())
+            .collect()
+    });
+    let mut gaps: Vec<f64> = times.windows(2).map(|w| w[1] - w[0]).collect();
+    gaps.sort_by(f64::total_cmp);
+    let (shortest, longest) = (*gaps.first()?, *gaps.last()?);
+    (shortest > 0.0 && longest <= 2.0 * shortest).then(|| gaps[gaps.len() / 2])
 }
 
 impl Frame {
@@ -132,7 +155,8 @@ fn parse(line: &[u8], seen: Instant) -> Option<Frame> {
         .iter()
         .map(|l| l.get("y").and_then(serde_json::Value::as_f64))
         .collect();
-    Some(Frame { seen, ys })
+    let t = value.get("t").and_then(serde_json::Value::as_f64);
+    Some(Frame { seen, t, ys })
 }
 
 #[cfg(test)]
@@ -144,8 +168,31 @@ mod tests {
         let line = br#"{"t": 1.5, "lines": [{"n": 3, "x": 0.2, "y": 5.0}, {"n": 0, "x": null, "y": null}], "frame": 7}"#;
         let frame = parse(line, Instant::now()).expect("a frame");
         assert_eq!(frame.ys, vec![Some(5.0), None]);
+        assert_eq!(frame.t, Some(1.5));
         assert!(frame.shows(5.0));
         assert!(!frame.shows(0.0));
         assert!(parse(b"not json", Instant::now()).is_none());
+    }
+
+    fn at(t: f64) -> Frame {
+        Frame {
+            seen: Instant::now(),
+            t: Some(t),
+            ys: vec![Some(0.0)],
+        }
+    }
+
+    #[test]
+    fn steady_needs_n_even_intervals_after_the_first_frame() {
+        // The first frame (before the timer runs) comes 0.5 s before the next: not counted.
+        let frames: Vec<Frame> = [0.0, 0.5, 0.52, 0.54, 0.56, 0.58].map(at).into();
+        assert_eq!(steady(&frames, 4).map(|s| (s * 1000.0).round()), Some(20.0));
+        assert_eq!(steady(&frames[..5], 4), None);
+        // A pause among the last intervals: not yet steady.
+        let paused: Vec<Frame> = [0.0, 0.5, 0.52, 0.64, 0.66, 0.68].map(at).into();
+        assert_eq!(steady(&paused, 4), None);
+        // Frames drawn at the same instant are no rate.
+        let stuck: Vec<Frame> = [0.0, 0.5, 0.5, 0.5, 0.5, 0.5].map(at).into();
+        assert_eq!(steady(&stuck, 4), None);
     }
 }
