@@ -7,6 +7,7 @@
 
 mod evidence;
 mod expect;
+mod inspect;
 mod launch;
 pub mod oneshot;
 mod output;
@@ -16,7 +17,7 @@ mod teardown;
 pub mod transcript;
 
 pub use expect::ExpectExit;
-pub use state::Reaped;
+pub use state::{Reaped, Removed};
 pub use steps::Mark;
 pub use teardown::{Leftovers, RunRecord};
 

@@ -5,7 +5,7 @@
 //! goes on (discarding) so the program never blocks on a full terminal: the grader's memory
 //! stays bounded whatever the program prints.
 
-use super::state::{Reaped, Shared, StreamState, MAX_LINE};
+use super::state::{Reaped, Removed, Shared, StreamState, MAX_LINE, MAX_REMOVED};
 use super::transcript::{Entry, Source};
 use crate::sandbox::protocol::Report;
 use std::io::{BufRead, BufReader};
@@ -125,6 +125,12 @@ fn apply(shared: &Shared, report: Report) {
         Report::Empty => st.empty = true,
         Report::WallLimit => st.wall_limit = true,
         Report::KilledAll { .. } => st.killed_all = true,
+        Report::Listener { port, options } => st.listeners.push((port, options)),
+        Report::Removed { path, size, head } => {
+            if st.removed.len() < MAX_REMOVED {
+                st.removed.push(Removed { path, size, head });
+            }
+        }
         // The guarantees were probed once; what this run could not set up is known.
         Report::Problem { .. } => {}
     });

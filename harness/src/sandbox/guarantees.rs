@@ -85,6 +85,7 @@ fn probe(supervisor: &Path) -> Guarantees {
         wall_limit_ms: 10_000,
         sandbox,
         hold: false,
+        observe_removals: false,
     };
     let mut g = Guarantees::default();
     let full = Sandbox {

@@ -9,6 +9,7 @@ pub mod handle;
 pub mod identity;
 pub mod landlock;
 pub mod limits;
+pub mod listener;
 pub mod names;
 pub mod namespaces;
 pub mod proc_events;

@@ -86,7 +86,7 @@ fn run() -> std::io::Result<()> {
             pid: host.own.unwrap_or(std::process::id() as i32),
         },
     );
-    if spec.hold && !wait_for_go(&mut reader) {
+    if spec.hold && !wait_for_go(&mut reader, &out) {
         return Ok(());
     }
 
@@ -329,9 +329,8 @@ fn control_loop(reader: &mut BufReader<UnixStream>, out: &Sender, deadline: Inst
                     let killed = kill_all();
                     send(out, &Report::KilledAll { killed });
                 }
-                Ok(Command::TcpSocket { ipv6 }) => super::channel::send_tcp_socket(ipv6),
-                Ok(Command::Go) => {}
                 Ok(Command::Quit) | Err(_) => return,
+                Ok(other) => answer(&other, out),
             },
             Err(e)
                 if matches!(
@@ -343,15 +342,34 @@ fn control_loop(reader: &mut BufReader<UnixStream>, out: &Sender, deadline: Inst
     }
 }
 
+/// Answers the grader's questions (a socket made in the run's network, a listener's
+/// options); other commands are the caller's.
+fn answer(cmd: &Command, out: &Sender) {
+    match cmd {
+        Command::TcpSocket { ipv6 } => super::channel::send_tcp_socket(*ipv6),
+        Command::ListenerOptions { port } => {
+            let options = super::listener::inspect(*port);
+            send(
+                out,
+                &Report::Listener {
+                    port: *port,
+                    options,
+                },
+            );
+        }
+        Command::Go | Command::KillAll | Command::Quit => {}
+    }
+}
+
 /// Waits for `Go`; false when the grader quit or went away instead.
-fn wait_for_go(reader: &mut BufReader<UnixStream>) -> bool {
+fn wait_for_go(reader: &mut BufReader<UnixStream>, out: &Sender) -> bool {
     let mut line = String::new();
     while matches!(reader.read_line(&mut line), Ok(n) if n > 0) {
         match serde_json::from_str::<Command>(&line) {
             Ok(Command::Go) => return true,
             Ok(Command::Quit) => return false,
-            Ok(Command::TcpSocket { ipv6 }) => super::channel::send_tcp_socket(ipv6),
-            _ => {}
+            Ok(other) => answer(&other, out),
+            Err(_) => {}
         }
         line.clear();
     }
