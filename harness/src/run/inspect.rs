@@ -45,4 +45,15 @@ impl Run {
     pub fn removed(&self) -> Vec<Removed> {
         self.shared.lock().removed.clone()
     }
+
+    /// Whether every removal is observed (see `Run::removed`), or why not.
+    pub fn removals_observed(&self) -> Result<(), String> {
+        if !self.spec.observe_removals {
+            return Err("the run was not started to observe them".into());
+        }
+        match &self.shared.lock().removals_problem {
+            Some(problem) => Err(problem.clone()),
+            None => Ok(()),
+        }
+    }
 }

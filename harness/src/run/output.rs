@@ -7,7 +7,7 @@
 
 use super::state::{Reaped, Removed, Shared, StreamState, MAX_LINE, MAX_REMOVED};
 use super::transcript::{Entry, Source};
-use crate::sandbox::protocol::Report;
+use crate::sandbox::protocol::{Facility, Report};
 use std::io::{BufRead, BufReader};
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::net::UnixStream;
@@ -131,6 +131,10 @@ fn apply(shared: &Shared, report: Report) {
                 st.removed.push(Removed { path, size, head });
             }
         }
+        Report::Problem {
+            facility: Facility::Removals,
+            error,
+        } => st.removals_problem = Some(error),
         // The guarantees were probed once; what this run could not set up is known.
         Report::Problem { .. } => {}
     });

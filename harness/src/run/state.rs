@@ -65,6 +65,8 @@ pub struct State {
     pub listeners: Vec<(u16, Result<ListenerOptions, String>)>,
     /// Files the program removed (`Spec::observe_removals`), in order.
     pub removed: Vec<Removed>,
+    /// Why the supervisor could not observe removals, when it could not.
+    pub removals_problem: Option<String>,
 }
 
 /// The shared state, watched: every change wakes the waiters.

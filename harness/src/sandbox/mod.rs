@@ -17,7 +17,9 @@ pub mod procfs;
 pub mod protocol;
 pub mod pty;
 pub mod reach;
+pub mod removals;
 pub mod rootfs;
+mod spawn;
 pub mod supervisor;
 
 pub use guarantees::Guarantees;
