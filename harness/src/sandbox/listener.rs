@@ -35,8 +35,13 @@ pub fn inspect(port: u16) -> Result<ListenerOptions, String> {
             }
         };
         for entry in fds.flatten() {
-            let Ok(target) = std::fs::read_link(entry.path()) else {
-                continue;
+            let target = match std::fs::read_link(entry.path()) {
+                Ok(target) => target,
+                Err(e) => {
+                    let what = format!("reading the descriptors of pid {}: {e}", p.pid);
+                    refused.get_or_insert(what);
+                    continue;
+                }
             };
             let target = target.to_string_lossy().into_owned();
             let inode = target
