@@ -7,6 +7,7 @@
 //! applies the seccomp filter only (there are no capabilities to drop).
 
 mod hostile;
+mod judged;
 mod place;
 mod static_binary;
 mod verdicts;
@@ -43,6 +44,7 @@ pub fn trials() -> Vec<Trial> {
         confinement_holds,
     )];
     trials.extend(verdicts::trials());
+    trials.extend(judged::trials());
     trials.extend(hostile::trials());
     trials.extend(static_binary::trials());
     trials
