@@ -1,6 +1,7 @@
 //! `cargo xtask stress [--repeat N] [--busy K] [--exercise ID]…`: grades the correct and
-//! single-defect fixtures once on a quiet machine, then again with `--repeat N` while K busy
-//! loops (default: twice the cores) compete for the CPU, and fails if any verdict differs.
+//! single-defect fixtures (with `--exercise`, those graded on it, on it alone) once on a
+//! quiet machine, then again with `--repeat N` while K busy loops (default: twice the
+//! cores) compete for the CPU, and fails if any verdict differs.
 //! Not timed: it proves that verdicts rest on what programs do, not on how loaded the machine
 //! is. Too long for every CI run (N+1 gradings of every fixture), so it is a task, not a test.
 
@@ -20,7 +21,7 @@ pub struct Stress {
     /// Busy loops competing for the CPU (default: twice the cores).
     #[arg(long)]
     busy: Option<usize>,
-    /// Only fixtures graded on these exercises.
+    /// Only fixtures graded on these exercises, and only these exercises graded.
     #[arg(long = "exercise", value_name = "ID")]
     exercises: Vec<String>,
 }
@@ -127,7 +128,12 @@ impl Stress {
         fixtures: &[(PathBuf, Vec<String>)],
         repeat: u32,
     ) -> anyhow::Result<Verdicts> {
-        let mut ids: Vec<&String> = fixtures.iter().flat_map(|(_, e)| e).collect();
+        // With `--exercise`, only those are graded (a correct fixture lists them all).
+        let mut ids: Vec<&String> = fixtures
+            .iter()
+            .flat_map(|(_, e)| e)
+            .filter(|id| self.exercises.is_empty() || self.exercises.contains(id))
+            .collect();
         ids.sort();
         ids.dedup();
         let exercises = ids
