@@ -262,6 +262,7 @@ impl<'a> Ctx<'a> {
                 .real_ms(Duration::from_secs(self.settings.run_wall_limit_secs)),
             sandbox: guarantees.sandbox(self.view(), network),
             hold: prepare.is_some(),
+            observe_removals: launch.observe_removals,
         };
         self.started += 1;
         let oversight = Oversight {
@@ -324,6 +325,7 @@ impl<'a> Ctx<'a> {
             wall_limit_ms: self.clock().real_ms(limit),
             sandbox: guarantees.sandbox(self.view(), Network::Private),
             hold: false,
+            observe_removals: false,
         };
         match crate::run::oneshot::until_exit(self.settings, spec, limit, &self.own_root) {
             Ok(Ok(finished)) => Ok(finished),

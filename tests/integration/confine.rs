@@ -38,8 +38,14 @@ pub const DOCKER_CAPS: [Capability; 14] = [
     Capability::CAP_SETFCAP,
 ];
 
-/// Syscalls answered with EPERM whatever their arguments.
-const REFUSED: [i64; 13] = [
+/// Syscalls answered with EPERM whatever their arguments: namespaces, mounts and the rest
+/// of what Docker's default profile (moby's `profiles/seccomp/default.json`) allows only with
+/// a capability its containers lack. Some of these the kernel itself grants without that
+/// capability: `fanotify_init` for an unprivileged group reporting file handles (5.13+),
+/// `pidfd_getfd` on a process of one's own uid. Docker refuses them all the same: fanotify_init
+/// is allowed only with CAP_SYS_ADMIN, and `pidfd_getfd`, `kcmp` and `process_madvise` only
+/// with CAP_SYS_PTRACE, `open_by_handle_at` only with CAP_DAC_READ_SEARCH.
+const REFUSED: [i64; 18] = [
     libc::SYS_unshare,
     libc::SYS_setns,
     libc::SYS_mount,
@@ -53,6 +59,11 @@ const REFUSED: [i64; 13] = [
     libc::SYS_keyctl,
     libc::SYS_bpf,
     libc::SYS_perf_event_open,
+    libc::SYS_fanotify_init,
+    libc::SYS_pidfd_getfd,
+    libc::SYS_kcmp,
+    libc::SYS_process_madvise,
+    libc::SYS_open_by_handle_at,
 ];
 
 /// `clone` is refused (EPERM) when its flags (argument 0 on x86-64) hold any of these.

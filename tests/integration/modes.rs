@@ -7,6 +7,7 @@
 //! applies the seccomp filter only (there are no capabilities to drop).
 
 mod hostile;
+mod judged;
 mod place;
 mod static_binary;
 mod verdicts;
@@ -43,6 +44,7 @@ pub fn trials() -> Vec<Trial> {
         confinement_holds,
     )];
     trials.extend(verdicts::trials());
+    trials.extend(judged::trials());
     trials.extend(hostile::trials());
     trials.extend(static_binary::trials());
     trials
@@ -91,10 +93,14 @@ fn confinement_holds() -> Outcome {
         .args(["-c", &clone_probe()])
         .output()?;
     let answer = String::from_utf8_lossy(&clones.stdout);
-    let expected = format!("clone {} clone3 {}", libc::EPERM, libc::ENOSYS);
+    let expected = format!(
+        "clone {eperm} clone3 {} fanotify_init {eperm} pidfd_getfd {eperm}",
+        libc::ENOSYS,
+        eperm = libc::EPERM
+    );
     if answer.trim() != expected {
         wrong.push(format!(
-            "raw clone/clone3 probe: got {:?}, expected {expected:?} ({})",
+            "raw clone/clone3/fanotify_init/pidfd_getfd probe: got {:?}, expected {expected:?} ({})",
             answer.trim(),
             String::from_utf8_lossy(&clones.stderr)
         ));
@@ -115,8 +121,11 @@ fn confinement_holds() -> Outcome {
     }
 }
 
-/// Python calling `clone(CLONE_NEWUSER | SIGCHLD)` and `clone3(NULL, 0)` raw; prints
-/// `clone <errno> clone3 <errno>` (0 when the call succeeded).
+/// Python calling `clone(CLONE_NEWUSER | SIGCHLD)` and `clone3(NULL, 0)` raw, then what
+/// Docker refuses although the kernel would allow it unprivileged: `fanotify_init` for a group
+/// reporting file handles, and `pidfd_getfd` on its own standard input. Prints
+/// `clone <errno> clone3 <errno> fanotify_init <errno> pidfd_getfd <errno>` (0 when the call
+/// succeeded).
 fn clone_probe() -> String {
     format!(
         "import ctypes, os\n\
@@ -126,9 +135,18 @@ fn clone_probe() -> String {
          if r > 0: os.waitpid(r, 0)\n\
          e1 = ctypes.get_errno() if r < 0 else 0\n\
          r = libc.syscall({clone3}, 0, 0)\n\
-         print('clone', e1, 'clone3', ctypes.get_errno() if r < 0 else 0)\n",
+         e2 = ctypes.get_errno() if r < 0 else 0\n\
+         r = libc.syscall({fanotify_init}, {report_fid}, 0)\n\
+         e3 = ctypes.get_errno() if r < 0 else 0\n\
+         pidfd = os.pidfd_open(os.getpid())\n\
+         r = libc.syscall({pidfd_getfd}, pidfd, 0, 0)\n\
+         e4 = ctypes.get_errno() if r < 0 else 0\n\
+         print('clone', e1, 'clone3', e2, 'fanotify_init', e3, 'pidfd_getfd', e4)\n",
         clone = libc::SYS_clone,
         flags = libc::CLONE_NEWUSER | libc::SIGCHLD,
         clone3 = libc::SYS_clone3,
+        fanotify_init = libc::SYS_fanotify_init,
+        report_fid = libc::FAN_REPORT_FID,
+        pidfd_getfd = libc::SYS_pidfd_getfd,
     )
 }

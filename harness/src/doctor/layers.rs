@@ -152,6 +152,7 @@ fn facility_title(f: Facility) -> &'static str {
         Facility::Network => "the network namespace",
         Facility::Filesystem => "the private root",
         Facility::Landlock => "Landlock",
+        Facility::Removals => "watching removals",
     }
 }
 

@@ -5,6 +5,7 @@
 //! What the program does to `tmp/` is watched while it runs (see [`watch`]); its output is
 //! read in blocks: a line naming one of the files and the lines after it that name none.
 
+mod fanotify;
 mod watch;
 
 use super::Exercise;
@@ -81,14 +82,26 @@ fn observe(ctx: &mut Ctx) -> Result<Observed, Failure> {
     let before = tree(&dir);
     let fault = |e: nix::Error| Failure::fault(format!("watching the folder: {e}"));
     let mut watch = Watch::new(&dir).map_err(fault)?;
-    let mut run = ctx.start_prepared(Launch::new(), |reach| {
+    let mut run = ctx.start_prepared(Launch::new().observe_removals(), |reach| {
         watch.mark_mount(reach);
         Ok(())
     })?;
     let running = watch.spawn();
     let exit = run.wait_exit(WAIT);
-    let seen = running.finish();
+    let mut seen = running.finish();
     let exit = exit?;
+    let tmp = dir.join("tmp");
+    let removed = run.removed();
+    let from_tmp = removed
+        .iter()
+        .filter(|r| r.path.parent() == Some(&tmp))
+        .count();
+    let observed = run.removals_observed();
+    run.note(match &observed {
+        Ok(()) => format!("the supervisor saw {from_tmp} file(s) removed from tmp/, each read just before it went"),
+        Err(why) => format!("removals could not be watched: {why}"),
+    });
+    seen.add_removed(&removed, &tmp, observed);
     Ok(Observed {
         run,
         exit,
@@ -212,11 +225,12 @@ fn stat(ctx: &mut Ctx) -> Verdict {
         .filter_map(|n| o.seen.written.get(&n).map(|w| (n, w)))
         .collect();
     if judged.len() < 10 && !o.seen.exact {
-        // Without fanotify a file written and removed at once escapes inotify: judging only
-        // the files it caught could pass a program whose other files are wrong.
+        // A file written and removed at once escapes inotify: judging only the files it
+        // caught could pass a program whose other files are wrong.
         return Err(Failure::skip(format!(
-            "sizes cannot be judged on this machine: fanotify (which needs CAP_SYS_ADMIN, refused here) is what sees every file written, and inotify caught {} of the ten before they were removed",
-            judged.len()
+            "sizes cannot be judged on this machine: inotify caught {} of the ten files before they were removed, and nothing here sees every file: {}",
+            judged.len(),
+            o.seen.inexact_because.join("; ")
         )));
     }
     ensure!(

@@ -79,6 +79,73 @@ pub fn connect(run: &Run, port: u16, within: Duration) -> std::io::Result<TcpStr
     run.reach().tcp_connect(addr, within)
 }
 
+/// Connects to 127.0.0.1:`port` from local port `from`, the port of an earlier connection
+/// whose other side waits in TIME_WAIT: the kernel lets the new SYN replace it (and, with
+/// nothing listening, the exchange that refuses the connection ends it too). Either way
+/// nothing of the earlier connection is left.
+pub fn connect_from(
+    run: &Run,
+    port: u16,
+    from: u16,
+    within: Duration,
+) -> std::io::Result<TcpStream> {
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let local = SocketAddr::from(([127, 0, 0, 1], from));
+    run.reach().tcp_connect_from(addr, local, within)
+}
+
+/// Closes a client's connection to `port` after the server ended its side, so that nothing
+/// is left in TIME_WAIT: the side that closes first waits there (up to 60 s), which is the
+/// server's, and on a network shared by runs it would keep the next run of a server without
+/// SO_REUSEADDR from binding. When the server's side is orphaned (the server closed its
+/// descriptor: its `/proc/net/tcp` entry has inode 0), a reset ends it at once, as the kernel
+/// does for any reset a closed connection receives. A server that shut its side down first
+/// usually closes a moment later, and is given until `deadline` (polled: no event says so);
+/// one still holding its socket then gets an orderly close, since a reset could fail its
+/// next call.
+pub fn close_leaving_nothing(run: &Run, port: u16, stream: TcpStream, deadline: Instant) {
+    let Ok(local) = stream.local_addr() else {
+        return;
+    };
+    let sup = run.supervisor_pid().unwrap_or(-1);
+    let orphaned = super::poll_state(deadline, || {
+        server_sides(sup, port)
+            .iter()
+            .any(|(peer, inode)| *peer == local.port() && inode == "0")
+            .then_some(())
+    });
+    if orphaned.is_some() {
+        let _ = reset(stream);
+    }
+}
+
+/// The server's side of each connection on local `port` in the network of process `pid`:
+/// the peer's port and the socket's inode (0 once no process holds it).
+fn server_sides(pid: i32, port: u16) -> Vec<(u16, String)> {
+    let mut found = Vec::new();
+    for table in ["tcp", "tcp6"] {
+        let text = std::fs::read_to_string(format!("/proc/{pid}/net/{table}")).unwrap_or_default();
+        for line in text.lines().skip(1) {
+            let cols: Vec<&str> = line.split_whitespace().collect();
+            let (Some(local), Some(remote), Some(inode)) = (cols.get(1), cols.get(2), cols.get(9))
+            else {
+                continue;
+            };
+            let port_of = |addr: &str| {
+                addr.rsplit(':')
+                    .next()
+                    .and_then(|h| u16::from_str_radix(h, 16).ok())
+            };
+            if let (Some(p), Some(peer)) = (port_of(local), port_of(remote)) {
+                if p == port && peer != 0 {
+                    found.push((peer, (*inode).to_string()));
+                }
+            }
+        }
+    }
+    found
+}
+
 /// Reads from `stream` until end of file, `enough` says the data is complete, or
 /// `deadline`. Returns the bytes and whether end of file came. A reset is end of file too.
 pub fn read_until(

@@ -7,6 +7,7 @@
 
 mod evidence;
 mod expect;
+mod inspect;
 mod launch;
 mod leftovers;
 pub mod oneshot;
@@ -18,7 +19,7 @@ pub mod transcript;
 
 pub use expect::ExpectExit;
 pub use leftovers::{Leftovers, RunRecord};
-pub use state::Reaped;
+pub use state::{Reaped, Removed};
 pub use steps::Mark;
 
 use crate::clock::Clock;

@@ -5,9 +5,9 @@
 //! goes on (discarding) so the program never blocks on a full terminal: the grader's memory
 //! stays bounded whatever the program prints.
 
-use super::state::{Reaped, Shared, StreamState, MAX_LINE};
+use super::state::{Reaped, Removed, Shared, StreamState, MAX_LINE, MAX_REMOVED};
 use super::transcript::{Entry, Source};
-use crate::sandbox::protocol::Report;
+use crate::sandbox::protocol::{Facility, Report};
 use std::io::{BufRead, BufReader};
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::net::UnixStream;
@@ -128,6 +128,16 @@ fn apply(shared: &Shared, report: Report) {
         Report::Empty => st.empty = true,
         Report::WallLimit => st.wall_limit = true,
         Report::KilledAll { .. } => st.killed_all = true,
+        Report::Listener { port, options } => st.listeners.push((port, options)),
+        Report::Removed { path, size, head } => {
+            if st.removed.len() < MAX_REMOVED {
+                st.removed.push(Removed { path, size, head });
+            }
+        }
+        Report::Problem {
+            facility: Facility::Removals,
+            error,
+        } => st.removals_problem = Some(error),
         // The guarantees were probed once; what this run could not set up is known.
         Report::Problem { .. } => {}
     });

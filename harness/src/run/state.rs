@@ -2,13 +2,15 @@
 //! and a condition variable, so every wait is a wait for an event with a deadline.
 
 use super::transcript::{Entry, Source};
-use crate::sandbox::protocol::Exit;
+use crate::sandbox::protocol::{Exit, ListenerOptions};
 use crate::wait::Watched;
 use std::sync::MutexGuard;
 use std::time::{Duration, Instant};
 
 /// Longest line kept; longer lines are split.
 pub const MAX_LINE: usize = 4096;
+/// Most removed files kept (`Spec::observe_removals`); later ones are not recorded.
+pub const MAX_REMOVED: usize = 1000;
 
 /// Per-stream bookkeeping.
 #[derive(Debug, Default)]
@@ -28,6 +30,15 @@ pub struct Reaped {
     pub pid: i32,
     pub exit: Exit,
     pub at_ms: u64,
+}
+
+/// A regular file the program removed, as it was just before.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Removed {
+    pub path: std::path::PathBuf,
+    pub size: u64,
+    /// Its first bytes (at most 4 KiB).
+    pub head: Vec<u8>,
 }
 
 #[derive(Debug, Default)]
@@ -53,6 +64,12 @@ pub struct State {
     pub killed_all: bool,
     /// The control socket closed: the supervisor is gone.
     pub supervisor_gone: bool,
+    /// The supervisor's answers about listening sockets, by port (the latest last).
+    pub listeners: Vec<(u16, Result<ListenerOptions, String>)>,
+    /// Files the program removed (`Spec::observe_removals`), in order.
+    pub removed: Vec<Removed>,
+    /// Why the supervisor could not observe removals, when it could not.
+    pub removals_problem: Option<String>,
 }
 
 /// The shared state, watched: every change wakes the waiters.

@@ -190,6 +190,7 @@ fn probe(supervisor: &Path) -> Probe {
         wall_limit_ms: 10_000,
         sandbox,
         hold: false,
+        observe_removals: false,
     };
     let full = trial(
         supervisor,

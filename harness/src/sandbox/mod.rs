@@ -12,6 +12,7 @@ pub mod identity;
 pub mod landlock;
 pub mod layer;
 pub mod limits;
+pub mod listener;
 pub mod names;
 pub mod namespaces;
 pub mod proc_events;
@@ -19,7 +20,9 @@ pub mod procfs;
 pub mod protocol;
 pub mod pty;
 pub mod reach;
+pub mod removals;
 pub mod rootfs;
+mod spawn;
 pub mod supervisor;
 
 pub use guarantees::Guarantees;

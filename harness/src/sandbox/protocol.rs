@@ -31,6 +31,10 @@ pub struct Spec {
     /// things inside the run's namespaces first.
     #[serde(default)]
     pub hold: bool,
+    /// Report every regular file the program's tree removes, with its size and first bytes,
+    /// as it was just before the removal (see `sandbox::removals`).
+    #[serde(default)]
+    pub observe_removals: bool,
 }
 
 /// The confinement of one run. Each layer is asked for only where the probe found it works
@@ -109,6 +113,9 @@ pub enum Command {
     /// (descriptor 4): the grader's own clients and servers live in the run's network even
     /// when it may not enter it (a user namespace it does not own).
     TcpSocket { ipv6: bool },
+    /// Read the options of the socket listening on TCP `port` in the run's network, held by
+    /// one of the run's processes (answered with `Report::Listener`).
+    ListenerOptions { port: u16 },
     /// Kill everything left and exit.
     Quit,
 }
@@ -163,11 +170,33 @@ pub enum Report {
     KilledAll {
         killed: usize,
     },
+    /// The answer to `Command::ListenerOptions`: the options, or why they could not be read.
+    Listener {
+        port: u16,
+        options: Result<ListenerOptions, String>,
+    },
+    /// A regular file the program's tree was about to remove (`Spec::observe_removals`),
+    /// read just before the removal: its path, size and first bytes.
+    Removed {
+        path: PathBuf,
+        size: u64,
+        head: Vec<u8>,
+    },
     /// Setting something up failed; the run goes on without it.
     Problem {
         facility: Facility,
         error: String,
     },
+}
+
+/// A listening TCP socket as its holder set it up, read by the supervisor.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ListenerOptions {
+    /// The process holding it, as the run's processes see it, and the descriptor.
+    pub holder: i32,
+    pub fd: i32,
+    pub reuse_addr: bool,
+    pub reuse_port: bool,
 }
 
 /// A layer of the sandbox, as named in a [`Report::Problem`].
@@ -181,4 +210,6 @@ pub enum Facility {
     Network,
     Filesystem,
     Landlock,
+    /// Observing what the program removes (`Spec::observe_removals`).
+    Removals,
 }

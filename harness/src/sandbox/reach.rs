@@ -47,6 +47,31 @@ impl Reach {
         Ok(TcpStream::from(fd))
     }
 
+    /// A TCP connection to `addr` from the local address `from` (a port an earlier
+    /// connection used: its SYN replaces what that connection left in TIME_WAIT).
+    pub fn tcp_connect_from(
+        &self,
+        addr: SocketAddr,
+        from: SocketAddr,
+        timeout: Duration,
+    ) -> std::io::Result<TcpStream> {
+        use nix::sys::socket::{self, AddressFamily, SockFlag, SockType, SockaddrStorage};
+        let fd = if self.private_network {
+            self.socket(addr.is_ipv6())?
+        } else {
+            let family = if addr.is_ipv6() {
+                AddressFamily::Inet6
+            } else {
+                AddressFamily::Inet
+            };
+            socket::socket(family, SockType::Stream, SockFlag::SOCK_CLOEXEC, None)?
+        };
+        socket::setsockopt(&fd, socket::sockopt::ReuseAddr, &true)?;
+        socket::bind(fd.as_raw_fd(), &SockaddrStorage::from(from))?;
+        connect_within(&fd, addr, timeout)?;
+        Ok(TcpStream::from(fd))
+    }
+
     /// A fresh TCP socket from the run's supervisor.
     fn socket(&self, ipv6: bool) -> std::io::Result<OwnedFd> {
         let (control, channel) = self

@@ -19,7 +19,6 @@ use nix::unistd::Pid;
 use std::io::{BufRead, BufReader, Write};
 use std::os::fd::FromRawFd;
 use std::os::unix::net::UnixStream;
-use std::os::unix::process::CommandExt;
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -39,9 +38,10 @@ pub fn dispatch() {
     }
 }
 
-type Sender = Arc<Mutex<UnixStream>>;
+/// The control socket, shared by the threads that report on it.
+pub(super) type Sender = Arc<Mutex<UnixStream>>;
 
-fn send(out: &Sender, report: &Report) {
+pub(super) fn send(out: &Sender, report: &Report) {
     if let (Ok(mut s), Ok(line)) = (out.lock(), serde_json::to_string(report)) {
         let _ = writeln!(s, "{line}");
     }
@@ -86,7 +86,7 @@ fn run() -> std::io::Result<()> {
             pid: host.own.unwrap_or(std::process::id() as i32),
         },
     );
-    if spec.hold && !wait_for_go(&mut reader) {
+    if spec.hold && !wait_for_go(&mut reader, &out) {
         return Ok(());
     }
 
@@ -94,7 +94,7 @@ fn run() -> std::io::Result<()> {
         namespaces::scatter_pids();
     }
     let started = Instant::now();
-    let main_pid = match spawn(&spec, ruleset.as_ref()) {
+    let main_pid = match super::spawn::spawn(&spec, ruleset.as_ref(), &out) {
         Ok(pid) => pid,
         Err(e) => {
             send(
@@ -213,55 +213,6 @@ fn set_cloexec(fd: i32) {
     }
 }
 
-/// Starts the program: own session, default signal dispositions, empty mask, limits,
-/// identity, and the Landlock ruleset where there is one.
-fn spawn(spec: &Spec, ruleset: Option<&landlock::Prepared>) -> std::io::Result<i32> {
-    let mut cmd = std::process::Command::new(&spec.program);
-    cmd.args(&spec.args).current_dir(&spec.cwd).env_clear();
-    cmd.envs(spec.env.iter().map(|(k, v)| (k, v)));
-    let limits = spec.limits;
-    let ruleset = ruleset.map(landlock::Prepared::raw);
-    let identity = spec.identity.filter(|_| nix::unistd::geteuid().is_root());
-    // SAFETY: only async-signal-safe calls (setsid, sigaction, sigprocmask, setrlimit,
-    // setgroups, setgid, setuid, prctl, landlock_restrict_self) run between fork and exec.
-    unsafe {
-        cmd.pre_exec(move || {
-            nix::unistd::setsid().map_err(std::io::Error::from)?;
-            reset_signals();
-            super::limits::apply(&limits)?;
-            if let Some((uid, gid)) = identity {
-                if libc::setgroups(0, std::ptr::null()) != 0
-                    || libc::setgid(gid) != 0
-                    || libc::setuid(uid) != 0
-                {
-                    return Err(std::io::Error::last_os_error());
-                }
-            }
-            if let Some(fd) = ruleset {
-                landlock::enforce(fd)?;
-            }
-            Ok(())
-        });
-    }
-    let child = cmd.spawn()?;
-    Ok(child.id() as i32)
-}
-
-/// Default dispositions for every catchable signal and an empty mask.
-fn reset_signals() {
-    // SAFETY: plain sigaction/sigprocmask calls with valid arguments.
-    unsafe {
-        for sig in 1..32 {
-            if sig != libc::SIGKILL && sig != libc::SIGSTOP {
-                libc::signal(sig, libc::SIG_DFL);
-            }
-        }
-        let mut empty: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut empty);
-        libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
-    }
-}
-
 /// Points the supervisor's own standard streams at /dev/null, so that end of output on the
 /// grader's side means the program's tree closed them.
 pub(super) fn release_stdio() {
@@ -329,9 +280,8 @@ fn control_loop(reader: &mut BufReader<UnixStream>, out: &Sender, deadline: Inst
                     let killed = kill_all();
                     send(out, &Report::KilledAll { killed });
                 }
-                Ok(Command::TcpSocket { ipv6 }) => super::channel::send_tcp_socket(ipv6),
-                Ok(Command::Go) => {}
                 Ok(Command::Quit) | Err(_) => return,
+                Ok(other) => answer(&other, out),
             },
             Err(e)
                 if matches!(
@@ -343,15 +293,34 @@ fn control_loop(reader: &mut BufReader<UnixStream>, out: &Sender, deadline: Inst
     }
 }
 
+/// Answers the grader's questions (a socket made in the run's network, a listener's
+/// options); other commands are the caller's.
+fn answer(cmd: &Command, out: &Sender) {
+    match cmd {
+        Command::TcpSocket { ipv6 } => super::channel::send_tcp_socket(*ipv6),
+        Command::ListenerOptions { port } => {
+            let options = super::listener::inspect(*port);
+            send(
+                out,
+                &Report::Listener {
+                    port: *port,
+                    options,
+                },
+            );
+        }
+        Command::Go | Command::KillAll | Command::Quit => {}
+    }
+}
+
 /// Waits for `Go`; false when the grader quit or went away instead.
-fn wait_for_go(reader: &mut BufReader<UnixStream>) -> bool {
+fn wait_for_go(reader: &mut BufReader<UnixStream>, out: &Sender) -> bool {
     let mut line = String::new();
     while matches!(reader.read_line(&mut line), Ok(n) if n > 0) {
         match serde_json::from_str::<Command>(&line) {
             Ok(Command::Go) => return true,
             Ok(Command::Quit) => return false,
-            Ok(Command::TcpSocket { ipv6 }) => super::channel::send_tcp_socket(ipv6),
-            _ => {}
+            Ok(other) => answer(&other, out),
+            Err(_) => {}
         }
         line.clear();
     }

@@ -18,6 +18,9 @@ pub struct Launch {
     pub path_first: Vec<PathBuf>,
     /// Share the network namespace of this live supervisor (see [`Launch::network_of`]).
     pub join_network: Option<i32>,
+    /// Have the supervisor report every file the program removes, read just before (see
+    /// [`Launch::observe_removals`]).
+    pub observe_removals: bool,
 }
 
 impl Launch {
@@ -49,6 +52,13 @@ impl Launch {
     /// of a fresh one: a restarted server meets the connections it left in TIME_WAIT.
     pub fn network_of(mut self, earlier: &Run) -> Self {
         self.join_network = earlier.supervisor_pid();
+        self
+    }
+    /// Each regular file the program's tree removes is read just before it goes, its size
+    /// and first bytes reported (`Run::removed`): a file written and deleted at once is seen
+    /// as it was, in every mode, without fanotify.
+    pub fn observe_removals(mut self) -> Self {
+        self.observe_removals = true;
         self
     }
 }

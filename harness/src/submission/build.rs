@@ -248,6 +248,7 @@ impl<'a> Builder<'a> {
                 .real_ms(Duration::from_secs(self.settings.build_limit_secs)),
             sandbox: guarantees.sandbox(view, network),
             hold: false,
+            observe_removals: false,
         }
     }
 }

@@ -4,18 +4,24 @@
 //! second watch on `tmp/` itself, added as soon as it appears (and a scan of it then, since
 //! files made before the watch would be missed), sees files created and deleted. A program
 //! can create, write, list and delete ten files in a millisecond, faster than any watcher
-//! reacts, so when the run has a mount namespace of its own (the grader is root) fanotify is
-//! marked on that run's own mount of the grading folder before the program starts: every
-//! close after writing is queued with an open descriptor of the file, whose size and bytes
-//! are read from the file itself even after the program deleted it. Without fanotify, sizes
-//! are read at close-after-write (best effort).
+//! reacts, so inotify alone is best effort. Two kernel facilities make it exact:
+//! - the run's supervisor sees every file the program removes, just before it goes
+//!   (`sandbox::removals`: a seccomp user notification on `unlink`, in every mode), and what
+//!   is still in `tmp/` when the program has ended is read then;
+//! - when the run has a mount namespace of its own and the grader is root, fanotify is marked
+//!   on that run's own mount of the grading folder before the program starts: every close
+//!   after writing is queued with an open descriptor of the file, whose size and bytes are
+//!   read from the file itself even after the program deleted it. An unprivileged fanotify
+//!   group cannot do this: it may only mark inodes (not `tmp/`, made later by the program)
+//!   and gets file handles instead of descriptors, which only CAP_DAC_READ_SEARCH may open.
 
+use crate::run::Removed;
 use crate::sandbox::reach::Reach;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify, InotifyEvent, WatchDescriptor};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
-use std::os::fd::{AsFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -43,11 +49,60 @@ pub struct Seen {
     pub written: BTreeMap<String, Written>,
     /// Names deleted (or moved) out of `tmp/`.
     pub deleted: BTreeSet<String>,
-    /// Sizes come from fanotify descriptors (exact), not from a late stat.
+    /// Every file's content was seen, not only what inotify caught in time: fanotify
+    /// descriptors, or the removals the supervisor saw (see [`Seen::add_removed`]).
     pub exact: bool,
+    /// Sizes come from fanotify descriptors (at each close after writing).
+    pub fanotify: bool,
+    /// Why the content of a file removed at once could be missed (when `exact` is false).
+    pub inexact_because: Vec<String>,
 }
 
 impl Seen {
+    /// Adds what the supervisor saw of the files removed from `tmp` (`observed`: whether it
+    /// sees every removal, or why not), then what `tmp` still holds now that the program has
+    /// ended: together, every file that was ever there, as it was last.
+    pub fn add_removed(&mut self, removed: &[Removed], tmp: &Path, observed: Result<(), String>) {
+        for r in removed {
+            let (Some(parent), Some(name)) = (r.path.parent(), r.path.file_name()) else {
+                continue;
+            };
+            if parent != tmp {
+                continue;
+            }
+            let name = name.to_string_lossy().into_owned();
+            self.created.insert(name.clone());
+            self.deleted.insert(name.clone());
+            if !(self.fanotify && self.written.contains_key(&name)) {
+                let bytes = Some(r.head.clone());
+                self.written.insert(
+                    name,
+                    Written {
+                        size: r.size,
+                        bytes,
+                    },
+                );
+            }
+        }
+        if let Ok(entries) = std::fs::read_dir(tmp) {
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if let Some(written) = open_regular(&entry.path()).as_ref().and_then(describe) {
+                    self.created.insert(name.clone());
+                    if !(self.fanotify && self.written.contains_key(&name)) {
+                        self.written.insert(name, written);
+                    }
+                }
+            }
+        }
+        match observed {
+            Ok(()) => self.exact = true,
+            Err(why) => self
+                .inexact_because
+                .push(format!("the supervisor could not watch removals ({why})")),
+        }
+    }
+
     /// Every name seen in `tmp/` one way or another.
     pub fn names(&self) -> BTreeSet<String> {
         self.created
@@ -108,11 +163,20 @@ impl Watch {
     /// Without a private mount namespace, or when refused, sizes stay best effort.
     pub fn mark_mount(&mut self, reach: &Reach) {
         if !reach.private_tmp {
+            self.seen.inexact_because.push(
+                "fanotify needs the run's own mount, and runs share the machine's here".into(),
+            );
             return;
         }
         let path = format!("/proc/{}/root{}", reach.supervisor, self.dir.display());
-        self.fanotify = crate::sandbox::fanotify::on_mount(&path).ok();
-        self.seen.exact = self.fanotify.is_some();
+        match crate::sandbox::fanotify::on_mount(&path) {
+            Ok(fd) => self.fanotify = Some(fd),
+            Err(e) => self.seen.inexact_because.push(format!(
+                "fanotify with file descriptors needs CAP_SYS_ADMIN ({e})"
+            )),
+        }
+        self.seen.fanotify = self.fanotify.is_some();
+        self.seen.exact = self.seen.fanotify;
     }
 
     /// Starts reading events on a thread of its own.
@@ -163,7 +227,7 @@ impl Watch {
             }
         }
         if let Some(fa) = &self.fanotify {
-            for (path, written) in read_fanotify(fa) {
+            for (path, written) in super::fanotify::read(fa) {
                 if let Some(name) = self.tmp_name(&path) {
                     self.seen.created.insert(name.clone());
                     self.seen.written.insert(name, written);
@@ -201,7 +265,7 @@ impl Watch {
             if left {
                 self.seen.deleted.insert(name.clone());
             }
-            if m.contains(AddWatchFlags::IN_CLOSE_WRITE) && !self.seen.exact {
+            if m.contains(AddWatchFlags::IN_CLOSE_WRITE) && !self.seen.fanotify {
                 self.look_at(&name);
             }
         }
@@ -217,7 +281,7 @@ impl Watch {
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
             self.seen.created.insert(name.clone());
-            if !self.seen.exact {
+            if !self.seen.fanotify {
                 self.look_at(&name);
             }
         }
@@ -225,10 +289,11 @@ impl Watch {
 
     /// Best effort without fanotify: the size and bytes of `tmp/name` now.
     fn look_at(&mut self, name: &str) {
-        if let Ok(file) = File::open(self.tmp.join(name)) {
-            if let Some(written) = describe(&file) {
-                self.seen.written.insert(name.to_string(), written);
-            }
+        if let Some(written) = open_regular(&self.tmp.join(name))
+            .as_ref()
+            .and_then(describe)
+        {
+            self.seen.written.insert(name.to_string(), written);
         }
     }
 
@@ -252,48 +317,22 @@ impl Running {
     }
 }
 
+/// `path` opened for reading if it is a regular file: never following a link, never waiting
+/// (a FIFO the program made would block an ordinary open).
+fn open_regular(path: &Path) -> Option<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+        .ok()?;
+    file.metadata().ok()?.is_file().then_some(file)
+}
+
 /// The size and first bytes of an open file.
-fn describe(file: &File) -> Option<Written> {
+pub(super) fn describe(file: &File) -> Option<Written> {
     let size = file.metadata().ok()?.len();
     let mut buf = vec![0u8; KEEP.min(size as usize)];
     let bytes = file.read_exact_at(&mut buf, 0).ok().map(|()| buf);
     Some(Written { size, bytes })
-}
-
-/// Every queued fanotify event: the file's path (as the descriptor names it, without a
-/// ` (deleted)` suffix) and what it holds.
-fn read_fanotify(fa: &OwnedFd) -> Vec<(PathBuf, Written)> {
-    use std::os::fd::AsRawFd;
-    let meta_len = std::mem::size_of::<libc::fanotify_event_metadata>();
-    let mut out = Vec::new();
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        // SAFETY: reading into a buffer we own, at most its length.
-        let n = unsafe { libc::read(fa.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
-        if n <= 0 {
-            break;
-        }
-        let mut at = 0usize;
-        while at + meta_len <= n as usize {
-            // SAFETY: the kernel wrote whole events; read_unaligned copes with alignment.
-            let meta: libc::fanotify_event_metadata =
-                unsafe { std::ptr::read_unaligned(buf[at..].as_ptr().cast()) };
-            if (meta.event_len as usize) < meta_len {
-                break;
-            }
-            at += meta.event_len as usize;
-            if meta.fd < 0 {
-                continue;
-            }
-            // SAFETY: the event's descriptor is ours to close.
-            let file = File::from(unsafe { OwnedFd::from_raw_fd(meta.fd) });
-            let link = std::fs::read_link(format!("/proc/self/fd/{}", meta.fd));
-            if let (Ok(link), Some(written)) = (link, describe(&file)) {
-                let text = link.to_string_lossy();
-                let path = text.strip_suffix(" (deleted)").unwrap_or(&text);
-                out.push((PathBuf::from(path), written));
-            }
-        }
-    }
-    out
 }
