@@ -54,14 +54,12 @@ impl Dist {
         clear_stale(&out)?;
         let mut files = Vec::new();
         for b in &built {
-            let stem = pack::stem(&version, &b.target);
             let contents = pack::Contents {
                 binary: &b.binary,
                 readme: &readme,
                 install_sh: install_sh.as_bytes(),
             };
-            let bytes = pack::archive(&stem, &contents, mtime, pack::Compression::best())?;
-            files.push(pack::write(&out, &format!("{stem}.tar.gz"), &bytes)?);
+            files.push(write_archive(&out, &version, &b.target, &contents, mtime)?);
         }
         files.push(pack::write(&out, "install.sh", install_sh.as_bytes())?);
         make_executable(&out.join("install.sh"))?;
@@ -129,6 +127,21 @@ impl Dist {
             println!("dist: note: install.sh has no default download URL (--download-url): it needs SYSGRADE_DOWNLOAD_URL");
         }
     }
+}
+
+/// Writes `out/sysgrade-<version>-<target>.tar.gz`; returns its name and sha256.
+fn write_archive(
+    out: &Path,
+    version: &str,
+    target: &str,
+    contents: &pack::Contents,
+    mtime: u64,
+) -> anyhow::Result<(String, String)> {
+    let stem = pack::stem(version, target);
+    let bytes = pack::archive(&stem, contents, mtime, pack::Compression::best())?;
+    let name = format!("{stem}.tar.gz");
+    pack::write(out, &name, &bytes)
+        .with_context(|| format!("writing {}", out.join(&name).display()))
 }
 
 /// The `sysgrade` package's version, from the root Cargo.toml.
