@@ -30,14 +30,15 @@ const KEEP: usize = 4096;
 /// At most this many removals are reported per run (later ones still go on).
 const MAX_REPORTS: usize = 1000;
 
+/// The architecture's audit number and the system calls watched (aarch64 has no `unlink`).
 #[cfg(target_arch = "x86_64")]
-const ARCH: u32 = 0xC000_003E; // AUDIT_ARCH_X86_64
-#[cfg(target_arch = "x86_64")]
-const WATCHED: [i64; 2] = [libc::SYS_unlink, libc::SYS_unlinkat];
+const WATCHED: Option<(u32, [i64; 2])> =
+    Some((0xC000_003E, [libc::SYS_unlink, libc::SYS_unlinkat]));
 #[cfg(target_arch = "aarch64")]
-const ARCH: u32 = 0xC000_00B7; // AUDIT_ARCH_AARCH64
-#[cfg(target_arch = "aarch64")]
-const WATCHED: [i64; 2] = [libc::SYS_unlinkat, libc::SYS_unlinkat];
+const WATCHED: Option<(u32, [i64; 2])> =
+    Some((0xC000_00B7, [libc::SYS_unlinkat, libc::SYS_unlinkat]));
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+const WATCHED: Option<(u32, [i64; 2])> = None;
 
 /// The filter and the socket pair its listener crosses, made before fork.
 pub struct Tap {
@@ -79,16 +80,16 @@ fn jump(k: u32, jt: u8, jf: u8) -> sock_filter {
 
 impl Tap {
     pub fn new() -> Result<Tap, String> {
-        if !cfg!(any(target_arch = "x86_64", target_arch = "aarch64")) {
+        let Some((arch, calls)) = WATCHED else {
             return Err("not implemented for this architecture".into());
-        }
+        };
         let load = libc::BPF_LD | libc::BPF_W | libc::BPF_ABS;
         let filter = vec![
             stmt(load, 4), // seccomp_data.arch
-            jump(ARCH, 0, 3),
+            jump(arch, 0, 3),
             stmt(load, 0), // seccomp_data.nr
-            jump(WATCHED[0] as u32, 2, 0),
-            jump(WATCHED[1] as u32, 1, 0),
+            jump(calls[0] as u32, 2, 0),
+            jump(calls[1] as u32, 1, 0),
             stmt(libc::BPF_RET | libc::BPF_K, libc::SECCOMP_RET_ALLOW),
             stmt(libc::BPF_RET | libc::BPF_K, libc::SECCOMP_RET_USER_NOTIF),
         ];
