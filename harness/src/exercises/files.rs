@@ -14,8 +14,6 @@ use crate::run::transcript::Source;
 use crate::run::ExpectExit;
 use crate::run::{describe_exit, Run};
 use crate::sandbox::protocol::Exit;
-use crate::sandbox::Layer;
-use crate::scenario::Need;
 use crate::scenario::{Ctx, Launch, Scenario};
 use crate::text::{quote, re};
 use crate::{ensure, fail};
@@ -23,12 +21,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::time::Duration;
 use watch::{Seen, Watch};
-
-/// Sizes are exact with fanotify; inotify alone may miss a file written and removed at once.
-const EXACT: &[Need] = &[Need::Helped(
-    Layer::Fanotify,
-    "without fanotify, inotify alone may miss a file written and removed at once, and sizes are judged only when it saw all ten",
-)];
 
 pub static EXERCISE: Exercise = Exercise {
     id: "files",
@@ -45,8 +37,7 @@ pub static EXERCISE: Exercise = Exercise {
             "stat",
             "each file's size (10–200 bytes, as written) printed with its name",
             stat,
-        )
-        .requires(EXACT),
+        ),
         Scenario::new(
             "cleanup",
             "tmp/ removed, nothing else in the folder changed",

@@ -111,11 +111,14 @@ fn kept(ctx: &mut Ctx) -> Verdict {
     let (run, _file, opens, exit) = written_watched(ctx)?;
     run.wait_tree_done(HELPERS);
     // Kept by the program only if it used the segment: one it never opened proves nothing.
-    ensure!(
-        opens != Some(0),
-        "the program {} without ever opening the segment {SEGMENT}: it should attach to the existing segment, write the image into it and leave it",
-        describe_exit(exit)
-    );
+    if opens == Some(0) {
+        // The segment is the harness's: removed here, never the program's leftover.
+        forget_segment(run);
+        fail!(
+            "the program {} without ever opening the segment {SEGMENT}: it should attach to the existing segment, write the image into it and leave it",
+            describe_exit(exit)
+        );
+    }
     let path = run.reach().shm_path(SEGMENT);
     if !path.exists() {
         let why = segment::left_hint(python);

@@ -8,19 +8,11 @@ use crate::clock::Clock;
 use crate::ipc::{self, ctime, net};
 use crate::outcome::{Failure, Verdict};
 use crate::run::{secs, Run};
-use crate::sandbox::Layer;
-use crate::scenario::Need;
 use crate::scenario::{Ctx, Launch, Scenario};
 use crate::text::quote;
 use crate::{ensure, fail};
 use nix::sys::signal::Signal;
 use std::time::Duration;
-
-/// On a shared network, an earlier run's connection in TIME_WAIT may keep the port.
-const SHARED: &[Need] = &[Need::Helped(
-    Layer::NetworkNamespace,
-    "on the machine's shared network, a server without SO_REUSEADDR cannot bind while an earlier run's connection is in TIME_WAIT",
-)];
 
 pub static EXERCISE: Exercise = Exercise {
     id: "time_server",
@@ -32,26 +24,22 @@ pub static EXERCISE: Exercise = Exercise {
             "message",
             "the reply holds the time as ctime (within 2 s), then end of file",
             message,
-        )
-        .requires(SHARED),
+        ),
         Scenario::new(
             "many",
             "20 clients one after another and 10 at once are all served",
             many,
-        )
-        .requires(SHARED),
+        ),
         Scenario::new(
             "reset_client",
             "a client that resets its connection at once does not bring it down",
             reset_client,
-        )
-        .requires(SHARED),
+        ),
         Scenario::new(
             "restart",
             "killed after serving a client and started again at once, it binds again",
             restart,
-        )
-        .requires(SHARED),
+        ),
     ],
 };
 
