@@ -135,7 +135,7 @@ impl Plot {
                     Some(every) => Some(format!(
                         "the plot moves at a steady rate, a frame every {every:.3} s: typing, as a person would once it moves"
                     )),
-                    None if procfs::main_thread_reads_stdin(pid) == Some(true) => Some(
+                    None if crate::sandbox::activity::main_thread_reads_stdin(pid) == Some(true) => Some(
                         "the program waits for standard input on its main thread: typing".into(),
                     ),
                     None => None,

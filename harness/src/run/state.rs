@@ -72,6 +72,16 @@ pub struct State {
     pub removals_problem: Option<String>,
 }
 
+impl State {
+    /// The state of the stream `source` (stdout for the harness's own notes).
+    pub fn stream(&self, source: Source) -> &StreamState {
+        match source {
+            Source::Stderr => &self.stderr,
+            _ => &self.stdout,
+        }
+    }
+}
+
 /// The shared state, watched: every change wakes the waiters.
 #[derive(Debug)]
 pub struct Shared {

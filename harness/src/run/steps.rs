@@ -54,10 +54,7 @@ impl Run {
             if hit.is_some() {
                 return Some(hit);
             }
-            let stream_done = match source {
-                Source::Stderr => st.stderr.eof,
-                _ => st.stdout.eof,
-            };
+            let stream_done = st.stream(source).eof;
             (st.flooded.is_some() || stream_done || st.supervisor_gone).then_some(None)
         });
         match found {
@@ -448,10 +445,7 @@ fn answer(
         _ => Source::Stderr,
     };
     [source, other].into_iter().find_map(|s| {
-        let stream = match s {
-            Source::Stderr => &st.stderr,
-            _ => &st.stdout,
-        };
+        let stream = st.stream(s);
         let text = String::from_utf8_lossy(&stream.partial);
         let text = text.trim_end_matches('\r');
         let pending = Pending {

@@ -88,6 +88,15 @@ fn sample(pid: i32) -> Option<Activity> {
     seen.into_iter().next()
 }
 
+/// Whether `pid`'s main thread is blocked reading its standard input, by its system call
+/// alone (`/proc/<pid>/syscall`). `None` when the kernel does not show it (no right to trace
+/// `pid`).
+pub fn main_thread_reads_stdin(pid: i32) -> Option<bool> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/syscall")).ok()?;
+    let reading = from_syscall(&text, |fd| descriptor(pid, fd));
+    Some(matches!(reading, Some(Activity::Reading(ref what)) if what == STDIN))
+}
+
 /// Lower is more telling.
 fn rank(a: &Activity) -> u8 {
     match a {

@@ -147,16 +147,6 @@ pub fn run_queue_wait_ns(pid: i32) -> Option<u64> {
     schedstat(pid).map(|(_, waiting)| waiting)
 }
 
-/// Whether `pid`'s main thread is blocked reading its standard input: `read(0, …)` in
-/// `/proc/<pid>/syscall`. `None` when the kernel does not show it (no right to trace `pid`).
-pub fn main_thread_reads_stdin(pid: i32) -> Option<bool> {
-    let text = fs::read_to_string(format!("/proc/{pid}/syscall")).ok()?;
-    // "0 0x0 0x55d0… …" blocked in read on fd 0; "running"; "-1 …" not in a system call.
-    let mut fields = text.split_whitespace();
-    let number = fields.next()?.parse::<i64>().ok();
-    Some(number == Some(libc::SYS_read) && fields.next() == Some("0x0"))
-}
-
 /// The first two fields of `/proc/<pid>/task/*/schedstat` (time on a CPU, time waiting for
 /// one), summed over the threads.
 fn schedstat(pid: i32) -> Option<(u64, u64)> {
