@@ -11,8 +11,8 @@
 //! this toolchain cannot link is skipped with a note. A target named with `--target` is never
 //! skipped: dist fails instead.
 
-mod build;
-mod elf;
+pub(crate) mod build;
+pub(crate) mod elf;
 mod pack;
 
 use anyhow::Context;
@@ -145,7 +145,7 @@ fn write_archive(
 }
 
 /// The `sysgrade` package's version, from the root Cargo.toml.
-fn version(root: &Path) -> anyhow::Result<String> {
+pub(crate) fn version(root: &Path) -> anyhow::Result<String> {
     #[derive(serde::Deserialize)]
     struct Manifest {
         package: Package,

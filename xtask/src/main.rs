@@ -7,9 +7,11 @@
 //! - `merge`: join the JSON reports of class slices into one gradebook.
 //! - `stress`: the fixtures' verdicts under load must equal the quiet ones.
 //! - `dist`: the release: static binaries packed per target, sha256.sum and install.sh.
+//! - `image [--check]`: a container image (mmdebstrap + podman), checked by grading in it.
 
 mod bench;
 mod dist;
+mod image;
 mod merge;
 mod snapshots;
 mod stress;
@@ -38,6 +40,8 @@ enum Cmd {
     Stress(stress::Stress),
     /// Build the release: a static archive per target, sha256.sum and install.sh.
     Dist(dist::Dist),
+    /// Build the container image (Debian, the optional tools, sysgrade); --check grades in it.
+    Image(image::Image),
 }
 
 /// The workspace root (xtask lives one level below it).
@@ -60,6 +64,7 @@ fn main() {
         Cmd::Merge(m) => m.run(),
         Cmd::Stress(s) => report(s.run()),
         Cmd::Dist(d) => report(d.run()),
+        Cmd::Image(i) => report(i.run()),
     };
     std::process::exit(code);
 }

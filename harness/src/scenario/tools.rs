@@ -99,10 +99,47 @@ pub const PYQT6_UIC: Tool = Tool {
 /// Every optional tool, in the order `sysgrade doctor` lists them.
 pub const ALL: [Tool; 6] = [FFMPEG, FFPROBE, FAKETIME, MATPLOTLIB, PYQT6, PYQT6_UIC];
 
+/// The Debian packages that install `tools` (each once, in order): what a container image
+/// or an engine's setup script installs for them.
+pub fn apt_packages(tools: &[Tool]) -> Vec<&'static str> {
+    let mut packages: Vec<&'static str> = Vec::new();
+    for tool in tools {
+        let named = tool
+            .install
+            .strip_prefix("apt-get install -y ")
+            .unwrap_or("");
+        for package in named.split_whitespace() {
+            if !packages.contains(&package) {
+                packages.push(package);
+            }
+        }
+    }
+    packages
+}
+
 fn pyqt6(python: &Path) -> bool {
     crate::python::has_pyqt(python, "PyQt6", false)
 }
 
 fn pyqt6_uic(python: &Path) -> bool {
     crate::python::has_pyqt(python, "PyQt6", true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_tool_s_packages_once() {
+        assert_eq!(
+            apt_packages(&ALL),
+            [
+                "ffmpeg",
+                "faketime",
+                "python3-matplotlib",
+                "python3-pyqt6",
+                "pyqt6-dev-tools"
+            ]
+        );
+    }
 }
