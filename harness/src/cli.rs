@@ -1,5 +1,5 @@
 //! The command line shared by the `sysgrade` and `harness` binaries and `cargo xtask grade`:
-//! `grade` (once, or `--watch`), `list`, `explain`, `merge` and `doctor`.
+//! `grade` (once, or `--watch`), `list`, `explain`, `merge`, `doctor` and `prairielearn`.
 //!
 //! Exit status: 0 when every graded scenario passed, 1 when any did not, 2 for a usage error
 //! or a fault of the grader (a scenario whose status is `fault`, or an error of the CLI);
@@ -9,6 +9,7 @@ mod catalogue;
 mod doctor;
 mod exit;
 mod output;
+mod prairielearn;
 mod watch;
 
 use crate::class::{self, auto::PartitionArg, Partition};
@@ -50,6 +51,9 @@ enum Cmd {
     /// What this machine gives a grading: each sandbox layer, kernel facility and optional
     /// tool, why one is missing and how to fix it, which exercises will be fully judged.
     Doctor(doctor::DoctorArgs),
+    /// PrairieLearn's external grader: grade /grade/student (with /grade/tests/course.toml)
+    /// into /grade/results/results.json; exits 0 whenever the results were written.
+    Prairielearn(prairielearn::PrairieLearnArgs),
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -100,6 +104,7 @@ pub fn main() -> ! {
         Cmd::List => catalogue::list(),
         Cmd::Explain { exercise } => catalogue::explain(&exercise),
         Cmd::Doctor(args) => doctor::run(&args, &Settings::from_env()),
+        Cmd::Prairielearn(args) => prairielearn::run(&args, Settings::from_env()),
     };
     std::process::exit(code);
 }
