@@ -7,7 +7,7 @@
 
 mod catalogue;
 mod doctor;
-mod exit;
+pub mod exit;
 mod output;
 mod prairielearn;
 mod watch;
