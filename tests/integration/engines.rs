@@ -113,13 +113,17 @@ fn prairielearn(
     let tmp = tempfile::tempdir()?;
     let grade = tmp.path().join("grade");
     layout(&grade, fixture, course)?;
+    run_as_root(&grade, env)
+}
+
+fn run_as_root(grade: &Path, env: &[(&str, &str)]) -> Result<Graded, Failed> {
     let out = support::sysgrade()
         .args(["prairielearn", "--quiet", "--root"])
-        .arg(&grade)
+        .arg(grade)
         .envs(env.iter().copied())
         .output()?;
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    read_results(&grade, out.status.code(), stderr)
+    read_results(grade, out.status.code(), stderr)
 }
 
 /// The same under Docker's default confinement (no namespaces), in a place of its own.
@@ -200,12 +204,29 @@ fn grader_fault() -> Outcome {
     Ok(())
 }
 
+/// `process` that prints its ids, then 2 MB of lines full of control characters (six bytes
+/// each in JSON), then exits 1. Unlike `hostile-flood`, whose output in its one second depends
+/// on the machine's speed, all of it is read before the exit is judged: `process.exit`'s
+/// transcript holds the 1 MiB kept of the stream whatever the load.
+const FLOOD: &str = r#"import os, sys
+print(f"Process id: {os.getpid()}\nUser id: {os.getuid()}\nGroup id: {os.getgid()}", flush=True)
+line = "flood " + "\x01" * 40 + "\n"
+for _ in range(200):
+    sys.stdout.write(line * 250)
+sys.stdout.flush()
+sys.exit(1)
+"#;
+
 /// A program printing megabytes: results under 1 MB, the cut said where and on top.
 fn flood() -> Outcome {
-    let g = prairielearn("hostile-flood", Some("exercises = [\"procloop\"]\n"), &[])?;
+    let tmp = tempfile::tempdir()?;
+    let grade = tmp.path().join("grade");
+    layout(&grade, "", Some(PROCESS))?;
+    std::fs::write(grade.join("student/process.py"), FLOOD)?;
+    let g = run_as_root(&grade, &[])?;
     g.readable()?;
     let cut = "bytes cut here to keep the results under PrairieLearn's 1 MB";
-    let output = g.test("procloop.keeps_running")?["output"]
+    let output = g.test("process.exit")?["output"]
         .as_str()
         .unwrap_or_default();
     let message = g.results["message"].as_str().unwrap_or_default();
