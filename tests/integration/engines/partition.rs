@@ -152,11 +152,18 @@ fn gitlab() -> Outcome {
     )
 }
 
+/// A refusal's case: the variables set, the arguments added, what stderr must say.
+type Refusal = (
+    &'static [(&'static str, &'static str)],
+    &'static [&'static str],
+    &'static str,
+);
+
 /// No variable, half of GitLab's, an index past the total, totals that disagree: exit 2,
 /// the variables named, no report.
 fn refused() -> Outcome {
     let tmp = class()?;
-    let cases: [(&[(&str, &str)], &[&str], &str); 4] = [
+    let cases: [Refusal; 4] = [
         (&[], &[], "none of JOB_COMPLETION_INDEX (Kubernetes Indexed Job, with SYSGRADE_PARTITIONS or --partitions N), or CI_NODE_INDEX and CI_NODE_TOTAL (GitLab parallel) is set"),
         (&[("CI_NODE_INDEX", "2")], &[], "CI_NODE_INDEX and CI_NODE_TOTAL go together, but only CI_NODE_INDEX is set"),
         (&[("JOB_COMPLETION_INDEX", "3"), ("SYSGRADE_PARTITIONS", "3")], &[], "JOB_COMPLETION_INDEX=3, SYSGRADE_PARTITIONS=3 is no slice"),
