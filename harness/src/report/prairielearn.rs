@@ -30,14 +30,13 @@ pub fn render(results: &[SubmissionResult]) -> String {
 /// The results of a grading that produced none: the grader (or the machine) failed before any
 /// submission was judged. Not gradable, so the attempt does not count.
 pub fn grader_failed(why: &str) -> String {
-    let value = json!({
+    let mut value = json!({
         "gradable": false,
         "score": 0.0,
         "message": "The grader failed before it could judge your submission: a fault of the grader, not of your submission. This attempt does not count; please tell your instructor.",
         "output": format!("grader fault: {why}"),
         "tests": [],
     });
-    let mut value = value;
     fit::fit(&mut value, BUDGET);
     serde_json::to_string_pretty(&value).unwrap_or_default()
 }
