@@ -1,6 +1,8 @@
 //! A class: a folder holding one submission folder per student. Detection, and stable
 //! partitions for spreading a class over CI jobs.
 
+pub mod auto;
+
 use crate::exercises;
 use crate::submission::discover::{self, Listing, Lookup};
 use std::collections::BTreeMap;

@@ -1,15 +1,18 @@
 //! The command line shared by the `sysgrade` and `harness` binaries and `cargo xtask grade`:
-//! `grade` (once, or `--watch`), `list`, `explain`, `merge` and `doctor`.
+//! `grade` (once, or `--watch`), `list`, `explain`, `merge`, `doctor` and `prairielearn`.
 //!
 //! Exit status: 0 when every graded scenario passed, 1 when any did not, 2 for a usage error
-//! or a fault of the grader (a scenario whose status is `fault`, or an error of the CLI).
+//! or a fault of the grader (a scenario whose status is `fault`, or an error of the CLI);
+//! with `--exit-status report` (for grading engines), 0 whenever every report was written.
 
 mod catalogue;
 mod doctor;
+pub mod exit;
 mod output;
+mod prairielearn;
 mod watch;
 
-use crate::class::{self, Partition};
+use crate::class::{self, auto::PartitionArg, Partition};
 use crate::course::Course;
 use crate::exercises::{self, Exercise};
 use crate::grading::{self, Audience, Request, Scope};
@@ -48,6 +51,9 @@ enum Cmd {
     /// What this machine gives a grading: each sandbox layer, kernel facility and optional
     /// tool, why one is missing and how to fix it, which exercises will be fully judged.
     Doctor(doctor::DoctorArgs),
+    /// PrairieLearn's external grader: grade /grade/student (with /grade/tests/course.toml)
+    /// into /grade/results/results.json; exits 0 whenever the results were written.
+    Prairielearn(prairielearn::PrairieLearnArgs),
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -98,6 +104,7 @@ pub fn main() -> ! {
         Cmd::List => catalogue::list(),
         Cmd::Explain { exercise } => catalogue::explain(&exercise),
         Cmd::Doctor(args) => doctor::run(&args, &Settings::from_env()),
+        Cmd::Prairielearn(args) => prairielearn::run(&args, Settings::from_env()),
     };
     std::process::exit(code);
 }
@@ -122,9 +129,19 @@ pub struct GradeArgs {
     /// A course file: exercises, points, limits, hidden and extra scenarios, aliases.
     #[arg(long, value_name = "FILE")]
     pub course: Option<PathBuf>,
-    /// Grade only slice K of N of a class (stable, by student folder name).
-    #[arg(long, value_name = "K/N")]
-    pub partition: Option<Partition>,
+    /// Grade only slice K of N of a class (stable, by student folder name); `auto` reads the
+    /// slice from the engine: JOB_COMPLETION_INDEX (Kubernetes, 0-based, with
+    /// SYSGRADE_PARTITIONS or --partitions) or CI_NODE_INDEX/CI_NODE_TOTAL (GitLab).
+    #[arg(long, value_name = "K/N|auto")]
+    pub partition: Option<PartitionArg>,
+    /// With --partition auto: the number of slices (a Kubernetes Job's completions).
+    #[arg(long, value_name = "N", requires = "partition")]
+    pub partitions: Option<u64>,
+    /// What the exit status says: `verdicts` (1 when a student lost points) or `report` (0
+    /// whenever every report was written, for grading engines; 2 for usage errors and faults
+    /// of the grader, never 1).
+    #[arg(long, value_enum, default_value = "verdicts", value_name = "WHAT")]
+    pub exit_status: exit::ExitStatus,
     /// Run every scenario N times; a verdict that changes is reported as `flaky`.
     #[arg(long, default_value_t = 1, value_name = "N")]
     pub repeat: u32,
@@ -173,15 +190,16 @@ fn grade_inner(args: &GradeArgs, settings: &mut Settings) -> anyhow::Result<i32>
     course.require_tools |= args.require_tools;
     course.apply(settings);
     configure(args, settings)?;
+    let partition = partition(args)?;
     // Without a course file or --exercise, a folder is graded on what it holds. Slices of a
     // class (--partition) keep every exercise, so that they merge into one gradebook.
     let (exercises, scope) = match (&args.course, args.exercises.is_empty()) {
         (_, false) => (select(&args.exercises)?, Scope::Listed),
         (Some(_), true) => (course.selected(), Scope::Listed),
-        (None, true) if args.partition.is_some() => (exercises::ALL.to_vec(), Scope::Listed),
+        (None, true) if partition.is_some() => (exercises::ALL.to_vec(), Scope::Listed),
         (None, true) => (exercises::ALL.to_vec(), Scope::Found),
     };
-    let (submissions, class) = submissions(args)?;
+    let (submissions, class) = submissions(args, partition)?;
     let several = class || submissions.len() > 1;
     if args.format == Format::Gradescope && several && args.output.is_none() {
         anyhow::bail!("{}", output::GRADESCOPE_ONE);
@@ -205,7 +223,7 @@ fn grade_inner(args: &GradeArgs, settings: &mut Settings) -> anyhow::Result<i32>
     let mut progress = Progress::new(args.quiet);
     let results = grading::grade(settings, &request, &mut |e| progress.on_event(e))?;
     progress.finish();
-    let code = exit_code(&results);
+    let code = args.exit_status.code(exit_code(&results));
     output::deliver(args, results, several)?;
     Ok(code)
 }
@@ -250,16 +268,34 @@ fn configure(args: &GradeArgs, settings: &mut Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The slice of the class to grade, `--partition auto` resolved from the environment (and
+/// said on standard error, for the job's log).
+fn partition(args: &GradeArgs) -> anyhow::Result<Option<Partition>> {
+    let var = |name: &str| std::env::var(name).ok();
+    let resolved = class::auto::resolve(args.partition, args.partitions, &var)?;
+    if let Some(r) = resolved
+        .as_ref()
+        .filter(|_| args.partition == Some(PartitionArg::Auto))
+    {
+        eprintln!(
+            "grading slice {}/{} ({})",
+            r.partition.k, r.partition.n, r.from
+        );
+    }
+    Ok(resolved.map(|r| r.partition))
+}
+
 /// The folders to grade: the ones given, or a class's members (partitioned if asked); and
 /// whether they are a class.
-fn submissions(args: &GradeArgs) -> anyhow::Result<(Vec<PathBuf>, bool)> {
+fn submissions(
+    args: &GradeArgs,
+    partition: Option<Partition>,
+) -> anyhow::Result<(Vec<PathBuf>, bool)> {
     for dir in &args.dirs {
         crate::plan::check_folder(dir)?;
     }
     let class = match args.dirs.as_slice() {
-        [one] if args.class || args.partition.is_some() || class::looks_like_class(one) => {
-            Some(one)
-        }
+        [one] if args.class || partition.is_some() || class::looks_like_class(one) => Some(one),
         _ => None,
     };
     let mut dirs = match class {
@@ -271,7 +307,7 @@ fn submissions(args: &GradeArgs) -> anyhow::Result<(Vec<PathBuf>, bool)> {
         "the class folder {} holds no student folders",
         args.dirs[0].display()
     );
-    if let Some(p) = args.partition {
+    if let Some(p) = partition {
         dirs.retain(|d| {
             p.holds(
                 &d.file_name()

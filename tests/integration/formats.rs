@@ -10,13 +10,14 @@ use libtest_mimic::{Failed, Trial};
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-const FORMATS: [(&str, Format); 6] = [
+const FORMATS: [(&str, Format); 7] = [
     ("human", Format::Human),
     ("json", Format::Json),
     ("junit", Format::Junit),
     ("gradescope", Format::Gradescope),
     ("markdown", Format::Markdown),
     ("csv", Format::Csv),
+    ("prairielearn", Format::Prairielearn),
 ];
 
 pub fn trials() -> Vec<Trial> {
@@ -126,6 +127,10 @@ fn hostile() -> Outcome {
     let gs: serde_json::Value = serde_json::from_str(&render(Format::Gradescope))?;
     if gs["score"] != 2 || gs["tests"].as_array().map(Vec::len) != Some(3) {
         return Err(format!("gradescope verdicts changed: {gs}").into());
+    }
+    let pl: serde_json::Value = serde_json::from_str(&render(Format::Prairielearn))?;
+    if pl["score"].as_f64() != Some(2.0 / 3.0) || pl["tests"].as_array().map(Vec::len) != Some(3) {
+        return Err(format!("prairielearn verdicts changed: {pl}").into());
     }
     Ok(())
 }

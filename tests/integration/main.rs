@@ -21,6 +21,9 @@
 //!   refuses bad input leaving the install folder as it was (install.rs).
 //! - `dist::…`: the GitHub workflows pass actionlint, install.sh passes `sh -n` and
 //!   shellcheck (dist.rs).
+//! - `engines::…`: PrairieLearn's grader in a `/grade` layout (also confined), `--partition
+//!   auto` from Kubernetes' and GitLab's variables, `--exit-status report`, and the
+//!   Kubernetes and CI examples parsed against the CLI (engines.rs, engines/).
 //! - `modes::…`: the CLI as root, as an ordinary user and under Docker's default confinement:
 //!   same verdicts, hostile programs contained (modes.rs, modes/).
 //!
@@ -36,6 +39,7 @@ mod confine;
 mod course;
 mod dist;
 mod doctor;
+mod engines;
 mod fixtures;
 mod formats;
 mod hostile;
@@ -69,5 +73,6 @@ fn main() {
     trials.extend(doctor::trials());
     trials.extend(install::trials());
     trials.extend(dist::trials());
+    trials.extend(engines::trials());
     libtest_mimic::run(&args, trials).exit();
 }

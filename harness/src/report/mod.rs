@@ -12,6 +12,7 @@ pub mod human;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod prairielearn;
 
 use crate::outcome::Status;
 use crate::result::{ProgramState, ScenarioResult, SubmissionResult};
@@ -28,6 +29,8 @@ pub enum Format {
     Markdown,
     /// A gradebook: one row per student.
     Csv,
+    /// PrairieLearn's external-grader results.json (score in [0, 1], under 1 MB).
+    Prairielearn,
 }
 
 /// Renders `results` in `format`. `color` applies to the human format only.
@@ -39,6 +42,7 @@ pub fn render(format: Format, results: &[SubmissionResult], color: bool) -> Stri
         Format::Gradescope => gradescope::render(results),
         Format::Markdown => markdown::render(results),
         Format::Csv => csv::render(results),
+        Format::Prairielearn => prairielearn::render(results),
     }
 }
 

@@ -1,0 +1,94 @@
+//! `sysgrade prairielearn`: PrairieLearn's external grader. It grades `<root>/student` with
+//! `<root>/tests/course.toml` (without one, on the exercises found, as `grade` does without a
+//! course file) and writes `<root>/results/results.json` atomically. PrairieLearn reads the
+//! results only when the grader exits 0, so it exits 0 whenever it wrote them: also for a
+//! fault of the grader (said so in the results, not gradable when nothing was judged) and for
+//! an empty submission (not gradable). 2 only when the results could not be written.
+
+use crate::course::Course;
+use crate::exercises;
+use crate::grading::{self, Audience, Request, Scope};
+use crate::progress::Progress;
+use crate::report::{self, prairielearn, Format};
+use crate::result::SubmissionResult;
+use crate::settings::Settings;
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct PrairieLearnArgs {
+    /// The folder PrairieLearn mounts: `student/` (the submission), `tests/` (optionally
+    /// `course.toml`), `results/` (where `results.json` is written).
+    #[arg(long, value_name = "DIR", default_value = "/grade")]
+    pub root: PathBuf,
+    /// No progress output on standard error.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Runs `prairielearn`; returns the process exit code.
+pub fn run(args: &PrairieLearnArgs, mut settings: Settings) -> i32 {
+    let text = match grade(args, &mut settings) {
+        Ok(results) => report::render(Format::Prairielearn, &results, false),
+        Err(e) => {
+            let why = crate::error::one_line(&e);
+            eprintln!("error: {why}");
+            prairielearn::grader_failed(&why)
+        }
+    };
+    let file = args.root.join("results").join("results.json");
+    match write_atomically(&file, &text) {
+        Ok(()) => {
+            eprintln!("wrote {}", file.display());
+            0
+        }
+        Err(e) => {
+            eprintln!("error: cannot write {}: {e}", file.display());
+            2
+        }
+    }
+}
+
+/// Grades the student's folder for students' eyes (hidden scenarios' feedback withheld).
+fn grade(
+    args: &PrairieLearnArgs,
+    settings: &mut Settings,
+) -> anyhow::Result<Vec<SubmissionResult>> {
+    let course_file = args.root.join("tests").join("course.toml");
+    let (course, exercises, scope) = if course_file.exists() {
+        let course = Course::load(&course_file)?;
+        let selected = course.selected();
+        (course, selected, Scope::Listed)
+    } else {
+        (Course::default(), exercises::ALL.to_vec(), Scope::Found)
+    };
+    course.apply(settings);
+    let request = Request {
+        submissions: vec![args.root.join("student")],
+        exercises,
+        course,
+        repeat: 1,
+        scope,
+        audience: Audience::Students,
+    };
+    let mut progress = Progress::new(args.quiet);
+    let results = grading::grade(settings, &request, &mut |e| progress.on_event(e))?;
+    progress.finish();
+    Ok(results)
+}
+
+/// Writes `text` to `file` through a temporary file in the same folder renamed over it, so
+/// that a reader never sees half a file; readable by all (PrairieLearn's host reads it).
+fn write_atomically(file: &Path, text: &str) -> std::io::Result<()> {
+    let dir = file.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".results-")
+        .tempfile_in(dir)?;
+    tmp.write_all(text.as_bytes())?;
+    tmp.as_file().sync_all()?;
+    tmp.as_file()
+        .set_permissions(std::fs::Permissions::from_mode(0o644))?;
+    tmp.persist(file).map(drop).map_err(|e| e.error)
+}
