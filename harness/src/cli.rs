@@ -311,6 +311,10 @@ fn submissions(args: &GradeArgs) -> anyhow::Result<(Vec<PathBuf>, bool)> {
         Some(dir) => class::members(dir),
         None => args.dirs.clone(),
     };
+    if let (Some(_), Some(results)) = (class, &args.results) {
+        // A results folder kept in the class folder is no student.
+        dirs.retain(|d| !crate::results_dir::same_folder(d, results));
+    }
     anyhow::ensure!(
         !dirs.is_empty(),
         "the class folder {} holds no student folders",

@@ -9,3 +9,8 @@ mod store;
 pub use key::{grader, Key};
 pub use regrade::{grade, Options, Summary};
 pub use store::{Store, Stored, CACHE_FIELD};
+
+/// Whether `a` and `b` are the same folder (both existing).
+pub fn same_folder(a: &std::path::Path, b: &std::path::Path) -> bool {
+    matches!((a.canonicalize(), b.canonicalize()), (Ok(a), Ok(b)) if a == b)
+}

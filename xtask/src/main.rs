@@ -9,6 +9,7 @@
 //! - `dist`: the release: static binaries packed per target, sha256.sum and install.sh.
 
 mod bench;
+mod bench_regrade;
 mod dist;
 mod merge;
 mod snapshots;

@@ -87,6 +87,7 @@ pub fn grade(
     options: Options<'_>,
     on_event: &mut dyn FnMut(&Event),
 ) -> Result<(Vec<SubmissionResult>, Summary), Error> {
+    outside(options.dir, &request.submissions)?;
     let store = Store::open(options.dir)?;
     let course = match options.course_file {
         Some(path) => Some(std::fs::read(path).map_err(|source| Error::Io {
@@ -158,6 +159,41 @@ impl Forced {
         }
         Ok(forced)
     }
+}
+
+/// Refuses a results folder inside a submission (its every result would change the
+/// submission's content, so nothing would ever be reused) or that is one.
+fn outside(dir: &Path, submissions: &[PathBuf]) -> Result<(), Error> {
+    let Some(dir) = resolved(dir) else {
+        return Ok(());
+    };
+    for sub in submissions {
+        if sub.canonicalize().is_ok_and(|s| dir.starts_with(s)) {
+            return Err(Error::Usage(format!(
+                "--results {}: the results folder is inside the submission {}; keep it outside \
+                 every submission",
+                dir.display(),
+                sub.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Where `dir` is or will be once made: its nearest existing ancestor resolved.
+fn resolved(dir: &Path) -> Option<PathBuf> {
+    let mut base = dir.to_path_buf();
+    let mut tail = Vec::new();
+    while base.canonicalize().is_err() {
+        tail.push(base.file_name()?.to_owned());
+        base = match base.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+    }
+    let mut out = base.canonicalize().ok()?;
+    out.extend(tail.iter().rev());
+    Some(out)
 }
 
 /// Each submission's name in the results folder: its folder's name. Two alike are refused.
