@@ -12,7 +12,8 @@
 //!   class and course report shapes (reports.rs).
 //! - `class::…`: a class of 100, partitions and merge, detection, `--repeat` (class.rs).
 //! - `results::…`: `grade --results DIR`: a killed class run resumes to one run's gradebook;
-//!   only what changed is graded again (results.rs).
+//!   only what changed is graded again; in every mode an unchanged re-run grades nobody and
+//!   a program cannot write the results folder (results.rs).
 //! - `course::…`: course files (course.rs).
 //! - `concurrency::…`: two gradings of fixed-name IPC programs at once agree (concurrency.rs).
 //! - `tidy::…`: scenario ids match `scenario-ids.txt`; every id has a failing and a passing

@@ -2,9 +2,11 @@
 //! class run killed midway (SIGKILL once the first result file appears) resumes to the
 //! gradebook of one uninterrupted run, with no result half-written; an unchanged re-run
 //! grades nobody; a changed student, `--regrade` and a damaged result file are graded again,
-//! and nothing else.
+//! and nothing else. In every mode (root, an ordinary user, the container's confinement), an
+//! unchanged re-run grades nobody, and a student's program cannot write the results folder.
 
 use crate::class::copy_variant;
+use crate::modes::{Mode, Place};
 use crate::support::{self, Outcome};
 use harness::report::{self, Format};
 use harness::result::SubmissionResult;
@@ -17,10 +19,17 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 pub fn trials() -> Vec<Trial> {
-    vec![
+    let mut trials = vec![
         Trial::test("results::killed_run_resumes_to_one_runs_gradebook", resume),
         Trial::test("results::only_what_changed_is_graded_again", changes),
-    ]
+    ];
+    trials.extend(Mode::ALL.map(|mode| {
+        Trial::test(
+            format!("results::in_every_mode::{}", mode.name()),
+            move || in_mode(mode),
+        )
+    }));
+    trials
 }
 
 /// (student, fixture): a full-marks program, a wrong exit status, a wrong `env`.
@@ -303,4 +312,84 @@ fn changes() -> Outcome {
         return Err(format!("--regrade ennv: {said}").into());
     }
     Ok(())
+}
+
+/// A program that tries to forge a result in the results folder (by its absolute path), then
+/// does what `process` asks.
+fn forger(results: &Path) -> String {
+    format!(
+        "import os\nfor name in ('ann.json', 'eve-was-here.json'):\n    try:\n        \
+         open(os.path.join({dir:?}, name), 'w').write('{{}}')\n    except OSError:\n        \
+         pass\nprint(f'Process id is {{os.getpid()}}')\nprint(f'User id is {{os.getuid()}}')\n\
+         print(f'Group id is {{os.getgid()}}')\n",
+        dir = results.display().to_string()
+    )
+}
+
+fn in_mode(mode: Mode) -> Outcome {
+    let place = Place::new(mode)?;
+    for (name, fixture) in QUICK {
+        place.copy(
+            &support::root().join("fixtures").join(fixture),
+            &format!("class/{name}"),
+        )?;
+    }
+    let results = place.work.join("results");
+    let eve = place.work.join("class/eve");
+    std::fs::write(eve.join("process.py"), forger(&results)).or_else(|_| {
+        std::fs::create_dir_all(&eve)?;
+        std::fs::write(eve.join("process.py"), forger(&results))
+    })?;
+    if let Some((uid, gid)) = place.ids {
+        std::os::unix::fs::chown(&eve, Some(uid), Some(gid))?;
+        std::os::unix::fs::chown(eve.join("process.py"), Some(uid), Some(gid))?;
+    }
+    let run = || -> Result<(String, String), Failed> {
+        let mut cmd = place.sysgrade();
+        cmd.args(args(&place.work.join("class"), &results, &[]));
+        let ran = place.run(cmd, Duration::from_secs(600))?;
+        ran.exited_normally(mode)?;
+        Ok((ran.stdout, ran.stderr))
+    };
+    let (first, said) = run()?;
+    let (again, said_again) = run()?;
+    let stored = result_files(&results)?;
+    let want: Vec<String> = ["ann", "bob", "cat", "eve"]
+        .map(|n| format!("{n}.json"))
+        .to_vec();
+    let counts = "0 reused, 4 graded, 0 regraded in part";
+    let reused = format!("{} reused, 0 graded", 4 - unjudged(&results)?);
+    let mut wrong = Vec::new();
+    if stored != want {
+        wrong.push(format!("the results folder holds {stored:?}, not {want:?}"));
+    }
+    if !said.contains(counts) || !said_again.contains(&reused) {
+        wrong.push(format!("first run: {said}\nre-run: {said_again}"));
+    }
+    if !matches!(Store::open(&results)?.read("ann"), Stored::Found(..)) {
+        wrong.push("ann.json is not a stored result: a program wrote it".into());
+    }
+    let (a, b): (Vec<SubmissionResult>, Vec<SubmissionResult>) =
+        (serde_json::from_str(&first)?, serde_json::from_str(&again)?);
+    // The forger ran to its end (so it did try): its ids are right.
+    let eve_ran = a.iter().filter(|r| r.submission.ends_with("eve")).any(|r| {
+        r.exercises
+            .iter()
+            .flat_map(|e| &e.scenarios)
+            .any(|s| s.id == "process.ids" && s.status == harness::outcome::Status::Pass)
+    });
+    if !eve_ran {
+        wrong.push(format!(
+            "the forging program did not run as expected:\n{first}"
+        ));
+    }
+    let skip = [overloaded(&a), overloaded(&b)].concat();
+    if gradebook(&a, &skip) != gradebook(&b, &skip) {
+        wrong.push("the re-run's gradebook differs from the first run's".into());
+    }
+    if wrong.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("{} mode: {}", mode.name(), wrong.join("\n")).into())
+    }
 }
