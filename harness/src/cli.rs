@@ -35,6 +35,8 @@ struct Cli {
     command: Cmd,
 }
 
+// Parsed once per process: the size of `GradeArgs` costs nothing worth a box.
+#[allow(clippy::large_enum_variant)]
 #[derive(clap::Subcommand)]
 enum Cmd {
     /// Grade submission folders (or a class: a folder of student folders).
@@ -58,7 +60,8 @@ enum Cmd {
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct MergeArgs {
-    /// JSON reports (each one submission object or an array of them).
+    /// JSON reports (each one submission object or an array of them), or results folders
+    /// (`grade --results DIR`: every result in DIR).
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
     /// The merged report's format.
@@ -70,6 +73,20 @@ pub struct MergeArgs {
 pub fn merge(args: &MergeArgs) -> i32 {
     let mut reports = Vec::new();
     for file in &args.files {
+        if file.is_dir() {
+            match crate::results_dir::Store::open(file).and_then(|s| s.reports()) {
+                Ok(found) if found.is_empty() => {
+                    eprintln!("error: {} holds no results", file.display());
+                    return 2;
+                }
+                Ok(found) => reports.extend(found),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return 2;
+                }
+            }
+            continue;
+        }
         match std::fs::read_to_string(file) {
             Ok(text) => reports.push((file.display().to_string(), text)),
             Err(e) => {
@@ -166,6 +183,13 @@ pub struct GradeArgs {
     /// No progress output on standard error.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Store each student's result in DIR as soon as it is done, and reuse the stored
+    /// results whose submission, course file, exercises and grader are unchanged.
+    #[arg(long, value_name = "DIR")]
+    pub results: Option<PathBuf>,
+    /// With --results: grade this exercise (for everyone) or this student again (repeatable).
+    #[arg(long, value_name = "EXERCISE|STUDENT", requires = "results")]
+    pub regrade: Vec<String>,
     /// Where cargo submissions are built (shared between gradings).
     #[arg(long, hide = true)]
     pub cargo_target_dir: Option<PathBuf>,
@@ -214,6 +238,10 @@ fn grade_inner(args: &GradeArgs, settings: &mut Settings) -> anyhow::Result<i32>
     };
     if args.watch {
         anyhow::ensure!(
+            args.results.is_none(),
+            "--watch and --results do not go together: --watch grades again as files change"
+        );
+        anyhow::ensure!(
             !several,
             "--watch grades one submission folder, not {} (a class or several folders)",
             request.submissions.len()
@@ -221,8 +249,27 @@ fn grade_inner(args: &GradeArgs, settings: &mut Settings) -> anyhow::Result<i32>
         return watch::run(settings, request);
     }
     let mut progress = Progress::new(args.quiet);
-    let results = grading::grade(settings, &request, &mut |e| progress.on_event(e))?;
-    progress.finish();
+    let results = match &args.results {
+        Some(dir) => {
+            let options = crate::results_dir::Options {
+                dir,
+                regrade: &args.regrade,
+                course_file: args.course.as_deref(),
+            };
+            let (results, summary) =
+                crate::results_dir::grade(settings, &request, options, &mut |e| {
+                    progress.on_event(e)
+                })?;
+            progress.finish();
+            eprintln!("{summary}");
+            results
+        }
+        None => {
+            let results = grading::grade(settings, &request, &mut |e| progress.on_event(e))?;
+            progress.finish();
+            results
+        }
+    };
     let code = args.exit_status.code(exit_code(&results));
     output::deliver(args, results, several)?;
     Ok(code)
@@ -302,6 +349,10 @@ fn submissions(
         Some(dir) => class::members(dir),
         None => args.dirs.clone(),
     };
+    if let (Some(_), Some(results)) = (class, &args.results) {
+        // A results folder kept in the class folder is no student.
+        dirs.retain(|d| !crate::results_dir::same_folder(d, results));
+    }
     anyhow::ensure!(
         !dirs.is_empty(),
         "the class folder {} holds no student folders",

@@ -25,6 +25,9 @@ pub enum Error {
     UnknownExercise { id: String, hint: String },
     #[error("invalid {file}: {message}")]
     InvalidConfig { file: PathBuf, message: String },
+    /// A command line that cannot be carried out as given.
+    #[error("{0}")]
+    Usage(String),
     #[error("internal error: {0}")]
     Internal(String),
 }

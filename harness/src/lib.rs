@@ -27,6 +27,7 @@ pub mod progress;
 pub mod python;
 pub mod report;
 pub mod result;
+pub mod results_dir;
 pub mod run;
 pub mod sandbox;
 pub mod scenario;

@@ -33,7 +33,7 @@ pub fn trials() -> Vec<Trial> {
 }
 
 /// Copies the program files of fixture `variant` into `dir`.
-fn copy_variant(variant: &str, dir: &Path) -> std::io::Result<()> {
+pub(crate) fn copy_variant(variant: &str, dir: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     if variant.is_empty() {
         return Ok(());

@@ -11,6 +11,9 @@
 //! - `formats::…`, `snapshot::format::…`: every report format, hostile output (formats.rs);
 //!   class and course report shapes (reports.rs).
 //! - `class::…`: a class of 100, partitions and merge, detection, `--repeat` (class.rs).
+//! - `results::…`: `grade --results DIR`: a killed class run resumes to one run's gradebook;
+//!   only what changed is graded again; in every mode an unchanged re-run grades nobody and
+//!   a program cannot write the results folder (results.rs).
 //! - `course::…`: course files (course.rs).
 //! - `concurrency::…`: two gradings of fixed-name IPC programs at once agree (concurrency.rs).
 //! - `tidy::…`: scenario ids match `scenario-ids.txt`; every id has a failing and a passing
@@ -47,6 +50,7 @@ mod install;
 mod modes;
 mod reference;
 mod reports;
+mod results;
 mod snapshots;
 mod student;
 mod support;
@@ -66,6 +70,7 @@ fn main() {
     trials.extend(formats::trials());
     trials.extend(reports::trials());
     trials.extend(class::trials());
+    trials.extend(results::trials());
     trials.extend(course::trials());
     trials.extend(concurrency::trials());
     trials.extend(tidy::trials());

@@ -6,6 +6,8 @@
 //! - `bench --class N`: grades a generated class of N submissions (copies and variants of the
 //!   fixtures) and compares the wall time with the ideal: the larger of the summed CPU time
 //!   over the cores and the summed wall time of the single runs over the jobs.
+//! - `bench --unchanged N`: regrades an unchanged class of N through a results folder
+//!   (`bench_regrade.rs`).
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -24,13 +26,17 @@ pub struct Bench {
     /// Grade a generated class of this many submissions instead.
     #[arg(long)]
     class: Option<usize>,
+    /// Grade a generated class of this many into a results folder, then regrade it
+    /// unchanged (`grade --results`) and report both times.
+    #[arg(long, value_name = "N")]
+    unchanged: Option<usize>,
     /// Scenarios at once (default: the grader's default).
     #[arg(long)]
     jobs: Option<usize>,
 }
 
 /// Fixture variants a generated class cycles through.
-const VARIANTS: [&str; 8] = [
+pub(crate) const VARIANTS: [&str; 8] = [
     "good-python",
     "good-cpp",
     "process-exit1",
@@ -60,6 +66,9 @@ impl Bench {
         settings.cargo_target_dir = Some(crate::workspace_root().join("target").join("graded"));
         if let Some(jobs) = self.jobs {
             settings.jobs = jobs;
+        }
+        if let Some(n) = self.unchanged {
+            return crate::bench_regrade::run(n, &self.exercises);
         }
         match self.class {
             Some(n) => self.class_bench(&settings, n),
@@ -169,7 +178,7 @@ impl Bench {
     }
 }
 
-fn copy_fixture(from: &Path, to: &Path) -> std::io::Result<()> {
+pub(crate) fn copy_fixture(from: &Path, to: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(to)?;
     for entry in std::fs::read_dir(from)?.flatten() {
         if entry.path().is_file() && entry.file_name() != "fixture.toml" {

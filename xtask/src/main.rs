@@ -10,6 +10,7 @@
 //! - `image [--check]`: a container image (mmdebstrap + podman), checked by grading in it.
 
 mod bench;
+mod bench_regrade;
 mod dist;
 mod image;
 mod merge;

@@ -182,7 +182,13 @@ pub fn grade(
         }
     });
     let results: Vec<SubmissionResult> = results.into_iter().flatten().collect();
-    Ok(match request.scope {
+    Ok(scoped(results, request.scope))
+}
+
+/// The results as `scope` keeps them: all the exercises (`Listed`), or those some submission
+/// holds (`Found`; the others are named in `not_found`).
+pub fn scoped(results: Vec<SubmissionResult>, scope: Scope) -> Vec<SubmissionResult> {
+    match scope {
         Scope::Listed => results,
         Scope::Found => {
             let found: std::collections::BTreeSet<String> = results
@@ -192,7 +198,7 @@ pub fn grade(
                 .collect();
             results.into_iter().map(|r| r.keep_only(&found)).collect()
         }
-    })
+    }
 }
 
 /// Where the grading folder (every run's copy of its submission) lives. Runs with a private
