@@ -6,6 +6,7 @@
 
 mod catalogue;
 mod doctor;
+mod gradescope;
 mod output;
 mod watch;
 
@@ -48,6 +49,11 @@ enum Cmd {
     /// What this machine gives a grading: each sandbox layer, kernel facility and optional
     /// tool, why one is missing and how to fix it, which exercises will be fully judged.
     Doctor(doctor::DoctorArgs),
+    /// Gradescope: build autograder.zip, grade inside its container, replay it here.
+    Gradescope {
+        #[command(subcommand)]
+        command: gradescope::Command,
+    },
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -98,6 +104,7 @@ pub fn main() -> ! {
         Cmd::List => catalogue::list(),
         Cmd::Explain { exercise } => catalogue::explain(&exercise),
         Cmd::Doctor(args) => doctor::run(&args, &Settings::from_env()),
+        Cmd::Gradescope { command } => gradescope::run(&command),
     };
     std::process::exit(code);
 }
@@ -173,6 +180,7 @@ fn grade_inner(args: &GradeArgs, settings: &mut Settings) -> anyhow::Result<i32>
     course.require_tools |= args.require_tools;
     course.apply(settings);
     configure(args, settings)?;
+    settings.follow_cpu_quota();
     // Without a course file or --exercise, a folder is graded on what it holds. Slices of a
     // class (--partition) keep every exercise, so that they merge into one gradebook.
     let (exercises, scope) = match (&args.course, args.exercises.is_empty()) {
@@ -344,6 +352,7 @@ mod tests {
             course: None,
             guarantees: Default::default(),
             time_scale: 1.0,
+            setup: Default::default(),
         }
     }
 
