@@ -21,6 +21,8 @@
 //!   refuses bad input leaving the install folder as it was (install.rs).
 //! - `dist::…`: the GitHub workflows pass actionlint, install.sh passes `sh -n` and
 //!   shellcheck (dist.rs).
+//! - `gradescope::…`: autograder.zip replayed by `sysgrade gradescope run` under Docker's
+//!   default confinement; results.json valid in every case (gradescope.rs).
 //! - `modes::…`: the CLI as root, as an ordinary user and under Docker's default confinement:
 //!   same verdicts, hostile programs contained (modes.rs, modes/).
 //!
@@ -38,6 +40,7 @@ mod dist;
 mod doctor;
 mod fixtures;
 mod formats;
+mod gradescope;
 mod hostile;
 mod install;
 mod modes;
@@ -69,5 +72,6 @@ fn main() {
     trials.extend(doctor::trials());
     trials.extend(install::trials());
     trials.extend(dist::trials());
+    trials.extend(gradescope::trials());
     libtest_mimic::run(&args, trials).exit();
 }

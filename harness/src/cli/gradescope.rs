@@ -35,6 +35,10 @@ pub enum Command {
         /// Keep the replay root (its path is printed).
         #[arg(long)]
         keep: bool,
+        /// Replay in this folder (new or empty; kept) instead of a temporary one. It must lie
+        /// outside /tmp, /var/tmp, /dev/shm and /run/lock.
+        #[arg(long, value_name = "DIR")]
+        root: Option<PathBuf>,
     },
 }
 
@@ -57,7 +61,14 @@ pub fn run(command: &Command) -> i32 {
             zip,
             submission,
             keep,
-        } => replay_and_report(zip, submission, *keep),
+            root,
+        } => {
+            let root = match root {
+                Some(dir) => replay::Root::At(dir.clone()),
+                None => replay::Root::Fresh { keep: *keep },
+            };
+            replay_and_report(zip, submission, &root)
+        }
     }
 }
 
@@ -88,8 +99,13 @@ fn pack(opts: package::Options) -> i32 {
     }
 }
 
-fn replay_and_report(zip: &std::path::Path, submission: &std::path::Path, keep: bool) -> i32 {
-    let r = match replay::replay(zip, submission, keep) {
+fn replay_and_report(
+    zip: &std::path::Path,
+    submission: &std::path::Path,
+    root: &replay::Root,
+) -> i32 {
+    let keep = !matches!(root, replay::Root::Fresh { keep: false });
+    let r = match replay::replay(zip, submission, root) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");

@@ -59,17 +59,40 @@ impl Replayed {
     }
 }
 
-/// Replays `zip` on `submission` in a fresh root (kept when `keep`).
-pub fn replay(zip: &Path, submission: &Path, keep: bool) -> Result<Replayed, ReplayError> {
+/// Where to replay: a fresh folder of our own, removed afterwards unless kept; or a folder
+/// given (`--root`), new or empty, always kept.
+#[derive(Debug, Clone)]
+pub enum Root {
+    Fresh { keep: bool },
+    At(PathBuf),
+}
+
+/// Replays `zip` on `submission` in `root`.
+pub fn replay(zip: &Path, submission: &Path, root: &Root) -> Result<Replayed, ReplayError> {
     if !submission.is_dir() {
         return Err(ReplayError::NotAFolder(submission.to_path_buf()));
     }
-    let base = base()?;
-    let dir = tempfile::Builder::new()
-        .prefix("gradescope-")
-        .tempdir_in(&base)
-        .map_err(io(format!("creating a replay root in {}", base.display())))?;
-    let layout = Layout::at(dir.path());
+    let dir = match root {
+        Root::Fresh { .. } => {
+            let base = base()?;
+            let dir = tempfile::Builder::new()
+                .prefix("gradescope-")
+                .tempdir_in(&base)
+                .map_err(io(format!("creating a replay root in {}", base.display())))?;
+            Some(dir)
+        }
+        Root::At(path) => {
+            std::fs::create_dir_all(path).map_err(io(format!("creating {}", path.display())))?;
+            outside_scratch(&path.canonicalize().unwrap_or_else(|_| path.clone()))?;
+            None
+        }
+    };
+    let root_path = match (&dir, root) {
+        (Some(d), _) => d.path().to_path_buf(),
+        (None, Root::At(path)) => path.clone(),
+        (None, Root::Fresh { .. }) => unreachable!("a fresh root is a temporary folder"),
+    };
+    let layout = Layout::at(&root_path);
     lay_out(&layout, zip, submission)?;
     let setup = layout.source().join("setup.sh");
     let setup_syntax = syntax(&setup);
@@ -88,10 +111,10 @@ pub fn replay(zip: &Path, submission: &Path, keep: bool) -> Result<Replayed, Rep
         Some(text) => validate::problems(text),
         None => vec!["no results/results.json was written".into()],
     };
-    let root = if keep {
-        dir.keep()
-    } else {
-        dir.path().to_path_buf()
+    let root = match (dir, root) {
+        (Some(d), Root::Fresh { keep: true }) => d.keep(),
+        (Some(d), _) => d.path().to_path_buf(),
+        (None, _) => root_path,
     };
     Ok(Replayed {
         root,
@@ -118,10 +141,16 @@ fn base() -> Result<PathBuf, ReplayError> {
     };
     std::fs::create_dir_all(&base).map_err(io(format!("creating {}", base.display())))?;
     let real = base.canonicalize().unwrap_or_else(|_| base.clone());
-    if PRIVATE_DIRS.iter().any(|d| real.starts_with(d)) {
-        return Err(ReplayError::Scratch(real));
-    }
+    outside_scratch(&real)?;
     Ok(real)
+}
+
+/// Refuses a root a run could write through a scratch place.
+fn outside_scratch(path: &Path) -> Result<(), ReplayError> {
+    if PRIVATE_DIRS.iter().any(|d| path.starts_with(d)) {
+        return Err(ReplayError::Scratch(path.to_path_buf()));
+    }
+    Ok(())
 }
 
 /// `source/` from the zip, `submission/` copied, an empty `results/`; the root as
