@@ -51,7 +51,7 @@ mod tests {
         assert_eq!(of(&["process", "signals"]), Vec::<String>::new());
         assert_eq!(of(&["make_movie"]), ["ffmpeg"]);
         assert_eq!(of(&["fork_exec"]), ["faketime"]);
-        let all = packages(&exercises::ALL);
+        let all = packages(exercises::ALL);
         for p in [
             "ffmpeg",
             "faketime",
