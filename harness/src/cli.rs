@@ -8,6 +8,7 @@
 mod catalogue;
 mod doctor;
 pub mod exit;
+mod gradescope;
 mod output;
 mod prairielearn;
 mod watch;
@@ -56,6 +57,11 @@ enum Cmd {
     /// PrairieLearn's external grader: grade /grade/student (with /grade/tests/course.toml)
     /// into /grade/results/results.json; exits 0 whenever the results were written.
     Prairielearn(prairielearn::PrairieLearnArgs),
+    /// Gradescope: build autograder.zip, grade inside its container, replay it here.
+    Gradescope {
+        #[command(subcommand)]
+        command: gradescope::Command,
+    },
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -122,6 +128,7 @@ pub fn main() -> ! {
         Cmd::Explain { exercise } => catalogue::explain(&exercise),
         Cmd::Doctor(args) => doctor::run(&args, &Settings::from_env()),
         Cmd::Prairielearn(args) => prairielearn::run(&args, Settings::from_env()),
+        Cmd::Gradescope { command } => gradescope::run(&command),
     };
     std::process::exit(code);
 }
@@ -215,6 +222,7 @@ fn grade_inner(args: &GradeArgs, settings: &mut Settings) -> anyhow::Result<i32>
     course.apply(settings);
     configure(args, settings)?;
     let partition = partition(args)?;
+    settings.follow_cpu_quota();
     // Without a course file or --exercise, a folder is graded on what it holds. Slices of a
     // class (--partition) keep every exercise, so that they merge into one gradebook.
     let (exercises, scope) = match (&args.course, args.exercises.is_empty()) {
@@ -431,6 +439,7 @@ mod tests {
             course: None,
             guarantees: Default::default(),
             time_scale: 1.0,
+            setup: Default::default(),
         }
     }
 

@@ -98,6 +98,27 @@ pub struct SubmissionResult {
     /// What the verdicts rest on.
     pub guarantees: Guarantees,
     pub time_scale: f64,
+    /// How the grading was set up beyond the time scale (flattened: top-level JSON fields).
+    #[serde(flatten)]
+    pub setup: Setup,
+}
+
+/// How a grading was set up: the course file it used, a stretch for the CPU quota, and where
+/// hidden scenarios show on Gradescope. Each is absent from the JSON when not set.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Setup {
+    /// The SHA-256 of the course file (hex).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub course_sha256: Option<String>,
+    /// The time scale was stretched for the container's CPU quota (cgroup `cpu.max`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_quota: Option<crate::cpu_quota::Stretch>,
+    /// The course's visibility for hidden scenarios' Gradescope tests.
+    #[serde(
+        default,
+        skip_serializing_if = "crate::engines::gradescope::Visibility::is_default"
+    )]
+    pub hidden_visibility: crate::engines::gradescope::Visibility,
 }
 
 fn is_zero(n: &u32) -> bool {

@@ -27,6 +27,8 @@ pub struct Settings {
     pub build_limit_secs: u64,
     /// Keep run transcripts for passing scenarios too (snapshots, `--verbose`).
     pub keep_transcripts: bool,
+    /// How `time_scale` was stretched for the CPU quota ([`Settings::follow_cpu_quota`]).
+    pub cpu_quota: Option<crate::cpu_quota::Stretch>,
 }
 
 impl Settings {
@@ -48,6 +50,23 @@ impl Settings {
             cargo_target_dir: None,
             build_limit_secs: 300,
             keep_transcripts: false,
+            cpu_quota: None,
+        }
+    }
+
+    /// Stretches the time scale for this process's CPU quota (cgroup `cpu.max`) when it is
+    /// under the cores the grading would use (`jobs`, at most the CPUs allowed). Call once,
+    /// after the time scale and `jobs` are settled.
+    pub fn follow_cpu_quota(&mut self) {
+        self.follow_quota(crate::cpu_quota::current());
+    }
+
+    /// [`Settings::follow_cpu_quota`] for a quota given in CPUs (`None`: no quota).
+    pub fn follow_quota(&mut self, quota_cpus: Option<f64>) {
+        let used = self.jobs.min(crate::cpu_quota::cpus_allowed());
+        self.cpu_quota = quota_cpus.and_then(|q| crate::cpu_quota::Stretch::for_quota(q, used));
+        if let Some(stretch) = self.cpu_quota {
+            self.time_scale *= stretch.factor;
         }
     }
 }

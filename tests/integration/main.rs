@@ -27,6 +27,8 @@
 //! - `engines::…`: PrairieLearn's grader in a `/grade` layout (also confined), `--partition
 //!   auto` from Kubernetes' and GitLab's variables, `--exit-status report`, and the
 //!   Kubernetes and CI examples parsed against the CLI (engines.rs, engines/).
+//! - `gradescope::…`: autograder.zip replayed by `sysgrade gradescope run` under Docker's
+//!   default confinement; results.json valid in every case (gradescope.rs).
 //! - `modes::…`: the CLI as root, as an ordinary user and under Docker's default confinement:
 //!   same verdicts, hostile programs contained (modes.rs, modes/).
 //!
@@ -45,6 +47,7 @@ mod doctor;
 mod engines;
 mod fixtures;
 mod formats;
+mod gradescope;
 mod hostile;
 mod install;
 mod modes;
@@ -79,5 +82,6 @@ fn main() {
     trials.extend(install::trials());
     trials.extend(dist::trials());
     trials.extend(engines::trials());
+    trials.extend(gradescope::trials());
     libtest_mimic::run(&args, trials).exit();
 }

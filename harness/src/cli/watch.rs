@@ -209,6 +209,7 @@ mod tests {
             course: None,
             guarantees: Default::default(),
             time_scale: 1.0,
+            setup: Default::default(),
         }
     }
 

@@ -15,6 +15,9 @@
 //! run_wall_limit_secs = 60
 //! cpu_seconds = 30
 //! output_cap_bytes = 1048576
+//! [gradescope]                              # `sysgrade gradescope` only
+//! hidden_visibility = "after_due_date"      # or hidden, after_published, visible
+//! budget_secs = 540                         # grading stops here, results so far are kept
 //! [[scenarios]]                             # extra scenarios (see steps.rs)
 //! id = "signals.sigterm_ends"
 //! steps = [ { step = "expect", pattern = "\\d+" }, { step = "signal", signal = "SIGTERM" },
@@ -53,6 +56,25 @@ pub struct Course {
     /// missing, the machine cannot observe it) is a fault of the grader (`--require-tools`).
     #[serde(default)]
     pub require_tools: bool,
+    /// How `sysgrade gradescope` shows hidden scenarios, and its wall-clock budget.
+    #[serde(default)]
+    pub gradescope: Gradescope,
+    /// The SHA-256 of the file's bytes (hex), when read from a file: reports carry it, so
+    /// staff can tell which course file a result was graded with.
+    #[serde(skip)]
+    pub sha256: Option<String>,
+}
+
+/// The course's `[gradescope]` table.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Gradescope {
+    /// The visibility of hidden scenarios' tests (default `after_due_date`).
+    #[serde(default)]
+    pub hidden_visibility: crate::engines::gradescope::Visibility,
+    /// The whole grading's wall-clock budget in seconds: past it, the results so far are
+    /// written and what was not reached is named (default: `grade::DEFAULT_BUDGET_SECS`).
+    pub budget_secs: Option<u64>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -72,10 +94,12 @@ impl Course {
             what: format!("reading {}", path.display()),
             source,
         })?;
-        Course::parse(&text).map_err(|message| Error::InvalidConfig {
+        let mut course = Course::parse(&text).map_err(|message| Error::InvalidConfig {
             file: path.to_path_buf(),
             message,
-        })
+        })?;
+        course.sha256 = Some(sha256_hex(text.as_bytes()));
+        Ok(course)
     }
 
     /// Parses and checks the text of a course file.
@@ -142,6 +166,15 @@ impl Course {
     }
 }
 
+/// The SHA-256 of `bytes`, in lower-case hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -176,5 +209,24 @@ mod tests {
         assert_eq!(c.points_for("signals.sigint_survives"), 3);
         assert_eq!(c.points_for("signals.prompt"), 1);
         assert!(c.is_hidden("signals.prompt"));
+    }
+
+    #[test]
+    fn the_gradescope_table_chooses_a_visibility_and_a_budget_and_the_file_is_hashed() {
+        use crate::engines::gradescope::Visibility;
+        let c = load("[gradescope]\nhidden_visibility = \"after_published\"\nbudget_secs = 60\n")
+            .expect("valid");
+        assert_eq!(c.gradescope.hidden_visibility, Visibility::AfterPublished);
+        assert_eq!(c.gradescope.budget_secs, Some(60));
+        assert_eq!(c.sha256.as_deref().map(str::len), Some(64));
+        let default = load("").expect("valid");
+        assert_eq!(
+            default.gradescope.hidden_visibility,
+            Visibility::AfterDueDate
+        );
+        let err = load("[gradescope]\nhidden_visibility = \"secret\"\n")
+            .expect_err("invalid")
+            .to_string();
+        assert!(err.contains("secret") && err.contains("line 2"), "{err}");
     }
 }

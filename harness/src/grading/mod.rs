@@ -344,6 +344,11 @@ fn assemble(
         course: policy.course.name.clone(),
         guarantees: guarantees.clone(),
         time_scale: settings.time_scale,
+        setup: crate::result::Setup {
+            course_sha256: policy.course.sha256.clone(),
+            cpu_quota: settings.cpu_quota,
+            hidden_visibility: policy.course.gradescope.hidden_visibility,
+        },
     }
     .total()
 }

@@ -59,9 +59,14 @@ fn submission(out: &mut String, r: &SubmissionResult, color: bool) {
     if let Some(course) = &r.course {
         let _ = writeln!(out, "  course: {}", escape::text(course));
     }
+    let stretch = r
+        .setup
+        .cpu_quota
+        .map(|s| format!(" ({})", s.describe()))
+        .unwrap_or_default();
     let _ = writeln!(
         out,
-        "  sandbox: {}; time scale {}",
+        "  sandbox: {}; time scale {}{stretch}",
         sandbox_line(&r.guarantees),
         r.time_scale
     );

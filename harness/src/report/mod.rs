@@ -256,6 +256,7 @@ pub(crate) mod sample {
             course: None,
             guarantees: Default::default(),
             time_scale: 1.0,
+            setup: Default::default(),
         }
         .total()
     }
