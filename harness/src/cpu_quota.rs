@@ -5,7 +5,9 @@
 //!
 //! The grader's own cgroup comes from `/proc/self/cgroup` (the v2 line `0::/path`); each of
 //! its ancestors' `cpu.max` limits it too, so the smallest quota among them applies. `max`
-//! means no quota.
+//! means no quota. On a cgroup v1 machine (or a hybrid one without the cpu controller in v2)
+//! the quota is `cpu.cfs_quota_us` over `cpu.cfs_period_us` of the `cpu` controller's
+//! hierarchy, `-1` meaning none.
 
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -87,13 +89,58 @@ pub fn quota_below(mount: &Path, cgroup: &Path) -> Option<f64> {
         .reduce(f64::min)
 }
 
-/// This process's CPU quota in CPUs, `None` when there is none (or no cgroup v2).
-pub fn current() -> Option<f64> {
-    let cgroup = parse_own_cgroup(&std::fs::read_to_string("/proc/self/cgroup").ok()?)?;
-    MOUNTS
-        .iter()
-        .filter_map(|m| quota_below(Path::new(m), &cgroup))
+/// The grader's cgroup v1 path in the `cpu` controller's hierarchy (a line such as
+/// `4:cpu,cpuacct:/docker/abc`).
+pub fn parse_own_v1_cpu_cgroup(text: &str) -> Option<PathBuf> {
+    text.lines().find_map(|l| {
+        let mut parts = l.splitn(3, ':');
+        let (_, controllers, path) = (parts.next()?, parts.next()?, parts.next()?);
+        controllers
+            .split(',')
+            .any(|c| c == "cpu")
+            .then(|| PathBuf::from(path.trim()))
+    })
+}
+
+/// A cgroup v1 quota in CPUs from `cpu.cfs_quota_us` and `cpu.cfs_period_us`; `None` for
+/// `-1` (no quota).
+pub fn parse_cfs(quota: &str, period: &str) -> Option<f64> {
+    let quota: f64 = quota.trim().parse().ok()?;
+    let period: f64 = period.trim().parse().ok()?;
+    (quota > 0.0 && period > 0.0).then_some(quota / period)
+}
+
+/// The smallest cgroup v1 quota of `cgroup` and its ancestors, read below `mount`.
+pub fn v1_quota_below(mount: &Path, cgroup: &Path) -> Option<f64> {
+    let relative = cgroup.strip_prefix("/").unwrap_or(cgroup);
+    relative
+        .ancestors()
+        .filter_map(|dir| {
+            let read = |f: &str| std::fs::read_to_string(mount.join(dir).join(f)).ok();
+            parse_cfs(&read("cpu.cfs_quota_us")?, &read("cpu.cfs_period_us")?)
+        })
         .reduce(f64::min)
+}
+
+/// Where the v1 `cpu` controller may be mounted.
+const V1_MOUNTS: [&str; 2] = ["/sys/fs/cgroup/cpu", "/sys/fs/cgroup/cpu,cpuacct"];
+
+/// This process's CPU quota in CPUs, `None` when there is none (or no readable cgroup).
+pub fn current() -> Option<f64> {
+    let text = std::fs::read_to_string("/proc/self/cgroup").ok()?;
+    let v2 = parse_own_cgroup(&text).into_iter().flat_map(|cgroup| {
+        MOUNTS
+            .iter()
+            .filter_map(move |m| quota_below(Path::new(m), &cgroup))
+    });
+    let v1 = parse_own_v1_cpu_cgroup(&text)
+        .into_iter()
+        .flat_map(|cgroup| {
+            V1_MOUNTS
+                .iter()
+                .filter_map(move |m| v1_quota_below(Path::new(m), &cgroup))
+        });
+    v2.chain(v1).reduce(f64::min)
 }
 
 /// The CPUs this process may run on (its affinity mask), at least 1.
@@ -111,6 +158,29 @@ pub fn cpus_allowed() -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cgroup_v1_quota_and_its_controller_line() {
+        assert_eq!(parse_cfs("50000\n", "100000\n"), Some(0.5));
+        assert_eq!(parse_cfs("-1", "100000"), None);
+        let text = "9:name=systemd:/\n2:cpuacct:/\n1:cpu,cpuacct:/docker/abc\n0::/\n";
+        assert_eq!(
+            parse_own_v1_cpu_cgroup(text),
+            Some(PathBuf::from("/docker/abc"))
+        );
+        assert_eq!(parse_own_v1_cpu_cgroup("0::/user.slice\n"), None);
+        let dir = tempfile::tempdir().unwrap();
+        let inner = dir.path().join("docker/abc");
+        std::fs::create_dir_all(&inner).unwrap();
+        for (d, q) in [(dir.path().join("docker"), "-1"), (inner, "25000")] {
+            std::fs::write(d.join("cpu.cfs_quota_us"), q).unwrap();
+            std::fs::write(d.join("cpu.cfs_period_us"), "100000").unwrap();
+        }
+        assert_eq!(
+            v1_quota_below(dir.path(), Path::new("/docker/abc")),
+            Some(0.25)
+        );
+    }
 
     #[test]
     fn cpu_max_reads_a_quota_and_max_means_none() {
