@@ -74,7 +74,7 @@ fn keeps_running(ctx: &mut Ctx) -> Verdict {
             .unwrap_or_default()
     );
     let note = if printed > MANY_LINES_PER_WINDOW || run.flooded() {
-        format!(" (note: it printed {printed} lines in that second; the lecture's loop prints one per 10 s)")
+        format!(" (note: it printed more than {MANY_LINES_PER_WINDOW} lines in that second; the lecture's loop prints one per 10 s)")
     } else {
         String::new()
     };
