@@ -26,8 +26,9 @@ pub static EXERCISE: Exercise = Exercise {
     ],
 };
 
-/// Lines a sleeping loop may print in the 1 s window (the lecture's prints one per 10 s).
-const MAX_LINES_PER_WINDOW: usize = 5;
+/// More lines than this in the 1 s window are worth a note (the lecture's loop prints one
+/// per 10 s); the verdict rests on the CPU demand, as described.
+const MANY_LINES_PER_WINDOW: usize = 5;
 
 const PID_LINE: &str = r"process id\D*(\d+)";
 
@@ -35,21 +36,28 @@ const PID_LINE: &str = r"process id\D*(\d+)";
 /// `first_line` only.
 const PATIENT: Duration = Duration::from_secs(10);
 
-/// Waits up to `within` for the first pid line and checks the number.
-fn first_pid_line(run: &mut crate::run::Run, within: Duration) -> Result<i64, Failure> {
-    let pid = i64::from(run.own_pid());
-    run.expect_number(&re(PID_LINE), "process id", pid, within)
-}
-
 fn first_line(ctx: &mut Ctx) -> Verdict {
     let mut run = ctx.start(Launch::new())?;
-    let pid = first_pid_line(&mut run, Duration::from_secs(2))?;
+    let pid = i64::from(run.own_pid());
+    let pid = run.expect_number(&re(PID_LINE), "process id", pid, Duration::from_secs(2))?;
     Ok(format!("first line holds the true pid {pid}"))
+}
+
+/// Waits (patiently) for the first pid line, whatever number it holds: the number is
+/// `first_line`'s business.
+fn started(run: &mut crate::run::Run) -> Result<(), Failure> {
+    run.expect_described(
+        Source::Stdout,
+        &re(PID_LINE),
+        "a `process id` line",
+        PATIENT,
+    )
+    .map(|_| ())
 }
 
 fn keeps_running(ctx: &mut Ctx) -> Verdict {
     let mut run = ctx.start(Launch::new())?;
-    first_pid_line(&mut run, PATIENT)?;
+    started(&mut run)?;
     let lines_before = run.lines(Source::Stdout).len();
     let share = run.cpu_share(Duration::from_secs(1))?;
     let printed = run.lines(Source::Stdout).len() - lines_before;
@@ -59,27 +67,26 @@ fn keeps_running(ctx: &mut Ctx) -> Verdict {
         share * 100.0
     );
     ensure!(
-        printed <= MAX_LINES_PER_WINDOW && !run.flooded(),
-        "printed {printed} more lines within 1 s of its first{}: it loops without sleeping",
-        if run.flooded() {
-            " and flooded its output"
-        } else {
-            ""
-        }
-    );
-    ensure!(
         run.alive(),
         "it stopped running after its first line ({})",
         run.exit()
             .map(crate::run::describe_exit)
             .unwrap_or_default()
     );
-    Ok(format!("alive, {:.0}% of a core over 1 s", share * 100.0))
+    let note = if printed > MANY_LINES_PER_WINDOW || run.flooded() {
+        format!(" (note: it printed more than {MANY_LINES_PER_WINDOW} lines in that second; the lecture's loop prints one per 10 s)")
+    } else {
+        String::new()
+    };
+    Ok(format!(
+        "alive, {:.0}% of a core over 1 s{note}",
+        share * 100.0
+    ))
 }
 
 fn killed(ctx: &mut Ctx) -> Verdict {
     let mut run = ctx.start(Launch::new())?;
-    first_pid_line(&mut run, PATIENT)?;
+    started(&mut run)?;
     run.expect_ended_by(
         Signal::SIGTERM,
         Duration::from_secs(2),

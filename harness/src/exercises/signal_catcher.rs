@@ -4,6 +4,7 @@
 use super::Exercise;
 use crate::fail;
 use crate::outcome::{Failure, Verdict};
+use crate::run::transcript::Source;
 use crate::run::Run;
 use crate::scenario::{Ctx, Launch, Scenario};
 use crate::text::re;
@@ -31,11 +32,14 @@ pub static EXERCISE: Exercise = Exercise {
 };
 
 const WAIT: Duration = Duration::from_secs(2);
+/// How long the `pid` line may take: no scenario is about a quick start.
+const PATIENT: Duration = Duration::from_secs(10);
 
+/// Starts the program and waits for its `pid N` line, its sign that it is ready, whatever
+/// number it holds: no scenario of this exercise is about the number.
 fn started(ctx: &mut Ctx) -> Result<Run, Failure> {
     let mut run = ctx.start(Launch::new())?;
-    let pid = i64::from(run.own_pid());
-    run.expect_number(&re(r"pid\D*(\d+)"), "pid", pid, WAIT)?;
+    run.expect_described(Source::Stdout, &re(r"pid\D*\d+"), "a `pid N` line", PATIENT)?;
     Ok(run)
 }
 
@@ -58,8 +62,7 @@ fn caught(ctx: &mut Ctx, sig: Signal) -> Verdict {
             crate::text::quote(&line.text)
         );
     }
-    run.wait_idle(WAIT)
-        .map_err(|f| Failure::fail(format!("after {sig}: {}", f.message)))?;
+    run.expect_still_running(WAIT, sig.as_str())?;
     Ok(format!("printed `got signal {n}` and kept running"))
 }
 

@@ -39,13 +39,16 @@ pub static EXERCISE: Exercise = Exercise {
 const ANSWER: &str = r"interr?upting";
 const WAIT: Duration = Duration::from_secs(2);
 const ANSWER_WITHIN: Duration = Duration::from_secs(1);
+/// How long the first pid line may take: no scenario is about a quick start, so a slow one
+/// costs nothing.
+const PATIENT: Duration = Duration::from_secs(10);
 
-/// Starts the program and waits for its first pid line.
+/// Starts the program and waits (patiently) for its first pid line.
 fn started(ctx: &mut Ctx) -> Result<Run, Failure> {
     let mut run = ctx.start(Launch::new())?;
     let pid_line = number(run.own_pid());
     let what = format!("a line holding its pid {}", run.own_pid());
-    run.expect_described(Source::Stdout, &pid_line, &what, WAIT)?;
+    run.expect_described(Source::Stdout, &pid_line, &what, PATIENT)?;
     Ok(run)
 }
 
@@ -65,8 +68,7 @@ fn sigint_survives(ctx: &mut Ctx) -> Verdict {
     for n in 1..=3 {
         interrupt(&mut run, n)?;
     }
-    run.wait_idle(WAIT)
-        .map_err(|f| Failure::fail(format!("after three SIGINTs: {}", f.message)))?;
+    run.expect_still_running(WAIT, "three SIGINTs")?;
     Ok("three SIGINTs answered; still running".into())
 }
 

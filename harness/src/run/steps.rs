@@ -357,6 +357,27 @@ impl Run {
         }
     }
 
+    /// Judges "still running" after `event`: waits until the program blocks again or ends
+    /// (up to `within`, no longer), then fails only if it ended. A program that is busy but
+    /// alive at the deadline is still running.
+    pub fn expect_still_running(&self, within: Duration, event: &str) -> Result<(), Failure> {
+        let _ = self.wait_idle(within);
+        if self.alive() {
+            return Ok(());
+        }
+        // Its exit report is on its way when it has just ended: wait for it (briefly).
+        let how = self
+            .shared
+            .wait_for(Instant::now() + Duration::from_millis(500), |st| {
+                st.main_exit.map(|r| r.exit)
+            })
+            .map(super::describe_exit)
+            .unwrap_or_else(|| "ended".into());
+        Err(Failure::fail(format!(
+            "expected it to keep running after {event}; it {how}"
+        )))
+    }
+
     /// Sends `sig` to the program, recording it in the transcript.
     pub fn signal(&self, sig: Signal) -> Result<(), Failure> {
         let pid = self.pid();

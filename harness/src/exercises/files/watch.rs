@@ -103,10 +103,11 @@ impl Seen {
         }
     }
 
-    /// Every name seen in `tmp/` one way or another.
+    /// Every name seen in `tmp/` one way or another (a name deleted from it was there).
     pub fn names(&self) -> BTreeSet<String> {
         self.created
             .iter()
+            .chain(&self.deleted)
             .chain(self.written.keys())
             .cloned()
             .collect()
