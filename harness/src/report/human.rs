@@ -66,8 +66,9 @@ fn submission(out: &mut String, r: &SubmissionResult, color: bool) {
         .unwrap_or_default();
     let _ = writeln!(
         out,
-        "  sandbox: {}; time scale {}{stretch}",
+        "  sandbox: {}; network: {}; time scale {}{stretch}",
         sandbox_line(&r.guarantees),
+        network_line(r),
         r.time_scale
     );
     for p in &r.problems {
@@ -194,6 +195,20 @@ fn scenario(out: &mut String, s: &ScenarioResult, color: bool) {
             );
         }
     }
+}
+
+/// How the runs' network was held, with the ports of the exercises graded (an exercise
+/// unknown to this build adds none).
+fn network_line(r: &SubmissionResult) -> String {
+    let mut ports: Vec<u16> = r
+        .exercises
+        .iter()
+        .filter_map(|e| crate::exercises::get(&e.id))
+        .flat_map(|e| e.ports.iter().copied())
+        .collect();
+    ports.sort_unstable();
+    ports.dedup();
+    r.guarantees.network.describe(&ports)
 }
 
 /// The report header's account of the layers that held, probed at start-up.
