@@ -220,5 +220,8 @@ fn network_rules_are_listed_with_what_held() {
     assert!(rules.detail.starts_with("Landlock ABI 7: "), "{rules:?}");
     let full = layers(&probe(true, ran(&[], 2), None), &m, &fine());
     let rules = get(&full, Layer::NetworkRules);
-    assert!(!rules.used && rules.detail.contains("not needed"), "{rules:?}");
+    assert!(
+        !rules.used && rules.detail.contains("not needed"),
+        "{rules:?}"
+    );
 }
