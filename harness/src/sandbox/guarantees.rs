@@ -59,7 +59,7 @@ impl NetworkHold {
         match self {
             NetworkHold::PrivateNamespace => "private network namespace".into(),
             NetworkHold::TcpPorts { landlock_abi } if ports.is_empty() => {
-                format!("no TCP port (Landlock ABI {landlock_abi})")
+                format!("no TCP port at all (Landlock ABI {landlock_abi})")
             }
             NetworkHold::TcpPorts { landlock_abi } => {
                 let list: Vec<String> = ports.iter().map(u16::to_string).collect();
@@ -427,7 +427,10 @@ mod tests {
         assert_eq!(run.tcp_ports, Some(vec![65432]));
         assert!(run.landlock);
         let cargo = g.sandbox(view, Network::Host, &[65432]);
-        assert_eq!(cargo.tcp_ports, None, "a build that fetches crates keeps the network");
+        assert_eq!(
+            cargo.tcp_ports, None,
+            "a build that fetches crates keeps the network"
+        );
         assert_eq!(
             g.network.describe(&[55555, 65432]),
             "TCP ports 55555, 65432 only (Landlock ABI 7)"
