@@ -261,6 +261,31 @@ mod tests {
     }
 
     #[test]
+    fn the_header_says_how_the_network_was_held_with_the_exercises_ports() {
+        use crate::sandbox::guarantees::NetworkHold;
+        let mut r = super::super::sample::fault_and_build_failure();
+        r.guarantees.network = NetworkHold::TcpPorts { landlock_abi: 7 };
+        let text = super::render(std::slice::from_ref(&r), false);
+        assert!(
+            text.contains("; network: no TCP port at all (Landlock ABI 7); time scale"),
+            "{text}"
+        );
+        r.exercises[0].id = "time_server".into();
+        r.exercises[1].id = "echo_server".into();
+        let text = super::render(std::slice::from_ref(&r), false);
+        assert!(
+            text.contains("; network: TCP ports 55555, 65432 only (Landlock ABI 7);"),
+            "{text}"
+        );
+        r.guarantees.network = NetworkHold::PrivateNamespace;
+        let text = super::render(&[r], false);
+        assert!(
+            text.contains("; network: private network namespace;"),
+            "{text}"
+        );
+    }
+
+    #[test]
     fn the_sandbox_line_names_what_held_in_each_mode() {
         let root = Guarantees {
             separate_uid: true,
