@@ -260,7 +260,7 @@ impl<'a> Ctx<'a> {
             wall_limit_ms: self
                 .clock()
                 .real_ms(Duration::from_secs(self.settings.run_wall_limit_secs)),
-            sandbox: guarantees.sandbox(self.view(), network),
+            sandbox: guarantees.sandbox(self.view(), network, self.ports()),
             hold: prepare.is_some(),
             observe_removals: launch.observe_removals,
         };
@@ -283,6 +283,12 @@ impl<'a> Ctx<'a> {
             Ok(result) => result,
             Err(e) => Err(Failure::fault(format!("{e}"))),
         }
+    }
+
+    /// The TCP ports the exercise's runs may bind and connect to when they share the host's
+    /// network (`Exercise::ports`).
+    fn ports(&self) -> &'static [u16] {
+        crate::exercises::get(self.exercise).map_or(&[], |e| e.ports)
     }
 
     /// What a run of this scenario may see besides the system: its copy and home and the
@@ -323,7 +329,7 @@ impl<'a> Ctx<'a> {
             identity: self.identity(),
             limits: self.settings.limits,
             wall_limit_ms: self.clock().real_ms(limit),
-            sandbox: guarantees.sandbox(self.view(), Network::Private),
+            sandbox: guarantees.sandbox(self.view(), Network::Private, self.ports()),
             hold: false,
             observe_removals: false,
         };

@@ -30,6 +30,7 @@ pub fn layers(probe: &Probe, m: &Machine, observers: &Observers) -> Vec<LayerFac
             Layer::PrivateRoot => private_root(probe, m),
             Layer::Landlock => landlock(probe, m),
             Layer::SignalScoping => signal_scoping(probe, m),
+            Layer::NetworkRules => network_rules(probe, m),
             Layer::UidPerRun => uid_per_run(probe, m),
             Layer::Fanotify => fanotify(probe, m, &observers.fanotify),
             Layer::ProcConnector => proc_connector(m, &observers.proc_connector),
@@ -50,6 +51,9 @@ fn gives(layer: Layer) -> &'static str {
         }
         Layer::Landlock => "files confined to the system (read-only), the run's copy and home",
         Layer::SignalScoping => "kill(-1) and abstract sockets reach only the run",
+        Layer::NetworkRules => {
+            "without a network namespace: TCP only to the ports the exercise needs, no UDP, raw or packet sockets"
+        }
         Layer::UidPerRun => "each run has a uid of its own (61000–61255)",
         Layer::Fanotify => "every close after writing, with a descriptor: exact file sizes",
         Layer::ProcConnector => "every fork, exec and exit of a run, as it happens",
@@ -153,6 +157,7 @@ fn facility_title(f: Facility) -> &'static str {
         Facility::Filesystem => "the private root",
         Facility::Landlock => "Landlock",
         Facility::Removals => "watching removals",
+        Facility::NetworkRules => "the network rules",
     }
 }
 
@@ -218,6 +223,36 @@ fn signal_scoping(probe: &Probe, m: &Machine) -> LayerFact {
             false,
             format!("ABI {abi} scopes signals; not needed while the pid namespace holds"),
         )
+    }
+}
+
+fn network_rules(probe: &Probe, m: &Machine) -> LayerFact {
+    let layer = Layer::NetworkRules;
+    let abi = probe.landlock.as_ref().map_or(0, |a| *a);
+    match &probe.network_rules {
+        None if probe.guarantees.private_network => {
+            LayerFact::present(layer, false, "not needed while the network namespace holds")
+        }
+        None if abi == 0 => LayerFact::missing(
+            layer,
+            "no Landlock: a run has the host's network (not contained)",
+        ),
+        None => LayerFact::missing(
+            layer,
+            format!("Landlock ABI {abi}: a run has the host's network (not contained)"),
+        )
+        .because(why::network_rules(m, abi)),
+        Some(Err(e)) => LayerFact::missing(layer, format!("the probe could not run: {e}")),
+        Some(Ok(_)) if probe.network_rules_held() => {
+            LayerFact::present(layer, true, format!("Landlock ABI {abi}: {}", gives(layer)))
+        }
+        Some(Ok(seen)) => {
+            let error = seen
+                .problem(Facility::NetworkRules)
+                .or(seen.spawn_failed.as_deref())
+                .unwrap_or("the probe's program did not run");
+            LayerFact::missing(layer, format!("Landlock ABI {abi}, but: {error}"))
+        }
     }
 }
 

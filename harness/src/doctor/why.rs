@@ -159,6 +159,17 @@ pub fn signal_scoping(m: &Machine, abi: u32) -> Option<Why> {
     )
 }
 
+/// Why a run's network is not held to its ports: the kernel's Landlock ABI is older than 4.
+pub fn network_rules(m: &Machine, abi: u32) -> Option<Why> {
+    why(
+        format!(
+            "Landlock ABI {abi} (Linux {}): TCP port rules came with ABI 4 (Linux 6.7), and namespaces are refused here",
+            m.kernel
+        ),
+        Some("a kernel of 6.7 or later; or allow namespaces (as root outside a container, or a container with --security-opt seccomp=unconfined) for a network namespace per run".into()),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -26,6 +26,7 @@ pub static EXERCISE: Exercise = Exercise {
     lecture: &["FileSystem/copy_project.py"],
     aliases: &[],
     ending: nix::sys::signal::Signal::SIGINT,
+    ports: &[],
     scenarios: &[
         Scenario::new(
             "tree",

@@ -24,6 +24,7 @@ pub static EXERCISE: Exercise = Exercise {
     lecture: &["SimpleSocket/client.py"],
     aliases: &[],
     ending: nix::sys::signal::Signal::SIGINT,
+    ports: &[PORT],
     scenarios: &[
         Scenario::new(
             "exchange",

@@ -20,6 +20,7 @@ pub static EXERCISE: Exercise = Exercise {
     lecture: &["SimpleSocket/server.py"],
     aliases: &[],
     ending: nix::sys::signal::Signal::SIGINT,
+    ports: &[PORT],
     scenarios: &[
         Scenario::new("reverse", "`hello` comes back as `olleh`", reverse),
         Scenario::new(

@@ -14,6 +14,7 @@ pub static EXERCISE: Exercise = Exercise {
     lecture: &["Env/env.cpp", "Env/env.py"],
     aliases: &[],
     ending: nix::sys::signal::Signal::SIGINT,
+    ports: &[],
     scenarios: &[
         Scenario::new(
             "unset",

@@ -14,6 +14,7 @@ pub static EXERCISE: Exercise = Exercise {
     lecture: &["Env/env2.cpp"],
     aliases: &[],
     ending: nix::sys::signal::Signal::SIGINT,
+    ports: &[],
     scenarios: &[Scenario::new(
         "exact",
         "prints exactly the KEY=VALUE pairs of its environment",

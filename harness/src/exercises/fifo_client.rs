@@ -18,6 +18,7 @@ pub static EXERCISE: Exercise = Exercise {
     lecture: &["SimpleFiFo/client.py"],
     aliases: &[],
     ending: nix::sys::signal::Signal::SIGINT,
+    ports: &[],
     scenarios: &[
         Scenario::new(
             "lines",

@@ -22,6 +22,7 @@ pub static EXERCISE: Exercise = Exercise {
     lecture: &["SimpleFiFo/server.py"],
     aliases: &[],
     ending: nix::sys::signal::Signal::SIGINT,
+    ports: &[],
     scenarios: &[
         Scenario::new("fifo", "mypipe appears within 2 s and is a FIFO", made),
         Scenario::new(

@@ -32,6 +32,7 @@ pub static EXERCISE: Exercise = Exercise {
     lecture: &["ImageFIFO/DisplayPixmap.py"],
     aliases: &[],
     ending: nix::sys::signal::Signal::SIGINT,
+    ports: &[],
     scenarios: &[
         Scenario::new(
             "fifo",

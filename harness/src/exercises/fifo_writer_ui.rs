@@ -36,6 +36,7 @@ pub static EXERCISE: Exercise = Exercise {
     lecture: &["ImageFIFO/createImageUI.py"],
     aliases: &[],
     ending: nix::sys::signal::Signal::SIGINT,
+    ports: &[],
     scenarios: &[
         Scenario::new("idle", "nothing is written to imagefifo before Start", idle).requires(NEEDS),
         Scenario::new(

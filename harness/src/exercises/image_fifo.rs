@@ -19,6 +19,7 @@ pub static EXERCISE: Exercise = Exercise {
     lecture: &["ImageFIFO/createImage.py"],
     aliases: &[],
     ending: nix::sys::signal::Signal::SIGINT,
+    ports: &[],
     scenarios: &[
         Scenario::new(
             "frames",

@@ -35,6 +35,7 @@ pub static EXERCISE: Exercise = Exercise {
     lecture: &["Subprocess/make_movie.py"],
     aliases: &[],
     ending: nix::sys::signal::Signal::SIGINT,
+    ports: &[],
     scenarios: &[
         Scenario::new(
             "piped",

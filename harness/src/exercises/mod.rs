@@ -40,6 +40,9 @@ pub struct Exercise {
     /// is over and the program still runs, the harness ends it this way first, with a grace,
     /// so that what it cleans up on that signal is not blamed on it.
     pub ending: nix::sys::signal::Signal,
+    /// The TCP ports its programs bind or connect to. Where runs share the host's network
+    /// (no network namespace), these are the only ones they may use (`Sandbox::tcp_ports`).
+    pub ports: &'static [u16],
     pub scenarios: &'static [Scenario],
 }
 

@@ -25,6 +25,7 @@ pub static EXERCISE: Exercise = Exercise {
     lecture: &["FileSystem/path_lib.py"],
     aliases: &["path_lib"],
     ending: nix::sys::signal::Signal::SIGINT,
+    ports: &[],
     scenarios: &[Scenario::new(
         "output",
         "working directory, its name, Users/jmacey/test.py, .py, $HOME/scripts/test.py",

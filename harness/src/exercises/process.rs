@@ -13,6 +13,7 @@ pub static EXERCISE: Exercise = Exercise {
     lecture: &["Processes/process.cpp"],
     aliases: &[],
     ending: nix::sys::signal::Signal::SIGINT,
+    ports: &[],
     scenarios: &[
         Scenario::new("ids", "prints its real pid, uid and gid", ids),
         Scenario::new("exit", "exits with status 0", exit),

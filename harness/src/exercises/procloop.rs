@@ -15,6 +15,7 @@ pub static EXERCISE: Exercise = Exercise {
     lecture: &["Processes/procloop.cpp"],
     aliases: &[],
     ending: nix::sys::signal::Signal::SIGTERM,
+    ports: &[],
     scenarios: &[
         Scenario::new("first_line", "prints its true pid within 2 s", first_line),
         Scenario::new(

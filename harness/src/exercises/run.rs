@@ -17,6 +17,7 @@ pub static EXERCISE: Exercise = Exercise {
     lecture: &["Subprocess/run.py"],
     aliases: &[],
     ending: nix::sys::signal::Signal::SIGINT,
+    ports: &[],
     scenarios: &[
         Scenario::new("default", "no argument: i=0 … i=9, exit 0", default),
         Scenario::new(

@@ -22,6 +22,7 @@ pub static EXERCISE: Exercise = Exercise {
     lecture: &["Subprocess/run_process.py"],
     aliases: &[],
     ending: nix::sys::signal::Signal::SIGINT,
+    ports: &[],
     scenarios: &[
         Scenario::new(
             "children",

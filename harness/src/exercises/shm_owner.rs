@@ -18,6 +18,7 @@ pub static EXERCISE: Exercise = Exercise {
     lecture: &[],
     aliases: &[],
     ending: nix::sys::signal::Signal::SIGINT,
+    ports: &[],
     scenarios: &[
         Scenario::new(
             "created",

@@ -28,6 +28,7 @@ pub static EXERCISE: Exercise = Exercise {
     lecture: &["ImageSharedMemory/DisplayPixmap.py"],
     aliases: &[],
     ending: nix::sys::signal::Signal::SIGINT,
+    ports: &[],
     scenarios: &[
         Scenario::new(
             "created",

@@ -35,6 +35,7 @@ pub static EXERCISE: Exercise = Exercise {
     lecture: &["ImageSharedMemory/createImageUI.py"],
     aliases: &[],
     ending: nix::sys::signal::Signal::SIGINT,
+    ports: &[],
     scenarios: &[
         Scenario::new("idle", "imageMap is untouched before Start", idle).requires(NEEDS),
         Scenario::new(

@@ -16,6 +16,7 @@ pub static EXERCISE: Exercise = Exercise {
     lecture: &["Processes/signal_test.py"],
     aliases: &[],
     ending: nix::sys::signal::Signal::SIGTERM,
+    ports: &[],
     scenarios: &[
         Scenario::new(
             "sighup",

@@ -17,6 +17,7 @@ pub static EXERCISE: Exercise = Exercise {
     lecture: &["Processes/signal.cpp"],
     aliases: &[],
     ending: nix::sys::signal::Signal::SIGHUP,
+    ports: &[],
     scenarios: &[
         Scenario::new(
             "sigint_survives",

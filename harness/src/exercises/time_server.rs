@@ -19,6 +19,7 @@ pub static EXERCISE: Exercise = Exercise {
     lecture: &[],
     aliases: &[],
     ending: nix::sys::signal::Signal::SIGINT,
+    ports: &[PORT],
     scenarios: &[
         Scenario::new(
             "message",

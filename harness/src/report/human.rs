@@ -66,8 +66,9 @@ fn submission(out: &mut String, r: &SubmissionResult, color: bool) {
         .unwrap_or_default();
     let _ = writeln!(
         out,
-        "  sandbox: {}; time scale {}{stretch}",
+        "  sandbox: {}; network: {}; time scale {}{stretch}",
         sandbox_line(&r.guarantees),
+        network_line(r),
         r.time_scale
     );
     for p in &r.problems {
@@ -196,6 +197,20 @@ fn scenario(out: &mut String, s: &ScenarioResult, color: bool) {
     }
 }
 
+/// How the runs' network was held, with the ports of the exercises graded (an exercise
+/// unknown to this build adds none).
+fn network_line(r: &SubmissionResult) -> String {
+    let mut ports: Vec<u16> = r
+        .exercises
+        .iter()
+        .filter_map(|e| crate::exercises::get(&e.id))
+        .flat_map(|e| e.ports.iter().copied())
+        .collect();
+    ports.sort_unstable();
+    ports.dedup();
+    r.guarantees.network.describe(&ports)
+}
+
 /// The report header's account of the layers that held, probed at start-up.
 pub fn sandbox_line(g: &crate::sandbox::Guarantees) -> String {
     let mut held = Vec::new();
@@ -241,6 +256,31 @@ mod tests {
         );
         assert!(
             text.contains("    ERROR   all 2 scenarios (signals.prompt, signals.hygiene)\n            does not compile:"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn the_header_says_how_the_network_was_held_with_the_exercises_ports() {
+        use crate::sandbox::guarantees::NetworkHold;
+        let mut r = super::super::sample::fault_and_build_failure();
+        r.guarantees.network = NetworkHold::TcpPorts { landlock_abi: 7 };
+        let text = super::render(std::slice::from_ref(&r), false);
+        assert!(
+            text.contains("; network: no TCP port at all (Landlock ABI 7); time scale"),
+            "{text}"
+        );
+        r.exercises[0].id = "time_server".into();
+        r.exercises[1].id = "echo_server".into();
+        let text = super::render(std::slice::from_ref(&r), false);
+        assert!(
+            text.contains("; network: TCP ports 55555, 65432 only (Landlock ABI 7);"),
+            "{text}"
+        );
+        r.guarantees.network = NetworkHold::PrivateNamespace;
+        let text = super::render(&[r], false);
+        assert!(
+            text.contains("; network: private network namespace;"),
             "{text}"
         );
     }

@@ -34,6 +34,43 @@ pub struct Guarantees {
     /// its own, or Landlock's signal scoping).
     #[serde(default)]
     pub signals_contained: bool,
+    /// How a run's network is held.
+    #[serde(default)]
+    pub network: NetworkHold,
+}
+
+/// How a run's network is held, for the report header.
+#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize, PartialEq, Eq, Default)]
+#[serde(tag = "held", rename_all = "snake_case")]
+pub enum NetworkHold {
+    /// A network namespace of its own: only its own loopback.
+    PrivateNamespace,
+    /// The host's network, but TCP only to the ports its exercise needs (Landlock's network
+    /// rules) and no other socket family or type (the socket filter).
+    TcpPorts { landlock_abi: u32 },
+    /// The host's network, unrestricted.
+    #[default]
+    NotContained,
+}
+
+impl NetworkHold {
+    /// In words, with the `ports` the graded exercises need.
+    pub fn describe(self, ports: &[u16]) -> String {
+        match self {
+            NetworkHold::PrivateNamespace => "private network namespace".into(),
+            NetworkHold::TcpPorts { landlock_abi } if ports.is_empty() => {
+                format!("no TCP port at all (Landlock ABI {landlock_abi})")
+            }
+            NetworkHold::TcpPorts { landlock_abi } => {
+                let list: Vec<String> = ports.iter().map(u16::to_string).collect();
+                format!(
+                    "TCP ports {} only (Landlock ABI {landlock_abi})",
+                    list.join(", ")
+                )
+            }
+            NetworkHold::NotContained => "not contained".into(),
+        }
+    }
 }
 
 impl Guarantees {
@@ -42,17 +79,22 @@ impl Guarantees {
         Probe::current(supervisor).guarantees.clone()
     }
 
-    /// The sandbox a run asks for, given its view and whether it wants a private network.
-    pub fn sandbox(&self, view: View, network: Network) -> Sandbox {
+    /// The sandbox a run asks for, given its view, whether it wants a private network and
+    /// the TCP ports it needs (held to those where it gets the host's network instead).
+    pub fn sandbox(&self, view: View, network: Network, ports: &[u16]) -> Sandbox {
+        let contained = network != Network::Host;
         let network = match network {
             Network::Private | Network::Join(_) if !self.private_network => Network::Host,
             other => other,
         };
+        let held_to_ports = matches!(self.network, NetworkHold::TcpPorts { .. });
         Sandbox {
             namespaces: self.namespaces,
             network,
             landlock: !self.namespaces && self.landlock_abi > 0,
             view,
+            tcp_ports: (contained && network == Network::Host && held_to_ports)
+                .then(|| ports.to_vec()),
         }
     }
 
@@ -73,6 +115,9 @@ pub struct Probe {
     /// The run confined by Landlock alone, when it was tried: namespaces did not hold and the
     /// kernel has Landlock.
     pub confined: Option<Result<Seen, String>>,
+    /// The run held to no TCP port, with the socket filter, when it was tried: the network
+    /// namespace did not hold and the kernel's Landlock has TCP rules.
+    pub network_rules: Option<Result<Seen, String>>,
     /// The kernel's Landlock ABI, or why it offers none.
     pub landlock: Result<u32, String>,
     /// The grader is root (it then needs no user namespace, and leases uids).
@@ -153,7 +198,20 @@ impl Probe {
         }
         g.signals_contained =
             g.namespaces || g.separate_uid || landlock::scopes_signals(g.landlock_abi);
+        g.network = if g.private_network {
+            NetworkHold::PrivateNamespace
+        } else if self.network_rules_held() {
+            NetworkHold::TcpPorts { landlock_abi: abi }
+        } else {
+            NetworkHold::NotContained
+        };
         g
+    }
+
+    /// The run held to TCP ports started, ran and reported nothing missing.
+    pub fn network_rules_held(&self) -> bool {
+        matches!(&self.network_rules, Some(Ok(seen)) if seen.succeeded()
+            && seen.problem(Facility::NetworkRules).is_none())
     }
 }
 
@@ -168,6 +226,7 @@ fn probe(supervisor: &Path) -> Probe {
                 guarantees: Guarantees::default(),
                 full: Err(format!("making a folder for the probe: {e}")),
                 confined: None,
+                network_rules: None,
                 landlock,
                 root,
                 leased: false,
@@ -199,17 +258,36 @@ fn probe(supervisor: &Path) -> Probe {
             network: Network::Private,
             landlock: false,
             view: view.clone(),
+            tcp_ports: None,
         }),
     );
     let namespaces = full.as_ref().is_ok_and(Seen::namespaces_held);
-    let confined = (!namespaces && landlock.as_ref().is_ok_and(|abi| *abi > 0)).then(|| {
+    let private_network = namespaces
+        && full
+            .as_ref()
+            .is_ok_and(|seen| seen.problem(Facility::Network).is_none());
+    let abi = landlock.as_ref().map_or(0, |abi| *abi);
+    let confined = (!namespaces && abi > 0).then(|| {
         trial(
             supervisor,
             &spec(Sandbox {
                 namespaces: false,
                 network: Network::Host,
                 landlock: true,
+                view: view.clone(),
+                tcp_ports: None,
+            }),
+        )
+    });
+    let network_rules = (!private_network && landlock::holds_tcp_ports(abi)).then(|| {
+        trial(
+            supervisor,
+            &spec(Sandbox {
+                namespaces,
+                network: Network::Host,
+                landlock: false,
                 view,
+                tcp_ports: Some(Vec::new()),
             }),
         )
     });
@@ -217,6 +295,7 @@ fn probe(supervisor: &Path) -> Probe {
         guarantees: Guarantees::default(),
         full,
         confined,
+        network_rules,
         landlock,
         root,
         leased: lease.is_some(),
@@ -287,6 +366,7 @@ mod tests {
             guarantees: Guarantees::default(),
             full: Ok(full),
             confined: confined.map(Ok),
+            network_rules: None,
             landlock: Ok(7),
             root,
             leased: root,
@@ -330,6 +410,53 @@ mod tests {
         assert!(!g.namespaces && !g.private_network && !g.private_tmp);
         assert_eq!(g.landlock_abi, 7);
         assert!(g.private_filesystem && g.separate_uid && g.signals_contained);
+    }
+
+    #[test]
+    fn a_container_holds_the_network_to_the_exercise_ports() {
+        let refused = [Facility::Network, Facility::PidNamespace];
+        let p = Probe {
+            network_rules: Some(Ok(ran(&[]))),
+            ..probe(true, ran(&refused), Some(ran(&[])))
+        };
+        let g = p.derive();
+        assert_eq!(g.network, NetworkHold::TcpPorts { landlock_abi: 7 });
+        let view = View::default();
+        let run = g.sandbox(view.clone(), Network::Private, &[65432]);
+        assert_eq!(run.network, Network::Host);
+        assert_eq!(run.tcp_ports, Some(vec![65432]));
+        assert!(run.landlock);
+        let cargo = g.sandbox(view, Network::Host, &[65432]);
+        assert_eq!(
+            cargo.tcp_ports, None,
+            "a build that fetches crates keeps the network"
+        );
+        assert_eq!(
+            g.network.describe(&[55555, 65432]),
+            "TCP ports 55555, 65432 only (Landlock ABI 7)"
+        );
+    }
+
+    #[test]
+    fn network_rules_that_failed_leave_the_network_not_contained() {
+        let refused = [Facility::Network, Facility::PidNamespace];
+        let p = Probe {
+            network_rules: Some(Ok(ran(&[Facility::NetworkRules]))),
+            ..probe(true, ran(&refused), Some(ran(&[])))
+        };
+        let g = p.derive();
+        assert_eq!(g.network, NetworkHold::NotContained);
+        assert_eq!(g.network.describe(&[65432]), "not contained");
+        let run = g.sandbox(View::default(), Network::Private, &[65432]);
+        assert_eq!(run.tcp_ports, None);
+    }
+
+    #[test]
+    fn a_private_network_needs_no_port_rules() {
+        let g = probe(true, ran(&[]), None).derive();
+        assert_eq!(g.network, NetworkHold::PrivateNamespace);
+        let run = g.sandbox(View::default(), Network::Private, &[65432]);
+        assert_eq!((run.network, run.tcp_ports), (Network::Private, None));
     }
 
     #[test]

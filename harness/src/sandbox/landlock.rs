@@ -4,13 +4,18 @@
 //! and nothing else. From ABI 6 on, signals and abstract unix sockets are scoped to the run,
 //! so `kill(-1)` cannot reach the grader.
 //!
+//! Where the run shares the host's network but must not use it (`Sandbox::tcp_ports`), TCP
+//! binds and connects are held to the exercise's ports (ABI 4+); a connect's implicit bind
+//! to an ephemeral port is not a bind Landlock checks, so clients need no rule for it.
+//!
 //! The ruleset is made by the supervisor before it forks the program and enforced in the
 //! child between fork and exec, with two plain system calls.
 
-use super::protocol::View;
+use super::protocol::{Sandbox, View};
 use super::rootfs::{PRIVATE_DIRS, SYSTEM};
 use ::landlock::{
-    Access, AccessFs, CompatLevel, Compatible, Ruleset, RulesetAttr, RulesetCreatedAttr, Scope, ABI,
+    Access, AccessFs, AccessNet, CompatLevel, Compatible, NetPort, Ruleset, RulesetAttr,
+    RulesetCreatedAttr, RulesetError, Scope, ABI,
 };
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::path::{Path, PathBuf};
@@ -51,11 +56,60 @@ pub struct Prepared {
     fd: OwnedFd,
 }
 
-/// Makes the ruleset for `view`.
-pub fn prepare(view: &View) -> Result<Prepared, String> {
-    let abi = ABI::V6;
-    let read = AccessFs::from_read(abi);
-    let all = AccessFs::from_all(abi);
+/// The first ABI with TCP rules.
+pub const NET_ABI: u32 = 4;
+
+/// Whether this ABI holds TCP binds and connects to given ports.
+pub fn holds_tcp_ports(abi: u32) -> bool {
+    abi >= NET_ABI
+}
+
+/// Makes the ruleset `sandbox` asks for: its view's files when it asks for Landlock, its
+/// TCP ports when it has them.
+pub fn prepare(sandbox: &Sandbox) -> Result<Prepared, String> {
+    let err = |e: RulesetError| format!("landlock: {e}");
+    let mut ruleset = Ruleset::default();
+    if sandbox.landlock {
+        ruleset = ruleset
+            .set_compatibility(CompatLevel::BestEffort)
+            .handle_access(AccessFs::from_all(ABI::V6))
+            .map_err(err)?
+            .scope(Scope::Signal | Scope::AbstractUnixSocket)
+            .map_err(err)?;
+    }
+    if sandbox.tcp_ports.is_some() {
+        if !holds_tcp_ports(abi()) {
+            return Err(format!(
+                "landlock: TCP rules need ABI {NET_ABI}, this kernel has {}",
+                abi()
+            ));
+        }
+        ruleset = ruleset
+            .set_compatibility(CompatLevel::HardRequirement)
+            .handle_access(AccessNet::from_all(ABI::V4))
+            .map_err(err)?
+            .set_compatibility(CompatLevel::BestEffort);
+    }
+    let mut ruleset = ruleset.create().map_err(err)?;
+    if sandbox.landlock {
+        for (path, access) in file_rules(&sandbox.view) {
+            ruleset = ruleset.add_rule(rule(&path, access)?).map_err(err)?;
+        }
+    }
+    for port in sandbox.tcp_ports.iter().flatten() {
+        let access = AccessNet::BindTcp | AccessNet::ConnectTcp;
+        ruleset = ruleset.add_rule(NetPort::new(*port, access)).map_err(err)?;
+    }
+    let fd: Option<OwnedFd> = ruleset.into();
+    fd.map(|fd| Prepared { fd })
+        .ok_or_else(|| "landlock: not supported by this kernel".to_string())
+}
+
+/// The paths of `view` and the system with what the program may do there (those that
+/// exist).
+fn file_rules(view: &View) -> Vec<(PathBuf, ::landlock::BitFlags<AccessFs>)> {
+    let read = AccessFs::from_read(ABI::V6);
+    let all = AccessFs::from_all(ABI::V6);
     let mut ro: Vec<PathBuf> = SYSTEM.iter().map(PathBuf::from).collect();
     ro.extend(["/proc", "/sys", "/dev"].map(PathBuf::from));
     ro.extend(view.ro.iter().cloned());
@@ -71,23 +125,9 @@ pub fn prepare(view: &View) -> Result<Prepared, String> {
         .map(PathBuf::from),
     );
     rw.extend(view.rw.iter().cloned());
-    let err = |e: ::landlock::RulesetError| format!("landlock: {e}");
-    let mut ruleset = Ruleset::default()
-        .set_compatibility(CompatLevel::BestEffort)
-        .handle_access(all)
-        .map_err(err)?
-        .scope(Scope::Signal | Scope::AbstractUnixSocket)
-        .map_err(err)?
-        .create()
-        .map_err(err)?;
-    for (paths, access) in [(&ro, read), (&rw, all)] {
-        for path in paths.iter().filter(|p| p.exists()) {
-            ruleset = ruleset.add_rule(rule(path, access)?).map_err(err)?;
-        }
-    }
-    let fd: Option<OwnedFd> = ruleset.into();
-    fd.map(|fd| Prepared { fd })
-        .ok_or_else(|| "landlock: not supported by this kernel".to_string())
+    let ro = ro.into_iter().map(|p| (p, read));
+    let rw = rw.into_iter().map(|p| (p, all));
+    ro.chain(rw).filter(|(p, _)| p.exists()).collect()
 }
 
 fn rule(

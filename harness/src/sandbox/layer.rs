@@ -15,6 +15,7 @@ pub enum Layer {
     PrivateRoot,
     Landlock,
     SignalScoping,
+    NetworkRules,
     UidPerRun,
     Fanotify,
     ProcConnector,
@@ -22,7 +23,7 @@ pub enum Layer {
 
 impl Layer {
     /// Every layer, in the order `sysgrade doctor` lists them.
-    pub const ALL: [Layer; 11] = [
+    pub const ALL: [Layer; 12] = [
         Layer::UserNamespace,
         Layer::PidNamespace,
         Layer::MountNamespace,
@@ -31,6 +32,7 @@ impl Layer {
         Layer::PrivateRoot,
         Layer::Landlock,
         Layer::SignalScoping,
+        Layer::NetworkRules,
         Layer::UidPerRun,
         Layer::Fanotify,
         Layer::ProcConnector,
@@ -47,6 +49,7 @@ impl Layer {
             Layer::PrivateRoot => "private root",
             Layer::Landlock => "Landlock",
             Layer::SignalScoping => "signal scoping",
+            Layer::NetworkRules => "network rules",
             Layer::UidPerRun => "a uid per run",
             Layer::Fanotify => "fanotify",
             Layer::ProcConnector => "process events",

@@ -54,6 +54,11 @@ pub struct Sandbox {
     pub landlock: bool,
     /// The paths the program may see besides the system.
     pub view: View,
+    /// Where the run shares the host's network but must not use it: the only TCP ports it
+    /// may bind and connect to (Landlock's network rules), every other socket family and
+    /// type refused (`sandbox::netfilter`). `None`: not restricted.
+    #[serde(default)]
+    pub tcp_ports: Option<Vec<u16>>,
 }
 
 /// Which network a run gets.
@@ -212,4 +217,7 @@ pub enum Facility {
     Landlock,
     /// Observing what the program removes (`Spec::observe_removals`).
     Removals,
+    /// The TCP ports and socket families of a run without a network of its own
+    /// (`Sandbox::tcp_ports`).
+    NetworkRules,
 }

@@ -1,11 +1,12 @@
 //! Starting the program under the supervisor: its own session, default signal dispositions
 //! and an empty mask, limits, an identity (when the supervisor is root), the removals tap
-//! where the spec asks for it (see `removals`), and the Landlock ruleset where there is one.
+//! where the spec asks for it (see `removals`), the socket filter where the run's network is
+//! held to TCP ports (see `netfilter`), and the Landlock ruleset where there is one.
 
-use super::landlock;
 use super::protocol::{Facility, Report, Spec};
 use super::removals::Tap;
 use super::supervisor::{send, Sender};
+use super::{landlock, netfilter};
 use std::os::unix::process::CommandExt;
 
 /// Starts the program; returns its pid (as the supervisor sees it). What of the removals
@@ -15,6 +16,13 @@ pub(super) fn spawn(
     ruleset: Option<&landlock::Prepared>,
     out: &Sender,
 ) -> std::io::Result<i32> {
+    let contain_network = spec.sandbox.tcp_ports.is_some();
+    if contain_network && ruleset.is_none() {
+        // The program would have the host's network: it does not start.
+        return Err(std::io::Error::other(
+            "the network rules (Landlock TCP ports) could not be set up",
+        ));
+    }
     let mut cmd = std::process::Command::new(&spec.program);
     cmd.args(&spec.args).current_dir(&spec.cwd).env_clear();
     cmd.envs(spec.env.iter().map(|(k, v)| (k, v)));
@@ -48,6 +56,9 @@ pub(super) fn spawn(
             }
             if let Some(installer) = &installer {
                 installer.install();
+            }
+            if contain_network {
+                netfilter::install()?;
             }
             if let Some(fd) = ruleset {
                 landlock::enforce(fd)?;

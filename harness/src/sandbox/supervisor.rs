@@ -70,11 +70,16 @@ fn run() -> std::io::Result<()> {
     let host_proc = attempt(entered.mount, Facility::Filesystem, &mut problems, || {
         rootfs::enter(view)
     });
+    let sandbox = &spec.sandbox;
     let ruleset = attempt(
-        spec.sandbox.landlock,
-        Facility::Landlock,
+        sandbox.landlock || sandbox.tcp_ports.is_some(),
+        if sandbox.landlock {
+            Facility::Landlock
+        } else {
+            Facility::NetworkRules
+        },
         &mut problems,
-        || landlock::prepare(view),
+        || landlock::prepare(sandbox),
     );
     for (facility, error) in problems {
         send(&out, &Report::Problem { facility, error });

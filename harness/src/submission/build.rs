@@ -246,7 +246,7 @@ impl<'a> Builder<'a> {
             },
             wall_limit_ms: Clock::new(self.settings.time_scale)
                 .real_ms(Duration::from_secs(self.settings.build_limit_secs)),
-            sandbox: guarantees.sandbox(view, network),
+            sandbox: guarantees.sandbox(view, network, &[]),
             hold: false,
             observe_removals: false,
         }

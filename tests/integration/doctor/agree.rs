@@ -82,11 +82,12 @@ fn layers_match_guarantees(layers: &BTreeMap<String, Value>, g: &Value) -> Vec<S
         ("network_namespace", flag("private_network")),
         ("landlock", abi > 0),
         ("signal_scoping", abi >= 6),
+        ("network_rules", g["network"]["held"] == "tcp_ports"),
         ("uid_per_run", flag("separate_uid")),
     ];
     let mut wrong = Vec::new();
-    if layers.len() != 11 {
-        wrong.push(format!("expected 11 layers, doctor lists {}", layers.len()));
+    if layers.len() != 12 {
+        wrong.push(format!("expected 12 layers, doctor lists {}", layers.len()));
     }
     for (name, used) in expected {
         let said = layers.get(name).and_then(|l| l["used"].as_bool());

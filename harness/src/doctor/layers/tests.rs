@@ -37,6 +37,7 @@ fn probe(root: bool, full: Seen, confined: Option<Seen>) -> Probe {
     let mut p = Probe {
         guarantees: Default::default(),
         full: Ok(full),
+        network_rules: confined.clone().map(Ok),
         confined: confined.map(Ok),
         landlock: Ok(7),
         root,
@@ -203,4 +204,24 @@ fn a_probe_that_could_not_run_leaves_every_namespace_missing_with_its_reason() {
 fn errnos_are_read_from_io_errors() {
     assert_eq!(errno_in("Function not implemented (os error 38)"), Some(38));
     assert_eq!(errno_in("no number"), None);
+}
+
+#[test]
+fn network_rules_are_listed_with_what_held() {
+    let m = machine(true);
+    let refused = [
+        (Facility::Network, "network namespace: EPERM"),
+        (Facility::PidNamespace, "pid namespace: EPERM"),
+    ];
+    let confined = probe(true, ran(&refused, 4242), Some(ran(&[], 4242)));
+    let facts = layers(&confined, &m, &fine());
+    let rules = get(&facts, Layer::NetworkRules);
+    assert!(rules.used && rules.available == Some(true), "{rules:?}");
+    assert!(rules.detail.starts_with("Landlock ABI 7: "), "{rules:?}");
+    let full = layers(&probe(true, ran(&[], 2), None), &m, &fine());
+    let rules = get(&full, Layer::NetworkRules);
+    assert!(
+        !rules.used && rules.detail.contains("not needed"),
+        "{rules:?}"
+    );
 }
