@@ -263,6 +263,7 @@ impl<'a> Ctx<'a> {
             sandbox: guarantees.sandbox(self.view(), network),
             hold: prepare.is_some(),
             observe_removals: launch.observe_removals,
+            observe_processes: launch.observe_processes,
         };
         self.started += 1;
         let oversight = Oversight {
@@ -326,6 +327,7 @@ impl<'a> Ctx<'a> {
             sandbox: guarantees.sandbox(self.view(), Network::Private),
             hold: false,
             observe_removals: false,
+            observe_processes: false,
         };
         match crate::run::oneshot::until_exit(self.settings, spec, limit, &self.own_root) {
             Ok(Ok(finished)) => Ok(finished),

@@ -153,6 +153,7 @@ fn facility_title(f: Facility) -> &'static str {
         Facility::Filesystem => "the private root",
         Facility::Landlock => "Landlock",
         Facility::Removals => "watching removals",
+        Facility::Processes => "watching processes",
     }
 }
 

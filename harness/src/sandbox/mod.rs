@@ -15,6 +15,7 @@ pub mod limits;
 pub mod listener;
 pub mod names;
 pub mod namespaces;
+pub mod proc_calls;
 pub mod proc_events;
 pub mod procfs;
 pub mod protocol;

@@ -30,21 +30,27 @@ const KEEP: usize = 4096;
 /// At most this many removals are reported per run (later ones still go on).
 const MAX_REPORTS: usize = 1000;
 
-/// The architecture's audit number and the system calls watched (aarch64 has no `unlink`).
+/// The architecture's audit number and the removals watched (aarch64 has no `unlink`).
 #[cfg(target_arch = "x86_64")]
-const WATCHED: Option<(u32, [i64; 2])> =
-    Some((0xC000_003E, [libc::SYS_unlink, libc::SYS_unlinkat]));
+const WATCHED: Option<(u32, &[i64])> = Some((0xC000_003E, &[libc::SYS_unlink, libc::SYS_unlinkat]));
 #[cfg(target_arch = "aarch64")]
-const WATCHED: Option<(u32, [i64; 2])> =
-    Some((0xC000_00B7, [libc::SYS_unlinkat, libc::SYS_unlinkat]));
+const WATCHED: Option<(u32, &[i64])> = Some((0xC000_00B7, &[libc::SYS_unlinkat]));
 #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
-const WATCHED: Option<(u32, [i64; 2])> = None;
+const WATCHED: Option<(u32, &[i64])> = None;
+
+/// What the filter watches: removals, processes, or both (one filter, one listener).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Watching {
+    pub removals: bool,
+    pub processes: bool,
+}
 
 /// The filter and the socket pair its listener crosses, made before fork.
 pub struct Tap {
     filter: Vec<sock_filter>,
     parent: OwnedFd,
     child: OwnedFd,
+    watching: Watching,
 }
 
 /// What the child needs between fork and exec: plain values only.
@@ -78,21 +84,40 @@ fn jump(k: u32, jt: u8, jf: u8) -> sock_filter {
     }
 }
 
+/// The filter: the watched system calls of this architecture become user notifications,
+/// everything else is allowed.
+fn filter(arch: u32, calls: &[i64]) -> Vec<sock_filter> {
+    let load = libc::BPF_LD | libc::BPF_W | libc::BPF_ABS;
+    let n = calls.len();
+    let mut filter = vec![
+        stmt(load, 4), // seccomp_data.arch
+        jump(arch, 0, (n + 1) as u8),
+        stmt(load, 0), // seccomp_data.nr
+    ];
+    for (i, call) in calls.iter().enumerate() {
+        filter.push(jump(*call as u32, (n - i) as u8, 0));
+    }
+    filter.push(stmt(libc::BPF_RET | libc::BPF_K, libc::SECCOMP_RET_ALLOW));
+    filter.push(stmt(
+        libc::BPF_RET | libc::BPF_K,
+        libc::SECCOMP_RET_USER_NOTIF,
+    ));
+    filter
+}
+
 impl Tap {
-    pub fn new() -> Result<Tap, String> {
-        let Some((arch, calls)) = WATCHED else {
+    pub fn new(watching: Watching) -> Result<Tap, String> {
+        let Some((arch, removals)) = WATCHED else {
             return Err("not implemented for this architecture".into());
         };
-        let load = libc::BPF_LD | libc::BPF_W | libc::BPF_ABS;
-        let filter = vec![
-            stmt(load, 4), // seccomp_data.arch
-            jump(arch, 0, 3),
-            stmt(load, 0), // seccomp_data.nr
-            jump(calls[0] as u32, 2, 0),
-            jump(calls[1] as u32, 1, 0),
-            stmt(libc::BPF_RET | libc::BPF_K, libc::SECCOMP_RET_ALLOW),
-            stmt(libc::BPF_RET | libc::BPF_K, libc::SECCOMP_RET_USER_NOTIF),
-        ];
+        let mut calls = Vec::new();
+        if watching.removals {
+            calls.extend_from_slice(removals);
+        }
+        if watching.processes {
+            calls.extend_from_slice(super::proc_calls::WATCHED);
+        }
+        let filter = filter(arch, &calls);
         let mut fds = [0 as RawFd; 2];
         let kind = libc::SOCK_SEQPACKET | libc::SOCK_CLOEXEC;
         // SAFETY: socketpair fills two descriptors, owned at once.
@@ -106,6 +131,7 @@ impl Tap {
             filter,
             parent,
             child,
+            watching,
         })
     }
 
@@ -117,28 +143,64 @@ impl Tap {
         }
     }
 
-    /// After the spawn: receives the listener the child sent and answers its notifications
-    /// on a thread of its own, reporting on `out`. `ids` is the program's uid and gid when
-    /// the supervisor is root. `Err` says why nothing will be observed.
-    pub fn serve(
-        self,
-        out: super::supervisor::Sender,
-        ids: Option<(u32, u32)>,
-    ) -> Result<(), String> {
-        drop(self.child);
-        let listener = receive(&self.parent)?;
+    /// Before the spawn: a thread receives the listener the child sends between fork and
+    /// exec and answers its notifications (the program's own exec among them, so this
+    /// cannot wait until the spawn returned), reporting on `out`. `ids` is the program's uid
+    /// and gid when the supervisor is root.
+    pub fn serve(self, out: super::supervisor::Sender, ids: Option<(u32, u32)>) -> Serving {
+        let (told, answer) = std::sync::mpsc::channel();
+        let Tap {
+            filter,
+            parent,
+            child,
+            watching,
+        } = self;
         std::thread::spawn(move || {
-            if let Some((uid, gid)) = ids {
-                // SAFETY: per-thread file-system identity (the raw calls, not the libc
-                // wrappers that would change every thread); integer arguments only.
-                unsafe {
-                    libc::syscall(libc::SYS_setfsgid, gid);
-                    libc::syscall(libc::SYS_setfsuid, uid);
-                }
+            let listener = receive(&parent);
+            let _ = told.send(listener.as_ref().map(drop).map_err(Clone::clone));
+            if let Ok(listener) = listener {
+                take_identity(ids);
+                answer_all(&listener, &out, watching);
             }
-            answer_all(&listener, &out);
         });
-        Ok(())
+        Serving {
+            _filter: filter,
+            child,
+            answer,
+        }
+    }
+}
+
+/// A tap being served: what the spawn must keep until the child has gone through exec.
+pub struct Serving {
+    _filter: Vec<sock_filter>,
+    child: OwnedFd,
+    answer: std::sync::mpsc::Receiver<Result<(), String>>,
+}
+
+impl Serving {
+    /// After the spawn: whether the child's listener arrived, or why nothing will be
+    /// observed. The child sends it (or its error) before exec, and its end of the socket
+    /// closes at exec, so the answer is prompt.
+    pub fn confirm(self) -> Result<(), String> {
+        drop(self.child);
+        self.answer
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .map_err(|_| "the program sent no seccomp listener".to_string())?
+    }
+}
+
+/// Takes the program's uid and gid as this thread's file-system identity (when the
+/// supervisor is root): reading another process's memory, or its exit code in `stat`,
+/// needs ptrace access, which root in a container lacks (no CAP_SYS_PTRACE).
+pub(super) fn take_identity(ids: Option<(u32, u32)>) {
+    if let Some((uid, gid)) = ids {
+        // SAFETY: per-thread file-system identity (the raw calls, not the libc wrappers
+        // that would change every thread); integer arguments only.
+        unsafe {
+            libc::syscall(libc::SYS_setfsgid, gid);
+            libc::syscall(libc::SYS_setfsuid, uid);
+        }
     }
 }
 
@@ -205,9 +267,12 @@ fn receive(socket: &OwnedFd) -> Result<OwnedFd, String> {
     let mut payload = [0u8; 4];
     let mut iov = [std::io::IoSliceMut::new(&mut payload)];
     let mut space = nix::cmsg_space!([RawFd; 1]);
-    let flags = MsgFlags::MSG_DONTWAIT | MsgFlags::MSG_CMSG_CLOEXEC;
+    let flags = MsgFlags::MSG_CMSG_CLOEXEC;
     let msg = recvmsg::<()>(socket.as_raw_fd(), &mut iov, Some(&mut space), flags)
         .map_err(|e| format!("receiving the seccomp listener: {e}"))?;
+    if msg.bytes == 0 {
+        return Err("the program started without sending its seccomp listener".into());
+    }
     let mut listener = None;
     for cmsg in msg
         .cmsgs()
@@ -230,7 +295,7 @@ fn receive(socket: &OwnedFd) -> Result<OwnedFd, String> {
 }
 
 /// Answers notifications until no process uses the filter any more.
-fn answer_all(listener: &OwnedFd, out: &super::supervisor::Sender) {
+fn answer_all(listener: &OwnedFd, out: &super::supervisor::Sender, watching: Watching) {
     use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
     use std::os::fd::AsFd;
     let mut reported = 0;
@@ -255,7 +320,13 @@ fn answer_all(listener: &OwnedFd, out: &super::supervisor::Sender) {
         if unsafe { libc::ioctl(fd, libc::SECCOMP_IOCTL_NOTIF_RECV, &mut req) } != 0 {
             continue; // the caller died meanwhile (ENOENT), or a signal (EINTR)
         }
-        let seen = (reported < MAX_REPORTS).then(|| look(&req)).flatten();
+        let removal = WATCHED.is_some_and(|(_, calls)| calls.contains(&i64::from(req.data.nr)));
+        if watching.processes && !removal {
+            // Before the caller goes on: what it is about to do is recorded first.
+            super::proc_calls::on_call(&req);
+        }
+        let wanted = watching.removals && removal && reported < MAX_REPORTS;
+        let seen = wanted.then(|| look(&req)).flatten();
         // The caller may have died and its pid been reused while we read: only a request
         // still pending vouches for what was read.
         // SAFETY: as above.
@@ -325,7 +396,14 @@ fn look(req: &libc::seccomp_notif) -> Option<Report> {
 fn read_path(pid: u32, address: u64) -> Option<PathBuf> {
     use std::os::unix::ffi::OsStringExt;
     let mem = std::fs::File::open(format!("/proc/{pid}/mem")).ok()?;
-    let mut buf = vec![0u8; libc::PATH_MAX as usize];
+    let buf = read_cstring(&mem, address, libc::PATH_MAX as usize)?;
+    Some(PathBuf::from(std::ffi::OsString::from_vec(buf)))
+}
+
+/// The NUL-terminated string at `address` in a process's memory (`mem`), at most `max`
+/// bytes long.
+pub(super) fn read_cstring(mem: &std::fs::File, address: u64, max: usize) -> Option<Vec<u8>> {
+    let mut buf = vec![0u8; max];
     let mut got = 0;
     // Page by page: a path near the end of a mapping must not fail the whole read.
     while got < buf.len() {
@@ -338,7 +416,7 @@ fn read_path(pid: u32, address: u64) -> Option<PathBuf> {
         }
         if let Some(end) = buf[got..got + n].iter().position(|b| *b == 0) {
             buf.truncate(got + end);
-            return Some(PathBuf::from(std::ffi::OsString::from_vec(buf)));
+            return Some(buf);
         }
         got += n;
     }
