@@ -159,6 +159,33 @@ pub(super) fn on_call(req: &libc::seccomp_notif) {
     });
 }
 
+/// Whether the filter can be installed and served here: `/bin/true` started with it, as a
+/// run's program is (for `sysgrade doctor`).
+pub fn probe() -> Result<(), String> {
+    use std::os::unix::process::CommandExt;
+    let tap = super::removals::Tap::new(super::removals::Watching {
+        removals: false,
+        processes: true,
+    })?;
+    let installer = tap.installer();
+    let (reports, _kept) = std::os::unix::net::UnixStream::pair()
+        .map_err(|e| format!("a socket pair: {e}"))?;
+    let serving = tap.serve(std::sync::Arc::new(Mutex::new(reports)), None);
+    let mut cmd = std::process::Command::new("/bin/true");
+    // SAFETY: the installer makes async-signal-safe calls only (prctl, seccomp, sendmsg).
+    unsafe {
+        cmd.pre_exec(move || {
+            installer.install();
+            Ok(())
+        });
+    }
+    let child = cmd.spawn();
+    let confirmed = serving.confirm();
+    let mut child = child.map_err(|e| format!("starting /bin/true: {e}"))?;
+    let _ = child.wait();
+    confirmed
+}
+
 /// A process the supervisor reaped (`pid` in its own namespace).
 pub fn on_reaped(pid: i32, exit: Exit) {
     with_state(|t, st| {

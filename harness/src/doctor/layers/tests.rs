@@ -50,6 +50,7 @@ fn fine() -> Observers {
     Observers {
         fanotify: Ok(()),
         proc_connector: Ok(()),
+        proc_fallback: Ok(()),
     }
 }
 
@@ -89,6 +90,7 @@ fn in_a_container_each_refused_namespace_says_seccomp_and_landlock_takes_over() 
     let observers = Observers {
         fanotify: Err("fanotify_init: Operation not permitted (os error 1)".into()),
         proc_connector: Ok(()),
+        proc_fallback: Ok(()),
     };
     let p = probe(true, ran(&refused, 4242), Some(ran(&[], 4242)));
     let facts = layers(&p, &container(), &observers);
@@ -203,4 +205,25 @@ fn a_probe_that_could_not_run_leaves_every_namespace_missing_with_its_reason() {
 fn errnos_are_read_from_io_errors() {
     assert_eq!(errno_in("Function not implemented (os error 38)"), Some(38));
     assert_eq!(errno_in("no number"), None);
+}
+
+#[test]
+fn without_the_connector_the_process_events_come_through_the_supervisor() {
+    let refused = "subscribing to the process events: Connection refused (os error 111)";
+    let fallback = Observers {
+        proc_connector: Err(refused.into()),
+        ..fine()
+    };
+    let facts = layers(&probe(true, ran(&[], 2), None), &machine(true), &fallback);
+    let l = get(&facts, Layer::ProcConnector);
+    assert!(l.available == Some(true) && l.used, "{l:?}");
+    assert!(l.detail.contains("supervisor") && l.detail.contains(refused), "{l:?}");
+    let neither = Observers {
+        proc_fallback: Err("seccomp user notification: EINVAL".into()),
+        ..fallback
+    };
+    let facts = layers(&probe(true, ran(&[], 2), None), &machine(true), &neither);
+    let l = get(&facts, Layer::ProcConnector);
+    assert_eq!(l.available, Some(false), "{l:?}");
+    assert!(l.detail.contains("EINVAL"), "{l:?}");
 }
