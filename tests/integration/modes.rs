@@ -9,6 +9,7 @@
 mod hostile;
 mod judged;
 mod place;
+mod procwatch;
 mod static_binary;
 mod verdicts;
 
@@ -45,6 +46,7 @@ pub fn trials() -> Vec<Trial> {
     )];
     trials.extend(verdicts::trials());
     trials.extend(judged::trials());
+    trials.extend(procwatch::trials());
     trials.extend(hostile::trials());
     trials.extend(static_binary::trials());
     trials
