@@ -135,7 +135,11 @@ pub(super) fn on_call(req: &libc::seccomp_notif) {
         t.settle_exec(st, pid, true);
         match nr {
             libc::SYS_execve | libc::SYS_execveat => {
-                let address = if nr == libc::SYS_execve { args[1] } else { args[2] };
+                let address = if nr == libc::SYS_execve {
+                    args[1]
+                } else {
+                    args[2]
+                };
                 let pending = Pending {
                     at_ns: now,
                     argv: read::argv(tid, address),
@@ -168,8 +172,8 @@ pub fn probe() -> Result<(), String> {
         processes: true,
     })?;
     let installer = tap.installer();
-    let (reports, _kept) = std::os::unix::net::UnixStream::pair()
-        .map_err(|e| format!("a socket pair: {e}"))?;
+    let (reports, _kept) =
+        std::os::unix::net::UnixStream::pair().map_err(|e| format!("a socket pair: {e}"))?;
     let serving = tap.serve(std::sync::Arc::new(Mutex::new(reports)), None);
     let mut cmd = std::process::Command::new("/bin/true");
     // SAFETY: the installer makes async-signal-safe calls only (prctl, seccomp, sendmsg).
@@ -264,7 +268,8 @@ impl Tracker {
         let Some(p) = k.exec.take() else { return };
         if changed {
             let command = if cmdline.is_empty() {
-                p.argv.unwrap_or_else(|| super::proc_events::UNKNOWN.to_string())
+                p.argv
+                    .unwrap_or_else(|| super::proc_events::UNKNOWN.to_string())
             } else {
                 cmdline
             };

@@ -188,7 +188,9 @@ pub enum Report {
         head: Vec<u8>,
     },
     /// A process event of the program's tree (`Spec::observe_processes`).
-    Process { event: ProcEvent },
+    Process {
+        event: ProcEvent,
+    },
     /// Setting something up failed; the run goes on without it.
     Problem {
         facility: Facility,
@@ -202,14 +204,31 @@ pub enum Report {
 #[serde(tag = "what", rename_all = "snake_case")]
 pub enum ProcEvent {
     /// The supervisor, whose descendants are followed (sent first).
-    Root { pid: i32 },
+    Root {
+        pid: i32,
+    },
     /// `pid` appeared below `parent` (the supervisor, for the program itself).
-    Fork { pid: i32, parent: i32, at_ns: u64 },
+    Fork {
+        pid: i32,
+        parent: i32,
+        at_ns: u64,
+    },
     /// `pid` became `command`.
-    Exec { pid: i32, command: String, at_ns: u64 },
-    Exit { pid: i32, exit: Exit, at_ns: u64 },
+    Exec {
+        pid: i32,
+        command: String,
+        at_ns: u64,
+    },
+    Exit {
+        pid: i32,
+        exit: Exit,
+        at_ns: u64,
+    },
     /// Its zombie is gone: its parent, or the supervisor, reaped it.
-    Reaped { pid: i32, at_ns: u64 },
+    Reaped {
+        pid: i32,
+        at_ns: u64,
+    },
 }
 
 /// A listening TCP socket as its holder set it up, read by the supervisor.

@@ -217,7 +217,10 @@ fn without_the_connector_the_process_events_come_through_the_supervisor() {
     let facts = layers(&probe(true, ran(&[], 2), None), &machine(true), &fallback);
     let l = get(&facts, Layer::ProcConnector);
     assert!(l.available == Some(true) && l.used, "{l:?}");
-    assert!(l.detail.contains("supervisor") && l.detail.contains(refused), "{l:?}");
+    assert!(
+        l.detail.contains("supervisor") && l.detail.contains(refused),
+        "{l:?}"
+    );
     let neither = Observers {
         proc_fallback: Err("seccomp user notification: EINVAL".into()),
         ..fallback

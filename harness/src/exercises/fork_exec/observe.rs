@@ -10,9 +10,9 @@ use crate::outcome::Failure;
 use crate::run::transcript::Source;
 use crate::run::Run;
 use crate::sandbox::proc_events::{connector_available, Origin, ProcRecord, Watch};
-use crate::settings::ProcEvents;
 use crate::scenario::tools::FAKETIME_LIB;
 use crate::scenario::{Ctx, Launch};
+use crate::settings::ProcEvents;
 use crate::text::re;
 use nix::sys::signal::Signal;
 use std::path::Path;
@@ -302,7 +302,9 @@ fn clock(run: &Run, speed: f64, source: Origin) -> (Instant, u64) {
     };
     let how = match source {
         Origin::Connector => "the kernel's process events",
-        Origin::Supervisor => "the supervisor's seccomp notifications (pids as the program sees them)",
+        Origin::Supervisor => {
+            "the supervisor's seccomp notifications (pids as the program sees them)"
+        }
     };
     let text = format!("following its processes through {how}; {pace}");
     let at = Instant::now();

@@ -51,7 +51,10 @@ pub fn children(pid: i32) -> Vec<i32> {
     let mut out = Vec::new();
     for task in tasks.flatten() {
         let list = std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
-        out.extend(list.split_whitespace().filter_map(|c| c.parse::<i32>().ok()));
+        out.extend(
+            list.split_whitespace()
+                .filter_map(|c| c.parse::<i32>().ok()),
+        );
     }
     out
 }
@@ -123,7 +126,10 @@ mod tests {
 
     #[test]
     fn reads_stat_fields_past_a_tricky_name() {
-        let tail = (5..=52).map(|i| i.to_string()).collect::<Vec<_>>().join(" ");
+        let tail = (5..=52)
+            .map(|i| i.to_string())
+            .collect::<Vec<_>>()
+            .join(" ");
         let text = format!("42 (a) b (c) Z 7 {tail}");
         let stat = parse_stat(&text).expect("parsed");
         assert_eq!((stat.state, stat.ppid), ('Z', 7));
