@@ -9,7 +9,9 @@
 //!   with neither changed means it failed (`execvp` trying each folder of PATH);
 //! - `exit_group`: an exit, with its code (the argument);
 //! - `wait4`, `waitid`: before the caller reaps, its zombie children are read (`stat`'s
-//!   exit code: a child killed by a signal makes no call of its own).
+//!   exit code: a child killed by a signal makes no call of its own). A wait that would
+//!   block is held until a child is a zombie or stopped (at most 5 s), then goes on: the
+//!   kernel restarts a held call that a signal interrupts, as it would a blocked wait.
 //!
 //! A thread ([`poll`]) looks every few milliseconds for what makes no call: new children
 //! of the processes known (the fork itself, timed by the parent's last `clone`, or by `stat`'s
@@ -115,21 +117,65 @@ pub fn start(out: Sender, ids: Option<(u32, u32)>) {
     });
 }
 
-fn with_state(f: impl FnOnce(&Tracker, &mut State)) {
-    if let Some(t) = TRACKER.get() {
-        let mut st = t.state.lock().unwrap_or_else(|p| p.into_inner());
-        f(t, &mut st);
-    }
+fn with_state<R>(f: impl FnOnce(&Tracker, &mut State) -> R) -> Option<R> {
+    let t = TRACKER.get()?;
+    let mut st = t.state.lock().unwrap_or_else(|p| p.into_inner());
+    Some(f(t, &mut st))
+}
+
+/// What to do with a watched call once it is recorded.
+pub(super) enum Answer {
+    Continue,
+    /// A wait that would block: held until its caller has a child to reap, so that the
+    /// child's exit is read before it is reaped ([`may_go`]).
+    Hold(Held),
+}
+
+/// A wait held back.
+pub(super) struct Held {
+    pub id: u64,
+    pid: i32,
+    since: std::time::Instant,
+}
+
+/// A held wait goes on after this long at most (it then blocks in the kernel as usual).
+const HOLD_MAX: Duration = Duration::from_secs(5);
+
+/// Whether a held wait may go on: its caller has a zombie or stopped child, or none left
+/// (the zombies' exits are recorded first), or it was held [`HOLD_MAX`].
+pub(super) fn may_go(h: &Held) -> bool {
+    h.since.elapsed() >= HOLD_MAX
+        || with_state(|t, st| {
+            t.look_at_children(st, h.pid);
+            ready_to_reap(h.pid)
+        })
+        .unwrap_or(true)
+}
+
+/// Whether a wait of `pid` returns at once: a child is a zombie or stopped, or none is left.
+fn ready_to_reap(pid: i32) -> bool {
+    let children = read::children(pid);
+    children.is_empty()
+        || children.iter().any(|c| {
+            read::stat(*c).is_none_or(|s| s.is_zombie() || s.state == 'T' || s.state == 't')
+        })
 }
 
 /// One watched call, before it continues.
-pub(super) fn on_call(req: &libc::seccomp_notif) {
+pub(super) fn on_call(req: &libc::seccomp_notif) -> Answer {
     let tid = req.pid as i32;
-    let Some(pid) = read::tgid(tid) else { return };
+    let Some(pid) = read::tgid(tid) else {
+        return Answer::Continue;
+    };
     let (nr, args) = (i64::from(req.data.nr), req.data.args);
-    with_state(|t, st| {
+    let blocking = match nr {
+        libc::SYS_wait4 => args[2] & libc::WNOHANG as u64 == 0,
+        libc::SYS_waitid => args[3] & libc::WNOHANG as u64 == 0,
+        _ => false,
+    };
+    let recorded = with_state(|t, st| {
         if !t.known(st, pid) {
-            return;
+            return false;
         }
         let now = read::now_ns();
         t.settle_exec(st, pid, true);
@@ -160,7 +206,16 @@ pub(super) fn on_call(req: &libc::seccomp_notif) {
                 clones.push_back(now);
             }
         }
+        true
     });
+    if recorded == Some(true) && blocking && !ready_to_reap(pid) {
+        return Answer::Hold(Held {
+            id: req.id,
+            pid,
+            since: std::time::Instant::now(),
+        });
+    }
+    Answer::Continue
 }
 
 /// Whether the filter can be installed and served here: `/bin/true` started with it, as a

@@ -296,16 +296,35 @@ fn receive(socket: &OwnedFd) -> Result<OwnedFd, String> {
 
 /// Answers notifications until no process uses the filter any more.
 fn answer_all(listener: &OwnedFd, out: &super::supervisor::Sender, watching: Watching) {
+    use super::proc_calls::{Answer, Held};
     use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
     use std::os::fd::AsFd;
+    let fd = listener.as_raw_fd();
     let mut reported = 0;
+    // Waits held until their caller has a child to reap (see `proc_calls::on_call`).
+    let mut held: Vec<Held> = Vec::new();
     loop {
         let mut fds = [PollFd::new(listener.as_fd(), PollFlags::POLLIN)];
-        match poll(&mut fds, PollTimeout::NONE) {
+        let timeout = if held.is_empty() {
+            PollTimeout::NONE
+        } else {
+            PollTimeout::from(1u8)
+        };
+        match poll(&mut fds, timeout) {
             Ok(_) => {}
             Err(nix::errno::Errno::EINTR) => continue,
             Err(_) => return,
         }
+        held.retain(|h| {
+            if !still_pending(fd, h.id) {
+                return false; // interrupted by a signal (asked again) or killed
+            }
+            let go = super::proc_calls::may_go(h);
+            if go {
+                go_on(fd, h.id);
+            }
+            !go
+        });
         let revents = fds[0].revents().unwrap_or(PollFlags::empty());
         if !revents.contains(PollFlags::POLLIN) {
             if revents.intersects(PollFlags::POLLHUP | PollFlags::POLLERR | PollFlags::POLLNVAL) {
@@ -315,7 +334,6 @@ fn answer_all(listener: &OwnedFd, out: &super::supervisor::Sender, watching: Wat
         }
         // SAFETY: the kernel wants a zeroed request; both structs are plain data.
         let mut req: libc::seccomp_notif = unsafe { std::mem::zeroed() };
-        let fd = listener.as_raw_fd();
         // SAFETY: ioctls on the listener with structs of the kernel's layout.
         if unsafe { libc::ioctl(fd, libc::SECCOMP_IOCTL_NOTIF_RECV, &mut req) } != 0 {
             continue; // the caller died meanwhile (ENOENT), or a signal (EINTR)
@@ -323,29 +341,41 @@ fn answer_all(listener: &OwnedFd, out: &super::supervisor::Sender, watching: Wat
         let removal = WATCHED.is_some_and(|(_, calls)| calls.contains(&i64::from(req.data.nr)));
         if watching.processes && !removal {
             // Before the caller goes on: what it is about to do is recorded first.
-            super::proc_calls::on_call(&req);
+            if let Answer::Hold(h) = super::proc_calls::on_call(&req) {
+                held.push(h);
+                continue;
+            }
         }
         let wanted = watching.removals && removal && reported < MAX_REPORTS;
         let seen = wanted.then(|| look(&req)).flatten();
         // The caller may have died and its pid been reused while we read: only a request
         // still pending vouches for what was read.
-        // SAFETY: as above.
-        let valid = unsafe { libc::ioctl(fd, libc::SECCOMP_IOCTL_NOTIF_ID_VALID, &req.id) } == 0;
-        if let (true, Some(report)) = (valid, seen) {
+        if let (true, Some(report)) = (still_pending(fd, req.id), seen) {
             // Before the caller goes on: the report comes before anything it does next
             // (its exit, above all) on the control socket.
             super::supervisor::send(out, &report);
             reported += 1;
         }
-        let resp = libc::seccomp_notif_resp {
-            id: req.id,
-            val: 0,
-            error: 0,
-            flags: libc::SECCOMP_USER_NOTIF_FLAG_CONTINUE as u32,
-        };
-        // SAFETY: as above.
-        unsafe { libc::ioctl(fd, libc::SECCOMP_IOCTL_NOTIF_SEND, &resp) };
+        go_on(fd, req.id);
     }
+}
+
+/// Whether the notification `id` still waits for its answer.
+fn still_pending(fd: RawFd, id: u64) -> bool {
+    // SAFETY: an ioctl on the listener with the id's address.
+    unsafe { libc::ioctl(fd, libc::SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0 }
+}
+
+/// Lets the call `id` go on unchanged.
+fn go_on(fd: RawFd, id: u64) {
+    let resp = libc::seccomp_notif_resp {
+        id,
+        val: 0,
+        error: 0,
+        flags: libc::SECCOMP_USER_NOTIF_FLAG_CONTINUE as u32,
+    };
+    // SAFETY: an ioctl on the listener with a struct of the kernel's layout.
+    unsafe { libc::ioctl(fd, libc::SECCOMP_IOCTL_NOTIF_SEND, &resp) };
 }
 
 /// The regular file a request is about to remove, read now.
