@@ -25,6 +25,7 @@ pub mod removals;
 pub mod rootfs;
 mod spawn;
 pub mod supervisor;
+mod tap;
 
 pub use guarantees::Guarantees;
 pub use layer::Layer;

@@ -112,7 +112,7 @@ pub fn start(out: Sender, ids: Option<(u32, u32)>) {
         return;
     }
     std::thread::spawn(move || {
-        super::removals::take_identity(ids);
+        super::tap::take_identity(ids);
         poll();
     });
 }
@@ -222,7 +222,7 @@ pub(super) fn on_call(req: &libc::seccomp_notif) -> Answer {
 /// run's program is (for `sysgrade doctor`).
 pub fn probe() -> Result<(), String> {
     use std::os::unix::process::CommandExt;
-    let tap = super::removals::Tap::new(super::removals::Watching {
+    let tap = super::tap::Tap::new(super::tap::Watching {
         removals: false,
         processes: true,
     })?;

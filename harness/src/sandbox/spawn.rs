@@ -5,8 +5,8 @@
 
 use super::landlock;
 use super::protocol::{Facility, Report, Spec};
-use super::removals::{Tap, Watching};
 use super::supervisor::{send, Sender};
+use super::tap::{Tap, Watching};
 use std::os::unix::process::CommandExt;
 
 /// Starts the program; returns its pid (as the supervisor sees it). What of the removals
