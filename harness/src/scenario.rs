@@ -263,6 +263,7 @@ impl<'a> Ctx<'a> {
             sandbox: guarantees.sandbox(self.view(), network, self.ports()),
             hold: prepare.is_some(),
             observe_removals: launch.observe_removals,
+            observe_processes: launch.observe_processes,
         };
         self.started += 1;
         let oversight = Oversight {
@@ -332,6 +333,7 @@ impl<'a> Ctx<'a> {
             sandbox: guarantees.sandbox(self.view(), Network::Private, self.ports()),
             hold: false,
             observe_removals: false,
+            observe_processes: false,
         };
         match crate::run::oneshot::until_exit(self.settings, spec, limit, &self.own_root) {
             Ok(Ok(finished)) => Ok(finished),

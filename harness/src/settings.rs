@@ -6,6 +6,34 @@ use std::path::PathBuf;
 /// The environment variable that multiplies every deadline (for slow machines).
 pub const TIME_SCALE_VAR: &str = "SYSGRADE_TIME_SCALE";
 
+/// The environment variable that chooses where `fork_exec` takes a run's process events
+/// from: `connector`, `seccomp` or `auto` (the default).
+pub const PROC_EVENTS_VAR: &str = "SYSGRADE_PROC_EVENTS";
+
+/// Where a run's process events come from (`SYSGRADE_PROC_EVENTS`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ProcEvents {
+    /// The kernel's connector where it answers, the supervisor's seccomp filter otherwise.
+    #[default]
+    Auto,
+    /// The kernel's connector only (`skip` where it does not answer).
+    Connector,
+    /// The supervisor's seccomp filter, even where the connector answers.
+    Seccomp,
+}
+
+impl ProcEvents {
+    /// `auto`, `connector` or `seccomp`.
+    pub fn parse(text: &str) -> Option<ProcEvents> {
+        match text.trim() {
+            "auto" | "" => Some(ProcEvents::Auto),
+            "connector" => Some(ProcEvents::Connector),
+            "seccomp" => Some(ProcEvents::Seccomp),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Settings {
     /// Every deadline is multiplied by this.
@@ -29,6 +57,8 @@ pub struct Settings {
     pub keep_transcripts: bool,
     /// How `time_scale` was stretched for the CPU quota ([`Settings::follow_cpu_quota`]).
     pub cpu_quota: Option<crate::cpu_quota::Stretch>,
+    /// Where `fork_exec` takes the process events from.
+    pub proc_events: ProcEvents,
 }
 
 impl Settings {
@@ -50,6 +80,10 @@ impl Settings {
             cargo_target_dir: None,
             build_limit_secs: 300,
             keep_transcripts: false,
+            proc_events: std::env::var(PROC_EVENTS_VAR)
+                .ok()
+                .and_then(|v| ProcEvents::parse(&v))
+                .unwrap_or_default(),
             cpu_quota: None,
         }
     }

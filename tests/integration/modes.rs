@@ -10,6 +10,7 @@ mod hostile;
 mod judged;
 mod network;
 mod place;
+mod procwatch;
 mod static_binary;
 mod verdicts;
 
@@ -46,6 +47,7 @@ pub fn trials() -> Vec<Trial> {
     )];
     trials.extend(verdicts::trials());
     trials.extend(judged::trials());
+    trials.extend(procwatch::trials());
     trials.extend(hostile::trials());
     trials.extend(network::trials());
     trials.extend(static_binary::trials());

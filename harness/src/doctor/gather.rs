@@ -9,9 +9,9 @@ use super::layers::{layers, Observers};
 use super::machine::Machine;
 use super::tools::{install_command, tools};
 use crate::sandbox::guarantees::Probe;
-use crate::sandbox::{fanotify, proc_events};
+use crate::sandbox::{fanotify, proc_calls, proc_events};
 use crate::scenario::tools::ALL;
-use crate::settings::Settings;
+use crate::settings::{ProcEvents, Settings, PROC_EVENTS_VAR};
 
 /// Everything the doctor says, probed now.
 pub fn gather(settings: &Settings) -> Facts {
@@ -19,7 +19,8 @@ pub fn gather(settings: &Settings) -> Facts {
     let probe = Probe::current(&settings.supervisor);
     let observers = Observers {
         fanotify: fanotify_works(),
-        proc_connector: proc_connector_works(),
+        proc_connector: proc_connector_works(settings.proc_events),
+        proc_fallback: proc_fallback_works(settings.proc_events),
     };
     let layers = layers(probe, &machine, &observers);
     let tools = tools(&settings.python, machine.root);
@@ -55,9 +56,22 @@ fn fanotify_works() -> Result<(), String> {
         .map_err(|e| e.to_string())
 }
 
-/// A subscription to the process events, as `fork_exec` makes one (confirmed by the kernel).
-fn proc_connector_works() -> Result<(), String> {
+/// A subscription to the process events, as `fork_exec` makes one (confirmed by the kernel),
+/// unless `SYSGRADE_PROC_EVENTS` rules the connector out.
+fn proc_connector_works(setting: ProcEvents) -> Result<(), String> {
+    if setting == ProcEvents::Seccomp {
+        return Err(format!("not used: {PROC_EVENTS_VAR}=seccomp"));
+    }
     proc_events::Watch::subscribe(std::process::id() as i32)
         .map(drop)
         .map_err(|e| format!("subscribing to the process events: {e}"))
+}
+
+/// The supervisor's seccomp filter for processes, installed in a child as a run's program
+/// gets it, unless `SYSGRADE_PROC_EVENTS` rules it out.
+fn proc_fallback_works(setting: ProcEvents) -> Result<(), String> {
+    if setting == ProcEvents::Connector {
+        return Err(format!("not used: {PROC_EVENTS_VAR}=connector"));
+    }
+    proc_calls::probe()
 }

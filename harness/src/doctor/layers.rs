@@ -15,6 +15,9 @@ use crate::sandbox::Layer;
 pub struct Observers {
     pub fanotify: Result<(), String>,
     pub proc_connector: Result<(), String>,
+    /// The supervisor's seccomp filter, which `fork_exec` falls back on without the
+    /// connector (`sandbox::proc_calls`).
+    pub proc_fallback: Result<(), String>,
 }
 
 /// Every layer, in [`Layer::ALL`]'s order.
@@ -33,7 +36,9 @@ pub fn layers(probe: &Probe, m: &Machine, observers: &Observers) -> Vec<LayerFac
             Layer::NetworkRules => network_rules(probe, m),
             Layer::UidPerRun => uid_per_run(probe, m),
             Layer::Fanotify => fanotify(probe, m, &observers.fanotify),
-            Layer::ProcConnector => proc_connector(m, &observers.proc_connector),
+            Layer::ProcConnector => {
+                proc_connector(m, &observers.proc_connector, &observers.proc_fallback)
+            }
         })
         .collect()
 }
@@ -158,6 +163,7 @@ fn facility_title(f: Facility) -> &'static str {
         Facility::Landlock => "Landlock",
         Facility::Removals => "watching removals",
         Facility::NetworkRules => "the network rules",
+        Facility::Processes => "watching processes",
     }
 }
 
@@ -294,11 +300,24 @@ fn fanotify(probe: &Probe, m: &Machine, seen: &Result<(), String>) -> LayerFact 
     }
 }
 
-fn proc_connector(m: &Machine, seen: &Result<(), String>) -> LayerFact {
+/// The process events: the kernel's connector, or else the supervisor's seccomp filter.
+fn proc_connector(
+    m: &Machine,
+    seen: &Result<(), String>,
+    fallback: &Result<(), String>,
+) -> LayerFact {
     let layer = Layer::ProcConnector;
-    match seen {
-        Ok(()) => LayerFact::present(layer, true, gives(layer)),
-        Err(e) => LayerFact::missing(layer, e.clone()).because(why::proc_connector(m)),
+    match (seen, fallback) {
+        (Ok(()), _) => LayerFact::present(layer, true, gives(layer)),
+        (Err(e), Ok(())) => LayerFact::present(
+            layer,
+            true,
+            format!(
+                "through the run's supervisor (seccomp user notifications): every fork, exec, exit and reaping of a run; not the kernel's connector: {e}"
+            ),
+        ),
+        (Err(e), Err(f)) => LayerFact::missing(layer, format!("{e}; the supervisor's fallback: {f}"))
+            .because(why::proc_connector(m)),
     }
 }
 

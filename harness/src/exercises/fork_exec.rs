@@ -2,8 +2,9 @@
 //! tenth iteration the program forks and the child execs `ls -l`.
 //!
 //! The process tree is followed as it happens through the kernel's process events
-//! ([`crate::sandbox::proc_events`]): every fork, exec, exit and reaping, so a child that
-//! lives a millisecond is judged like any other. The program's clock runs ten times faster
+//! ([`crate::sandbox::proc_events`]), or, where the connector does not answer (a container),
+//! through the run's supervisor ([`crate::sandbox::proc_calls`]): every fork, exec, exit and
+//! reaping, so a child that lives a millisecond is judged like any other. The program's clock runs ten times faster
 //! under libfaketime where it is installed (25 iterations take 1.25 s instead of 12.5 s); what
 //! is checked is the same, and durations are reported in the program's own time.
 
@@ -22,7 +23,8 @@ use ending::Follow;
 use observe::{factor, observe, Observed, PROBES};
 use std::time::Duration;
 
-/// The process tree is followed through the kernel's process events; libfaketime speeds it up.
+/// The process tree is followed through the process events (the kernel's connector, or the
+/// supervisor's seccomp filter); libfaketime speeds it up.
 const NEEDS: &[Need] = &[
     Need::Layer(Layer::ProcConnector),
     Need::Faster(

@@ -56,4 +56,21 @@ impl Run {
             None => Ok(()),
         }
     }
+
+    /// The program's process tree as the supervisor follows it (a run started with
+    /// `Launch::observe_processes`), or why there is none. The supervisor reports a problem
+    /// before the start, so a started run knows.
+    pub fn process_tree(
+        &self,
+    ) -> Result<std::sync::Arc<crate::wait::Watched<crate::sandbox::proc_events::Tree>>, String>
+    {
+        if !self.spec.observe_processes {
+            return Err("the run was not started to observe them".into());
+        }
+        let st = self.shared.lock();
+        match &st.processes_problem {
+            Some(problem) => Err(problem.clone()),
+            None => Ok(st.processes.clone()),
+        }
+    }
 }

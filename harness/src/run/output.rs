@@ -134,10 +134,15 @@ fn apply(shared: &Shared, report: Report) {
                 st.removed.push(Removed { path, size, head });
             }
         }
+        Report::Process { event } => st.processes.update(|tree| tree.apply_reported(&event)),
         Report::Problem {
             facility: Facility::Removals,
             error,
         } => st.removals_problem = Some(error),
+        Report::Problem {
+            facility: Facility::Processes,
+            error,
+        } => st.processes_problem = Some(error),
         // The guarantees were probed once; what this run could not set up is known.
         Report::Problem { .. } => {}
     });

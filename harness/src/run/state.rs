@@ -70,6 +70,10 @@ pub struct State {
     pub removed: Vec<Removed>,
     /// Why the supervisor could not observe removals, when it could not.
     pub removals_problem: Option<String>,
+    /// The program's process tree as the supervisor reports it (`Spec::observe_processes`).
+    pub processes: std::sync::Arc<Watched<crate::sandbox::proc_events::Tree>>,
+    /// Why the supervisor could not observe the processes, when it could not.
+    pub processes_problem: Option<String>,
 }
 
 impl State {

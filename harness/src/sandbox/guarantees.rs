@@ -250,6 +250,7 @@ fn probe(supervisor: &Path) -> Probe {
         sandbox,
         hold: false,
         observe_removals: false,
+        observe_processes: false,
     };
     let full = trial(
         supervisor,

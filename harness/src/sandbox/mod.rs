@@ -16,6 +16,7 @@ pub mod listener;
 pub mod names;
 pub mod namespaces;
 pub mod netfilter;
+pub mod proc_calls;
 pub mod proc_events;
 pub mod procfs;
 pub mod protocol;
@@ -25,6 +26,7 @@ pub mod removals;
 pub mod rootfs;
 mod spawn;
 pub mod supervisor;
+mod tap;
 
 pub use guarantees::Guarantees;
 pub use layer::Layer;

@@ -10,13 +10,17 @@
 //! whose `/proc/<pid>` entry still exists, so the few pending zombies are polled until it
 //! disappears.
 //!
+//! Without the connector (a container: another network or pid namespace), the run's
+//! supervisor reports the same events through a seccomp filter ([`super::proc_calls`],
+//! [`Tree::apply_reported`], [`Watch::reported`]).
+//!
 //! Robustness: a dedicated thread drains the socket (receive buffer of several megabytes);
 //! should the kernel still drop messages (`ENOBUFS`) the tree says so ([`Tree::lost`]).
 //! Memory is bounded ([`MAX_PROCS`] records), and dropping the [`Watch`] stops the thread.
 
 mod netlink;
 
-use super::protocol::Exit;
+use super::protocol::{Exit, ProcEvent};
 use crate::wait::Watched;
 use netlink::{control, event_instant, for_each_event, open_socket, u32_at};
 use netlink::{PROC_CN_MCAST_IGNORE, PROC_CN_MCAST_LISTEN};
@@ -101,6 +105,45 @@ impl Tree {
         });
     }
 
+    /// Applies one event the supervisor saw (`Spec::observe_processes`; pids as the
+    /// program's processes see them).
+    pub fn apply_reported(&mut self, event: &ProcEvent) {
+        let at = |ns: u64| event_instant(ns);
+        match *event {
+            ProcEvent::Root { pid } => {
+                self.root = pid;
+                self.members.insert(pid);
+            }
+            ProcEvent::Fork { pid, parent, at_ns } => self.fork(parent, pid, at(at_ns)),
+            ProcEvent::Exec {
+                pid,
+                ref command,
+                at_ns,
+            } => {
+                if let Some(p) = self.record_mut(pid) {
+                    if p.execs.len() < MAX_EXECS {
+                        let command = command.clone();
+                        p.execs.push(Exec {
+                            at: at(at_ns),
+                            command,
+                        });
+                    }
+                }
+            }
+            ProcEvent::Exit { pid, exit, at_ns } => {
+                self.members.remove(&pid);
+                if let Some(p) = self.record_mut(pid) {
+                    p.exited = Some((at(at_ns), exit));
+                }
+            }
+            ProcEvent::Reaped { pid, at_ns } => {
+                if let Some(p) = self.record_mut(pid) {
+                    p.reaped = Some(at(at_ns));
+                }
+            }
+        }
+    }
+
     fn record_mut(&mut self, pid: i32) -> Option<&mut ProcRecord> {
         let i = *self.index.get(&pid)?;
         self.procs.get_mut(i)
@@ -115,14 +158,39 @@ impl Tree {
     }
 }
 
+/// Where a [`Watch`]'s events come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// The kernel's process events connector (pids as the grader sees them).
+    Connector,
+    /// The run's supervisor, through its seccomp filter (`sandbox::proc_calls`; pids as the
+    /// program sees them).
+    Supervisor,
+}
+
 /// A live subscription to the process events of one root's descendants.
 pub struct Watch {
     inner: Arc<Watched<Tree>>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
+    origin: Origin,
 }
 
 impl Watch {
+    /// The tree a run's supervisor reports (`Run::process_tree`).
+    pub fn reported(inner: Arc<Watched<Tree>>) -> Watch {
+        Watch {
+            inner,
+            stop: Arc::new(AtomicBool::new(false)),
+            thread: None,
+            origin: Origin::Supervisor,
+        }
+    }
+
+    pub fn origin(&self) -> Origin {
+        self.origin
+    }
+
     /// Subscribes to process events and follows every process `root` forks from now on.
     /// Returns once the kernel confirmed the subscription, so nothing forked after this
     /// call is missed.
@@ -149,6 +217,7 @@ impl Watch {
             inner,
             stop,
             thread: Some(thread),
+            origin: Origin::Connector,
         };
         let confirmed = watch.wait_for(Instant::now() + Duration::from_secs(3), |_| {
             acked.load(Ordering::SeqCst).then_some(())
@@ -175,6 +244,19 @@ impl Watch {
         let nap = Duration::from_millis(100);
         self.inner.until(deadline, nap, |t| done(t)).ok()
     }
+}
+
+/// Whether the kernel's connector confirms a subscription here, asked once per process
+/// (`Err` holds its refusal).
+pub fn connector_available() -> Result<(), String> {
+    static ANSWER: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
+    ANSWER
+        .get_or_init(|| {
+            Watch::subscribe(std::process::id() as i32)
+                .map(drop)
+                .map_err(|e| e.to_string())
+        })
+        .clone()
 }
 
 impl Drop for Watch {

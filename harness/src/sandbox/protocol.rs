@@ -35,6 +35,11 @@ pub struct Spec {
     /// as it was just before the removal (see `sandbox::removals`).
     #[serde(default)]
     pub observe_removals: bool,
+    /// Report every fork, exec, exit and reaping in the program's tree, seen through the same
+    /// seccomp filter (see `sandbox::proc_calls`): the process events without the kernel's
+    /// connector.
+    #[serde(default)]
+    pub observe_processes: bool,
 }
 
 /// The confinement of one run. Each layer is asked for only where the probe found it works
@@ -187,10 +192,47 @@ pub enum Report {
         size: u64,
         head: Vec<u8>,
     },
+    /// A process event of the program's tree (`Spec::observe_processes`).
+    Process {
+        event: ProcEvent,
+    },
     /// Setting something up failed; the run goes on without it.
     Problem {
         facility: Facility,
         error: String,
+    },
+}
+
+/// One fork, exec, exit or reaping seen by the supervisor (`Spec::observe_processes`). Pids
+/// are as the program's processes see them; `at_ns` is `CLOCK_MONOTONIC`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(tag = "what", rename_all = "snake_case")]
+pub enum ProcEvent {
+    /// The supervisor, whose descendants are followed (sent first).
+    Root {
+        pid: i32,
+    },
+    /// `pid` appeared below `parent` (the supervisor, for the program itself).
+    Fork {
+        pid: i32,
+        parent: i32,
+        at_ns: u64,
+    },
+    /// `pid` became `command`.
+    Exec {
+        pid: i32,
+        command: String,
+        at_ns: u64,
+    },
+    Exit {
+        pid: i32,
+        exit: Exit,
+        at_ns: u64,
+    },
+    /// Its zombie is gone: its parent, or the supervisor, reaped it.
+    Reaped {
+        pid: i32,
+        at_ns: u64,
     },
 }
 
@@ -220,4 +262,6 @@ pub enum Facility {
     /// The TCP ports and socket families of a run without a network of its own
     /// (`Sandbox::tcp_ports`).
     NetworkRules,
+    /// Observing the program's processes (`Spec::observe_processes`).
+    Processes,
 }

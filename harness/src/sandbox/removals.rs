@@ -4,8 +4,8 @@
 //! descriptor of each file closed after writing, needs CAP_SYS_ADMIN in the initial user
 //! namespace: an unprivileged fanotify group (Linux 5.13+) reports file handles and names
 //! only, and opening a handle (`open_by_handle_at`) needs CAP_DAC_READ_SEARCH. Instead, a
-//! seccomp filter installed in the program between fork and exec turns its `unlink` and
-//! `unlinkat` into user notifications (`SECCOMP_RET_USER_NOTIF`, Linux 5.0) that the
+//! seccomp filter installed in the program between fork and exec (`tap`) turns its `unlink`
+//! and `unlinkat` into user notifications (`SECCOMP_RET_USER_NOTIF`, Linux 5.0) that the
 //! supervisor answers: it reads the path from the caller's memory, opens the file, reports
 //! its size and first bytes ([`Report::Removed`]) and lets the call go on
 //! (`SECCOMP_USER_NOTIF_FLAG_CONTINUE`, 5.5). That needs no privilege, only `no_new_privs`
@@ -20,265 +20,17 @@
 //! CAP_SYS_PTRACE).
 
 use super::protocol::Report;
-use libc::{sock_filter, sock_fprog};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::AsRawFd;
 use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::PathBuf;
 
 /// At most this many bytes of a removed file are reported.
 const KEEP: usize = 4096;
 /// At most this many removals are reported per run (later ones still go on).
-const MAX_REPORTS: usize = 1000;
-
-/// The architecture's audit number and the system calls watched (aarch64 has no `unlink`).
-#[cfg(target_arch = "x86_64")]
-const WATCHED: Option<(u32, [i64; 2])> =
-    Some((0xC000_003E, [libc::SYS_unlink, libc::SYS_unlinkat]));
-#[cfg(target_arch = "aarch64")]
-const WATCHED: Option<(u32, [i64; 2])> =
-    Some((0xC000_00B7, [libc::SYS_unlinkat, libc::SYS_unlinkat]));
-#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
-const WATCHED: Option<(u32, [i64; 2])> = None;
-
-/// The filter and the socket pair its listener crosses, made before fork.
-pub struct Tap {
-    filter: Vec<sock_filter>,
-    parent: OwnedFd,
-    child: OwnedFd,
-}
-
-/// What the child needs between fork and exec: plain values only.
-#[derive(Clone, Copy)]
-pub struct Installer {
-    filter: *const sock_filter,
-    len: u16,
-    socket: RawFd,
-}
-
-// SAFETY: the pointer is only read in the forked child, whose copy of the parent's memory
-// holds the filter (the `Tap` outlives the spawn).
-unsafe impl Send for Installer {}
-unsafe impl Sync for Installer {}
-
-fn stmt(code: u32, k: u32) -> sock_filter {
-    sock_filter {
-        code: code as u16,
-        jt: 0,
-        jf: 0,
-        k,
-    }
-}
-
-fn jump(k: u32, jt: u8, jf: u8) -> sock_filter {
-    sock_filter {
-        code: (libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K) as u16,
-        jt,
-        jf,
-        k,
-    }
-}
-
-impl Tap {
-    pub fn new() -> Result<Tap, String> {
-        let Some((arch, calls)) = WATCHED else {
-            return Err("not implemented for this architecture".into());
-        };
-        let load = libc::BPF_LD | libc::BPF_W | libc::BPF_ABS;
-        let filter = vec![
-            stmt(load, 4), // seccomp_data.arch
-            jump(arch, 0, 3),
-            stmt(load, 0), // seccomp_data.nr
-            jump(calls[0] as u32, 2, 0),
-            jump(calls[1] as u32, 1, 0),
-            stmt(libc::BPF_RET | libc::BPF_K, libc::SECCOMP_RET_ALLOW),
-            stmt(libc::BPF_RET | libc::BPF_K, libc::SECCOMP_RET_USER_NOTIF),
-        ];
-        let mut fds = [0 as RawFd; 2];
-        let kind = libc::SOCK_SEQPACKET | libc::SOCK_CLOEXEC;
-        // SAFETY: socketpair fills two descriptors, owned at once.
-        if unsafe { libc::socketpair(libc::AF_UNIX, kind, 0, fds.as_mut_ptr()) } != 0 {
-            return Err(format!("socketpair: {}", std::io::Error::last_os_error()));
-        }
-        // SAFETY: just made, owned by nobody else.
-        let (parent, child) =
-            unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
-        Ok(Tap {
-            filter,
-            parent,
-            child,
-        })
-    }
-
-    pub fn installer(&self) -> Installer {
-        Installer {
-            filter: self.filter.as_ptr(),
-            len: self.filter.len() as u16,
-            socket: self.child.as_raw_fd(),
-        }
-    }
-
-    /// After the spawn: receives the listener the child sent and answers its notifications
-    /// on a thread of its own, reporting on `out`. `ids` is the program's uid and gid when
-    /// the supervisor is root. `Err` says why nothing will be observed.
-    pub fn serve(
-        self,
-        out: super::supervisor::Sender,
-        ids: Option<(u32, u32)>,
-    ) -> Result<(), String> {
-        drop(self.child);
-        let listener = receive(&self.parent)?;
-        std::thread::spawn(move || {
-            if let Some((uid, gid)) = ids {
-                // SAFETY: per-thread file-system identity (the raw calls, not the libc
-                // wrappers that would change every thread); integer arguments only.
-                unsafe {
-                    libc::syscall(libc::SYS_setfsgid, gid);
-                    libc::syscall(libc::SYS_setfsuid, uid);
-                }
-            }
-            answer_all(&listener, &out);
-        });
-        Ok(())
-    }
-}
-
-impl Installer {
-    /// In the child, between fork and exec (async-signal-safe system calls only): sets
-    /// `no_new_privs`, installs the filter and sends its listener to the supervisor, with 0,
-    /// or the errno of what failed and no descriptor. The program runs either way.
-    pub fn install(&self) {
-        let prog = sock_fprog {
-            len: self.len,
-            filter: self.filter.cast_mut(),
-        };
-        // SAFETY: prctl and seccomp with valid arguments; sendmsg from stack buffers.
-        unsafe {
-            let listener = if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 {
-                -1
-            } else {
-                libc::syscall(
-                    libc::SYS_seccomp,
-                    libc::SECCOMP_SET_MODE_FILTER,
-                    libc::SECCOMP_FILTER_FLAG_NEW_LISTENER,
-                    &prog as *const sock_fprog,
-                ) as RawFd
-            };
-            let errno = if listener < 0 {
-                *libc::__errno_location()
-            } else {
-                0
-            };
-            send_fd(self.socket, errno, listener);
-            if listener >= 0 {
-                libc::close(listener);
-            }
-        }
-    }
-}
-
-/// Sends `errno` as 4 bytes and, when `fd >= 0`, the descriptor (no allocation).
-unsafe fn send_fd(socket: RawFd, errno: i32, fd: RawFd) {
-    let mut payload = errno.to_ne_bytes();
-    let mut iov = libc::iovec {
-        iov_base: payload.as_mut_ptr().cast(),
-        iov_len: payload.len(),
-    };
-    let mut space = [0u64; 4];
-    let mut msg: libc::msghdr = std::mem::zeroed();
-    msg.msg_iov = &mut iov;
-    msg.msg_iovlen = 1;
-    if fd >= 0 {
-        msg.msg_control = space.as_mut_ptr().cast();
-        msg.msg_controllen = libc::CMSG_SPACE(4) as _;
-        let cmsg = libc::CMSG_FIRSTHDR(&msg);
-        (*cmsg).cmsg_level = libc::SOL_SOCKET;
-        (*cmsg).cmsg_type = libc::SCM_RIGHTS;
-        (*cmsg).cmsg_len = libc::CMSG_LEN(4) as _;
-        std::ptr::write_unaligned(libc::CMSG_DATA(cmsg).cast::<RawFd>(), fd);
-    }
-    libc::sendmsg(socket, &msg, libc::MSG_NOSIGNAL);
-}
-
-/// The listener the child sent, or why there is none.
-fn receive(socket: &OwnedFd) -> Result<OwnedFd, String> {
-    use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags};
-    let mut payload = [0u8; 4];
-    let mut iov = [std::io::IoSliceMut::new(&mut payload)];
-    let mut space = nix::cmsg_space!([RawFd; 1]);
-    let flags = MsgFlags::MSG_DONTWAIT | MsgFlags::MSG_CMSG_CLOEXEC;
-    let msg = recvmsg::<()>(socket.as_raw_fd(), &mut iov, Some(&mut space), flags)
-        .map_err(|e| format!("receiving the seccomp listener: {e}"))?;
-    let mut listener = None;
-    for cmsg in msg
-        .cmsgs()
-        .map_err(|e| format!("receiving the seccomp listener: {e}"))?
-    {
-        if let ControlMessageOwned::ScmRights(fds) = cmsg {
-            for fd in fds {
-                // SAFETY: a descriptor just received, owned by nobody else.
-                listener.get_or_insert(unsafe { OwnedFd::from_raw_fd(fd) });
-            }
-        }
-    }
-    let errno = i32::from_ne_bytes(payload);
-    listener.ok_or_else(|| {
-        format!(
-            "seccomp user notification: {}",
-            std::io::Error::from_raw_os_error(errno)
-        )
-    })
-}
-
-/// Answers notifications until no process uses the filter any more.
-fn answer_all(listener: &OwnedFd, out: &super::supervisor::Sender) {
-    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
-    use std::os::fd::AsFd;
-    let mut reported = 0;
-    loop {
-        let mut fds = [PollFd::new(listener.as_fd(), PollFlags::POLLIN)];
-        match poll(&mut fds, PollTimeout::NONE) {
-            Ok(_) => {}
-            Err(nix::errno::Errno::EINTR) => continue,
-            Err(_) => return,
-        }
-        let revents = fds[0].revents().unwrap_or(PollFlags::empty());
-        if !revents.contains(PollFlags::POLLIN) {
-            if revents.intersects(PollFlags::POLLHUP | PollFlags::POLLERR | PollFlags::POLLNVAL) {
-                return;
-            }
-            continue;
-        }
-        // SAFETY: the kernel wants a zeroed request; both structs are plain data.
-        let mut req: libc::seccomp_notif = unsafe { std::mem::zeroed() };
-        let fd = listener.as_raw_fd();
-        // SAFETY: ioctls on the listener with structs of the kernel's layout.
-        if unsafe { libc::ioctl(fd, libc::SECCOMP_IOCTL_NOTIF_RECV, &mut req) } != 0 {
-            continue; // the caller died meanwhile (ENOENT), or a signal (EINTR)
-        }
-        let seen = (reported < MAX_REPORTS).then(|| look(&req)).flatten();
-        // The caller may have died and its pid been reused while we read: only a request
-        // still pending vouches for what was read.
-        // SAFETY: as above.
-        let valid = unsafe { libc::ioctl(fd, libc::SECCOMP_IOCTL_NOTIF_ID_VALID, &req.id) } == 0;
-        if let (true, Some(report)) = (valid, seen) {
-            // Before the caller goes on: the report comes before anything it does next
-            // (its exit, above all) on the control socket.
-            super::supervisor::send(out, &report);
-            reported += 1;
-        }
-        let resp = libc::seccomp_notif_resp {
-            id: req.id,
-            val: 0,
-            error: 0,
-            flags: libc::SECCOMP_USER_NOTIF_FLAG_CONTINUE as u32,
-        };
-        // SAFETY: as above.
-        unsafe { libc::ioctl(fd, libc::SECCOMP_IOCTL_NOTIF_SEND, &resp) };
-    }
-}
+pub(super) const MAX_REPORTS: usize = 1000;
 
 /// The regular file a request is about to remove, read now.
-fn look(req: &libc::seccomp_notif) -> Option<Report> {
+pub(super) fn look(req: &libc::seccomp_notif) -> Option<Report> {
     let pid = req.pid;
     let args = req.data.args;
     let (dirfd, address, flags) = if i64::from(req.data.nr) == libc::SYS_unlinkat {
@@ -325,7 +77,14 @@ fn look(req: &libc::seccomp_notif) -> Option<Report> {
 fn read_path(pid: u32, address: u64) -> Option<PathBuf> {
     use std::os::unix::ffi::OsStringExt;
     let mem = std::fs::File::open(format!("/proc/{pid}/mem")).ok()?;
-    let mut buf = vec![0u8; libc::PATH_MAX as usize];
+    let buf = read_cstring(&mem, address, libc::PATH_MAX as usize)?;
+    Some(PathBuf::from(std::ffi::OsString::from_vec(buf)))
+}
+
+/// The NUL-terminated string at `address` in a process's memory (`mem`), at most `max`
+/// bytes long.
+pub(super) fn read_cstring(mem: &std::fs::File, address: u64, max: usize) -> Option<Vec<u8>> {
+    let mut buf = vec![0u8; max];
     let mut got = 0;
     // Page by page: a path near the end of a mapping must not fail the whole read.
     while got < buf.len() {
@@ -338,7 +97,7 @@ fn read_path(pid: u32, address: u64) -> Option<PathBuf> {
         }
         if let Some(end) = buf[got..got + n].iter().position(|b| *b == 0) {
             buf.truncate(got + end);
-            return Some(PathBuf::from(std::ffi::OsString::from_vec(buf)));
+            return Some(buf);
         }
         got += n;
     }

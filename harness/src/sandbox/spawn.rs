@@ -1,11 +1,12 @@
 //! Starting the program under the supervisor: its own session, default signal dispositions
-//! and an empty mask, limits, an identity (when the supervisor is root), the removals tap
-//! where the spec asks for it (see `removals`), the socket filter where the run's network is
-//! held to TCP ports (see `netfilter`), and the Landlock ruleset where there is one.
+//! and an empty mask, limits, an identity (when the supervisor is root), the seccomp tap
+//! where the spec asks for it (removals and processes: see `removals` and `proc_calls`), the
+//! socket filter where the run's network is held to TCP ports (see `netfilter`), and the
+//! Landlock ruleset where there is one.
 
 use super::protocol::{Facility, Report, Spec};
-use super::removals::Tap;
 use super::supervisor::{send, Sender};
+use super::tap::{Tap, Watching};
 use super::{landlock, netfilter};
 use std::os::unix::process::CommandExt;
 
@@ -29,15 +30,30 @@ pub(super) fn spawn(
     let limits = spec.limits;
     let ruleset = ruleset.map(landlock::Prepared::raw);
     let identity = spec.identity.filter(|_| nix::unistd::geteuid().is_root());
-    let problem = |error: String| {
-        let facility = Facility::Removals;
-        send(out, &Report::Problem { facility, error });
+    let watching = Watching {
+        removals: spec.observe_removals,
+        processes: spec.observe_processes,
     };
-    let tap = spec
-        .observe_removals
-        .then(Tap::new)
+    let problem = |error: String| {
+        for (wanted, facility) in [
+            (watching.removals, Facility::Removals),
+            (watching.processes, Facility::Processes),
+        ] {
+            if wanted {
+                let error = error.clone();
+                send(out, &Report::Problem { facility, error });
+            }
+        }
+    };
+    let tap = (watching.removals || watching.processes)
+        .then(|| Tap::new(watching))
         .and_then(|made| made.map_err(problem).ok());
+
     let installer = tap.as_ref().map(Tap::installer);
+    if tap.is_some() && watching.processes {
+        super::proc_calls::start(out.clone(), identity);
+    }
+    let serving = tap.map(|tap| tap.serve(out.clone(), identity));
     // SAFETY: only async-signal-safe calls (setsid, sigaction, sigprocmask, setrlimit,
     // setgroups, setgid, setuid, prctl, seccomp, sendmsg, close, landlock_restrict_self) run
     // between fork and exec.
@@ -66,13 +82,11 @@ pub(super) fn spawn(
             Ok(())
         });
     }
-    let child = cmd.spawn()?;
-    if let Some(tap) = tap {
-        if let Err(e) = tap.serve(out.clone(), identity) {
-            problem(e);
-        }
+    let child = cmd.spawn();
+    if let Some(Err(e)) = serving.map(|s| s.confirm()) {
+        problem(e);
     }
-    Ok(child.id() as i32)
+    Ok(child?.id() as i32)
 }
 
 /// Default dispositions for every catchable signal and an empty mask.

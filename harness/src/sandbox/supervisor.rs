@@ -245,6 +245,7 @@ fn spawn_reaper(out: Sender, main: Arc<AtomicI32>, started: Instant) {
                     WaitStatus::Signaled(pid, sig, _) => (pid, Exit::Signal(sig as i32)),
                     _ => continue,
                 };
+                super::proc_calls::on_reaped(pid.as_raw(), exit);
                 let is_main = pid.as_raw() == main.load(Ordering::SeqCst);
                 let at_ms = started.elapsed().as_millis() as u64;
                 send(

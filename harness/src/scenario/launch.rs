@@ -21,6 +21,9 @@ pub struct Launch {
     /// Have the supervisor report every file the program removes, read just before (see
     /// [`Launch::observe_removals`]).
     pub observe_removals: bool,
+    /// Have the supervisor report every fork, exec, exit and reaping of the program's tree
+    /// (see [`Launch::observe_processes`]).
+    pub observe_processes: bool,
 }
 
 impl Launch {
@@ -59,6 +62,13 @@ impl Launch {
     /// as it was, in every mode, without fanotify.
     pub fn observe_removals(mut self) -> Self {
         self.observe_removals = true;
+        self
+    }
+    /// Every fork, exec, exit and reaping in the program's tree is reported by the supervisor
+    /// (`Run::process_tree`): the process events without the kernel's connector, in every
+    /// mode.
+    pub fn observe_processes(mut self) -> Self {
+        self.observe_processes = true;
         self
     }
 }

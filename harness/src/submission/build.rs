@@ -249,6 +249,7 @@ impl<'a> Builder<'a> {
             sandbox: guarantees.sandbox(view, network, &[]),
             hold: false,
             observe_removals: false,
+            observe_processes: false,
         }
     }
 }

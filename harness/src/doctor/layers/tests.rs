@@ -51,6 +51,7 @@ fn fine() -> Observers {
     Observers {
         fanotify: Ok(()),
         proc_connector: Ok(()),
+        proc_fallback: Ok(()),
     }
 }
 
@@ -90,6 +91,7 @@ fn in_a_container_each_refused_namespace_says_seccomp_and_landlock_takes_over() 
     let observers = Observers {
         fanotify: Err("fanotify_init: Operation not permitted (os error 1)".into()),
         proc_connector: Ok(()),
+        proc_fallback: Ok(()),
     };
     let p = probe(true, ran(&refused, 4242), Some(ran(&[], 4242)));
     let facts = layers(&p, &container(), &observers);
@@ -224,4 +226,28 @@ fn network_rules_are_listed_with_what_held() {
         !rules.used && rules.detail.contains("not needed"),
         "{rules:?}"
     );
+}
+
+#[test]
+fn without_the_connector_the_process_events_come_through_the_supervisor() {
+    let refused = "subscribing to the process events: Connection refused (os error 111)";
+    let fallback = Observers {
+        proc_connector: Err(refused.into()),
+        ..fine()
+    };
+    let facts = layers(&probe(true, ran(&[], 2), None), &machine(true), &fallback);
+    let l = get(&facts, Layer::ProcConnector);
+    assert!(l.available == Some(true) && l.used, "{l:?}");
+    assert!(
+        l.detail.contains("supervisor") && l.detail.contains(refused),
+        "{l:?}"
+    );
+    let neither = Observers {
+        proc_fallback: Err("seccomp user notification: EINVAL".into()),
+        ..fallback
+    };
+    let facts = layers(&probe(true, ran(&[], 2), None), &machine(true), &neither);
+    let l = get(&facts, Layer::ProcConnector);
+    assert_eq!(l.available, Some(false), "{l:?}");
+    assert!(l.detail.contains("EINVAL"), "{l:?}");
 }

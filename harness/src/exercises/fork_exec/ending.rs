@@ -6,7 +6,8 @@
 use super::check::new_iterations;
 use super::observe::{next_counter, transcript_ms, COUNTER, NEXT};
 use crate::run::Run;
-use crate::sandbox::proc_events::Watch;
+use crate::sandbox::proc_events::{Origin, Watch};
+use crate::sandbox::procfs;
 use crate::text::re;
 use nix::sys::signal::Signal;
 use std::time::Instant;
@@ -56,7 +57,10 @@ pub fn end_child(run: &mut Run, watch: &Watch, pid: i32, at: i64) -> Vec<(i64, u
     run.note(format!(
         "no child had finished by counter {at}: the harness ended pid {pid} (still running) with SIGKILL, to see whether the program reaps it"
     ));
-    if nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), Signal::SIGKILL).is_err() {
+    let Some(target) = grader_pid(run, watch, pid) else {
+        return Vec::new();
+    };
+    if nix::sys::signal::kill(nix::unistd::Pid::from_raw(target), Signal::SIGKILL).is_err() {
         return Vec::new();
     }
     let pattern = re(COUNTER);
@@ -79,4 +83,25 @@ pub fn end_child(run: &mut Run, watch: &Watch, pid: i32, at: i64) -> Vec<(i64, u
         }
     }
     after
+}
+
+/// The pid the grader signals `pid` of the watch's tree by: the same for the connector; for
+/// the supervisor's tree (the program's own pids), the run's process whose innermost `NSpid`
+/// is `pid`.
+fn grader_pid(run: &Run, watch: &Watch, pid: i32) -> Option<i32> {
+    if watch.origin() == Origin::Connector {
+        return Some(pid);
+    }
+    let supervisor = run.supervisor_pid()?;
+    procfs::descendants(supervisor)
+        .into_iter()
+        .map(|p| p.pid)
+        .find(|candidate| {
+            let status = std::fs::read_to_string(format!("/proc/{candidate}/status"));
+            let status = status.unwrap_or_default();
+            procfs::status_value(&status, "NSpid")
+                .and_then(|v| v.split_whitespace().last())
+                .and_then(|n| n.parse::<i32>().ok())
+                == Some(pid)
+        })
 }

@@ -9,9 +9,10 @@ use super::ending::{end_child, still_running_child, Follow};
 use crate::outcome::Failure;
 use crate::run::transcript::Source;
 use crate::run::Run;
-use crate::sandbox::proc_events::{ProcRecord, Watch};
+use crate::sandbox::proc_events::{connector_available, Origin, ProcRecord, Watch};
 use crate::scenario::tools::FAKETIME_LIB;
 use crate::scenario::{Ctx, Launch};
+use crate::settings::ProcEvents;
 use crate::text::re;
 use nix::sys::signal::Signal;
 use std::path::Path;
@@ -190,20 +191,39 @@ pub fn observe(ctx: &mut Ctx, follow: Follow) -> Result<Observed, Failure> {
             .map_err(|e| Failure::fault(format!("placing {name}: {e}")))?;
     }
     let (speed, launch) = time_dilation(ctx);
+    let source = origin(ctx.settings().proc_events);
+    let launch = match source {
+        Origin::Supervisor => launch.observe_processes(),
+        Origin::Connector => launch,
+    };
     let mut watch = None;
     let mut run = ctx.start_prepared(launch, |reach| {
-        let w = Watch::subscribe(reach.supervisor).map_err(|e| {
-            Failure::skip(format!(
-                "cannot follow the program's processes: {e} (the kernel's process events need a grader running as root in the initial network namespace)"
-            ))
-        })?;
-        watch = Some(w);
+        if source == Origin::Connector {
+            let w = Watch::subscribe(reach.supervisor).map_err(|e| {
+                Failure::skip(format!(
+                    "cannot follow the program's processes: {e} (the kernel's process events need a grader in the initial network and pid namespaces; set SYSGRADE_PROC_EVENTS=seccomp or auto)"
+                ))
+            })?;
+            watch = Some(w);
+        }
         Ok(())
     })?;
+    if source == Origin::Supervisor {
+        let tree = run.process_tree().map_err(|e| {
+            Failure::skip(format!(
+                "cannot follow the program's processes: the supervisor's seccomp filter: {e}"
+            ))
+        })?;
+        watch = Some(Watch::reported(tree));
+    }
     let watch = watch.ok_or_else(|| Failure::fault("no process watch"))?;
-    let clock = clock(&run, speed);
+    let clock = clock(&run, speed, source);
     let counted = count_to(&mut run, UPTO);
-    let main = run.pid();
+    // The tree's pids: the grader's for the connector, the program's own for the supervisor.
+    let main = match source {
+        Origin::Connector => run.pid(),
+        Origin::Supervisor => run.own_pid(),
+    };
     let (mut after, mut ended) = (Vec::new(), None);
     if let (Ok(counters), Follow::EndingAChild) = (&counted, follow) {
         if let Some(pid) = still_running_child(&watch, main, counters, clock, speed) {
@@ -230,9 +250,13 @@ pub fn observe(ctx: &mut Ctx, follow: Follow) -> Result<Observed, Failure> {
     let counters = counted?;
     ended_run?;
     if lost || !procs.iter().any(|p| p.pid == main) {
-        return Err(Failure::fault(
-            "the kernel's process events were incomplete (machine too busy?); grade again",
-        ));
+        let whose = match source {
+            Origin::Connector => "the kernel's",
+            Origin::Supervisor => "the supervisor's",
+        };
+        return Err(Failure::fault(format!(
+            "{whose} process events were incomplete (machine too busy?); grade again"
+        )));
     }
     let stderr = run
         .entries()
@@ -255,8 +279,19 @@ pub fn observe(ctx: &mut Ctx, follow: Follow) -> Result<Observed, Failure> {
     })
 }
 
+/// Where the process events come from, as the settings ask: in `auto`, the kernel's
+/// connector where it answers (asked once), the supervisor otherwise.
+fn origin(setting: ProcEvents) -> Origin {
+    match setting {
+        ProcEvents::Connector => Origin::Connector,
+        ProcEvents::Seccomp => Origin::Supervisor,
+        ProcEvents::Auto if connector_available().is_ok() => Origin::Connector,
+        ProcEvents::Auto => Origin::Supervisor,
+    }
+}
+
 /// Notes how the run is followed, and returns that note's instant and transcript time.
-fn clock(run: &Run, speed: f64) -> (Instant, u64) {
+fn clock(run: &Run, speed: f64, source: Origin) -> (Instant, u64) {
     let pace = if speed > 1.0 {
         format!(
             "its clock runs {}x faster than real time (libfaketime)",
@@ -265,7 +300,13 @@ fn clock(run: &Run, speed: f64) -> (Instant, u64) {
     } else {
         "its clock is real time (libfaketime is not installed)".to_string()
     };
-    let text = format!("following its processes through the kernel's process events; {pace}");
+    let how = match source {
+        Origin::Connector => "the kernel's process events",
+        Origin::Supervisor => {
+            "the supervisor's seccomp notifications (pids as the program sees them)"
+        }
+    };
+    let text = format!("following its processes through {how}; {pace}");
     let at = Instant::now();
     run.note(text.clone());
     let ms = run
