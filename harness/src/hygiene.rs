@@ -79,7 +79,12 @@ fn left_behind(findings: &[String], excused: &str) -> String {
 
 /// The first twelve of `items`, then how many more.
 fn shown(items: &[String]) -> String {
-    let mut text = items.iter().take(12).cloned().collect::<Vec<_>>().join("; ");
+    let mut text = items
+        .iter()
+        .take(12)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join("; ");
     let more = items.len().saturating_sub(12);
     if more > 0 {
         text.push_str(&format!("; and {more} more"));
@@ -124,7 +129,10 @@ mod tests {
         };
         let (status, feedback) = judge(&[("env.set".into(), vec![never.clone(), never])]);
         assert_eq!(status, Status::Error);
-        assert!(feedback.contains("never started (in 2 attempt(s))"), "{feedback}");
+        assert!(
+            feedback.contains("never started (in 2 attempt(s))"),
+            "{feedback}"
+        );
     }
 
     #[test]

@@ -134,7 +134,9 @@ fn compare(path: &str, want: &Node, got: &Node) -> Option<String> {
                 Some(if m1 & EXEC != 0 && m2 & EXEC == 0 {
                     format!("`{path}` has mode {m2:04o}, expected {m1:04o}: its executable bits were lost (copy the mode too, e.g. shutil.copy2 or copytree)")
                 } else {
-                    format!("`{path}` has executable bits ({m2:04o}) the archive's ({m1:04o}) does not")
+                    format!(
+                        "`{path}` has executable bits ({m2:04o}) the archive's ({m1:04o}) does not"
+                    )
                 })
             } else {
                 None

@@ -177,22 +177,27 @@ impl Observed {
     fn others(&self) -> String {
         match self.starts.len() {
             0 | 1 => String::new(),
-            n => format!(" (ffmpeg was also started {} other time(s), not judged)", n - 1),
+            n => format!(
+                " (ffmpeg was also started {} other time(s), not judged)",
+                n - 1
+            ),
         }
     }
 }
 
 /// Whether ffmpeg's arguments read its input from standard input (`-i -`, `-i pipe:`).
 fn reads_stdin(argv: &[String]) -> bool {
-    argv.windows(2).any(|w| {
-        w[0] == "-i" && matches!(w[1].as_str(), "-" | "pipe:" | "pipe:0" | "/dev/stdin")
-    })
+    argv.windows(2)
+        .any(|w| w[0] == "-i" && matches!(w[1].as_str(), "-" | "pipe:" | "pipe:0" | "/dev/stdin"))
 }
 
 /// Whether ffmpeg's arguments name movie.mp4 (in any folder) as a file.
 fn writes_movie(argv: &[String]) -> bool {
-    argv.iter()
-        .any(|a| std::path::Path::new(a).file_name().is_some_and(|n| n == "movie.mp4"))
+    argv.iter().any(|a| {
+        std::path::Path::new(a)
+            .file_name()
+            .is_some_and(|n| n == "movie.mp4")
+    })
 }
 
 fn field(record: &Value, name: &str) -> i64 {
@@ -408,7 +413,12 @@ fn waits(ctx: &mut Ctx) -> Verdict {
     let chain: Vec<i32> = start
         .get("ancestors")
         .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(|p| p.as_i64()).map(|p| p as i32).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|p| p.as_i64())
+                .map(|p| p as i32)
+                .collect()
+        })
         .unwrap_or_default();
     let Some(at) = chain.iter().position(|p| *p == own) else {
         fail!(

@@ -360,7 +360,8 @@ mod tests {
             .expect("mkfifo");
         let pid = std::process::id() as i32;
         let opening = path.clone();
-        let thread = std::thread::spawn(move || std::fs::OpenOptions::new().write(true).open(opening));
+        let thread =
+            std::thread::spawn(move || std::fs::OpenOptions::new().write(true).open(opening));
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
         let seen = loop {
             let found = of_threads(pid)
