@@ -4,12 +4,19 @@ use crate::outcome::Status;
 use crate::run::RunRecord;
 
 /// Whether all runs were clean, and the findings naming each leftover with its scenario.
+/// Only runs whose program started count, and a clean verdict needs every place looked in:
+/// a run that could not be scanned somewhere makes it `skip`, naming the places.
 pub fn judge(records: &[(String, Vec<RunRecord>)]) -> (Status, String) {
     let mut findings = Vec::new();
     let mut excused = Vec::new();
-    let mut runs = 0;
+    let mut unscanned = Vec::new();
+    let (mut runs, mut never_started) = (0, 0);
     for (scenario, recs) in records {
         for rec in recs {
+            if !rec.started {
+                never_started += 1;
+                continue;
+            }
             runs += 1;
             for finding in rec.leftovers.all() {
                 findings.push(format!("{scenario} ({}): {finding}", rec.label));
@@ -17,7 +24,23 @@ pub fn judge(records: &[(String, Vec<RunRecord>)]) -> (Status, String) {
             for left in &rec.leftovers.excused {
                 excused.push(format!("{scenario} ({}): {left}", rec.label));
             }
+            for place in &rec.unscanned {
+                unscanned.push(format!("{scenario} ({}): {place}", rec.label));
+            }
         }
+    }
+    if runs == 0 {
+        return if never_started > 0 {
+            (
+                Status::Error,
+                format!("the program never started (in {never_started} attempt(s)), so nothing shows what it leaves behind; the scenarios say why it could not start"),
+            )
+        } else {
+            (
+                Status::Skip,
+                "no run took place (the exercise's scenarios were skipped), so there is nothing to judge".into(),
+            )
+        };
     }
     // What a program left when the harness had to kill it is named, never blamed.
     let excused = if excused.is_empty() {
@@ -28,31 +51,45 @@ pub fn judge(records: &[(String, Vec<RunRecord>)]) -> (Status, String) {
             excused.join("; ")
         )
     };
-    if runs == 0 {
+    if !findings.is_empty() {
+        return (Status::Fail, left_behind(&findings, &excused));
+    }
+    if !unscanned.is_empty() {
         return (
             Status::Skip,
-            "no run took place (the exercise's scenarios were skipped), so there is nothing to judge"
-                .into(),
+            format!(
+                "nothing was found left behind after {runs} run(s), but the harness could not look everywhere, so it cannot call them clean: {}",
+                shown(&unscanned)
+            ),
         );
     }
-    if findings.is_empty() {
-        (
-            Status::Pass,
-            format!("nothing left behind after {runs} run(s){excused}"),
-        )
-    } else {
-        let shown: Vec<String> = findings.iter().take(12).cloned().collect();
-        let more = findings.len().saturating_sub(12);
-        let mut text = format!(
-            "left behind (and removed by the harness): {}",
-            shown.join("; ")
-        );
-        if more > 0 {
-            text.push_str(&format!("; and {more} more"));
-        }
-        text.push_str(&excused);
-        (Status::Fail, text)
+    (
+        Status::Pass,
+        format!("nothing left behind after {runs} run(s){excused}"),
+    )
+}
+
+/// The failing feedback: the findings (the first twelve) and what was excused.
+fn left_behind(findings: &[String], excused: &str) -> String {
+    format!(
+        "left behind (and removed by the harness): {}{excused}",
+        shown(findings)
+    )
+}
+
+/// The first twelve of `items`, then how many more.
+fn shown(items: &[String]) -> String {
+    let mut text = items
+        .iter()
+        .take(12)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join("; ");
+    let more = items.len().saturating_sub(12);
+    if more > 0 {
+        text.push_str(&format!("; and {more} more"));
     }
+    text
 }
 
 #[cfg(test)]
@@ -66,17 +103,71 @@ mod tests {
         assert!(feedback.contains("no run took place"));
     }
 
+    fn started(label: &str) -> RunRecord {
+        RunRecord {
+            label: label.into(),
+            started: true,
+            ..Default::default()
+        }
+    }
+
     #[test]
     fn what_a_kill_left_is_named_not_blamed() {
-        let mut rec = RunRecord {
-            label: "run 1".into(),
-            transcript: Vec::new(),
-            leftovers: Default::default(),
-        };
+        let mut rec = started("run 1");
         rec.leftovers.excused = vec!["file /tmp/viewer.log".into()];
         let (status, feedback) = judge(&[("fifo_viewer.shows".into(), vec![rec])]);
         assert_eq!(status, Status::Pass);
         assert!(feedback.contains("not counted"), "{feedback}");
         assert!(feedback.contains("/tmp/viewer.log"), "{feedback}");
+    }
+
+    #[test]
+    fn a_program_that_never_started_is_not_clean() {
+        let never = RunRecord {
+            label: "run 1".into(),
+            ..Default::default()
+        };
+        let (status, feedback) = judge(&[("env.set".into(), vec![never.clone(), never])]);
+        assert_eq!(status, Status::Error);
+        assert!(
+            feedback.contains("never started (in 2 attempt(s))"),
+            "{feedback}"
+        );
+    }
+
+    #[test]
+    fn only_runs_that_started_are_counted() {
+        let never = RunRecord {
+            label: "run 1".into(),
+            ..Default::default()
+        };
+        let (status, feedback) = judge(&[
+            ("env.set".into(), vec![never]),
+            ("env.empty".into(), vec![started("run 1")]),
+        ]);
+        assert_eq!(status, Status::Pass);
+        assert!(feedback.contains("after 1 run(s)"), "{feedback}");
+    }
+
+    #[test]
+    fn a_place_not_looked_in_makes_it_a_skip_naming_the_place() {
+        let mut rec = started("run 2");
+        rec.unscanned = vec!["/tmp (Permission denied (os error 13))".into()];
+        let (status, feedback) = judge(&[("files.stat".into(), vec![started("run 1"), rec])]);
+        assert_eq!(status, Status::Skip);
+        assert!(
+            feedback.contains("files.stat (run 2): /tmp (Permission denied"),
+            "{feedback}"
+        );
+    }
+
+    #[test]
+    fn a_leftover_fails_even_where_another_place_was_not_looked_in() {
+        let mut rec = started("run 1");
+        rec.leftovers.files = vec!["/tmp/log.txt".into()];
+        rec.unscanned = vec!["/var/tmp (Permission denied (os error 13))".into()];
+        let (status, feedback) = judge(&[("files.stat".into(), vec![rec])]);
+        assert_eq!(status, Status::Fail);
+        assert!(feedback.contains("/tmp/log.txt"), "{feedback}");
     }
 }

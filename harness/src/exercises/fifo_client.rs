@@ -8,6 +8,7 @@ use crate::ipc::fifo::{self, Reader};
 use crate::ipc::watch;
 use crate::outcome::{Failure, Verdict};
 use crate::run::{secs, Run};
+use crate::sandbox::activity::{self, Activity};
 use crate::scenario::{Ctx, Launch, Scenario};
 use crate::text::quote;
 use crate::{ensure, fail};
@@ -35,6 +36,8 @@ pub static EXERCISE: Exercise = Exercise {
 
 const FIFO: &str = "mypipe";
 const PATIENT: Duration = Duration::from_secs(10);
+/// How long a client waiting for a reader may take to show it, and to write once one came.
+const RELEASE: Duration = Duration::from_secs(2);
 
 fn grader_fault(what: &str) -> impl Fn(std::io::Error) -> Failure + '_ {
     move |e| Failure::fault(format!("{what}: {e}"))
@@ -106,12 +109,28 @@ fn lines(ctx: &mut Ctx) -> Verdict {
     ))
 }
 
-/// Lets a client blocked on the FIFO finish: reads what it writes, until its end.
-fn release(run: &mut Run, path: &std::path::Path, clock: Clock) {
-    if let Ok(reader) = Reader::open(path, false) {
-        let _ = reader.read_to_eof(clock.deadline(Duration::from_secs(2)));
-    }
-    let _ = run.wait_exit(Duration::from_secs(2));
+/// Lets a client blocked on the FIFO finish: reads what it writes, until its end or
+/// [`RELEASE`]. Returns how many bytes came.
+fn release(run: &mut Run, path: &std::path::Path, clock: Clock) -> usize {
+    let got = match Reader::open(path, false) {
+        Ok(reader) => reader.read_to_eof(clock.deadline(RELEASE)).0.len(),
+        Err(_) => 0,
+    };
+    let _ = run.wait_exit(RELEASE);
+    got
+}
+
+/// Whether the kernel shows the program blocked opening a FIFO for writing (waiting for a
+/// reader) within [`RELEASE`]; false at once when it ends.
+fn opening_for_writing(run: &Run, clock: Clock) -> bool {
+    let seen = ipc::poll_state(clock.deadline(RELEASE), || {
+        if !run.alive() {
+            return Some(false);
+        }
+        let opening = activity::of(run.pid());
+        matches!(opening, Some(Activity::OpeningFifo(w)) if w != Some(false)).then_some(true)
+    });
+    seen.unwrap_or(false)
 }
 
 fn creates(ctx: &mut Ctx) -> Verdict {
@@ -144,12 +163,32 @@ fn creates(ctx: &mut Ctx) -> Verdict {
         }
         None => fail!("{FIFO} appeared and vanished again"),
     }
-    let waiting = run.wait_idle(Duration::from_secs(2));
+    // Waiting for a reader is being blocked in the FIFO's open (the kernel shows it), or,
+    // where the kernel does not show it, writing as soon as a reader opens it. Asleep or in
+    // pause() is neither.
+    let shown = opening_for_writing(&run, clock);
     ensure!(
-        waiting.is_ok() && run.alive(),
+        run.alive(),
         "it made the FIFO but did not wait for a reader: {}",
-        ipc::ended(&mut run).unwrap_or_else(|| "it kept running without blocking".into())
+        ipc::ended(&mut run).unwrap_or_else(|| "it ended".into())
     );
-    release(&mut run, &path, clock);
-    Ok(format!("made {FIFO} as a FIFO and waited for a reader"))
+    if shown {
+        release(&mut run, &path, clock);
+        return Ok(format!(
+            "made {FIFO} as a FIFO and waited for a reader (blocked opening it for writing)"
+        ));
+    }
+    let doing = run.doing();
+    let wrote = release(&mut run, &path, clock);
+    ensure!(
+        wrote > 0,
+        "it made the FIFO but did not wait for a reader{doing}: once the harness opened {FIFO} for reading, nothing came within {} (open it for writing right after making it; that open waits for the reader)",
+        secs(RELEASE)
+    );
+    run.note(format!(
+        "the kernel did not show it blocked in the FIFO's open{doing}, but {wrote} bytes came once the harness opened it for reading"
+    ));
+    Ok(format!(
+        "made {FIFO} as a FIFO and waited for a reader: it wrote once one opened it"
+    ))
 }

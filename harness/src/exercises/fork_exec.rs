@@ -172,7 +172,7 @@ fn reaped(ctx: &mut Ctx) -> Verdict {
     let kids = obs.judged_children();
     ensure!(
         !kids.is_empty(),
-        "it never forked up to counter {}: there was no child to reap",
+        "it never forked up to counter {}: with no child, nothing shows that it reaps its children (fork a child at every tenth iteration, and wait for it)",
         obs.last()
     );
     let limit = ctx.clock().real(REAP_WITHIN.div_f64(obs.speed));

@@ -2,11 +2,13 @@
 //! `ffmpeg -f rawvideo -pixel_format rgba -video_size 400x400 -framerate 24 -i - -vcodec
 //! mpeg4 -y movie.mp4` and writes 200 frames of random lines on white to its input.
 //!
-//! An `ffmpeg` shim first on PATH (a python3 script) records its arguments and pid, counts
-//! every byte it reads, feeds them to the real ffmpeg, waits for it and records the count and
-//! ffmpeg's exit code. Whether the program waited for ffmpeg is known from waitpid: the run's
-//! supervisor (the subreaper) reaps only what the program left behind — a shim the program
-//! waited for never reaches it. (Whether ffmpeg was "still running" when the program exited
+//! An `ffmpeg` shim first on PATH (a python3 script) records its arguments, pid and parents,
+//! counts every byte it reads, feeds them to the real ffmpeg, waits for it and records the
+//! count and ffmpeg's exit code. The start judged is the one reading standard input and
+//! writing movie.mp4 (`ffmpeg -version` before it is not). Whether the program waited for
+//! ffmpeg is known from waitpid: the run's supervisor (the subreaper) reaps only what the
+//! program left behind — a shim the program waited for (itself, or through a shell it waited
+//! for) never reaches it. (Whether ffmpeg was "still running" when the program exited
 //! is a race when a program closes ffmpeg's input and exits without waiting; who reaped it is
 //! not.) The real ffmpeg's messages go to a log the feedback quotes, since they vary with its
 //! version. Every scenario lets ffmpeg finish before judging, even when the program did not
@@ -59,13 +61,32 @@ pub static EXERCISE: Exercise = Exercise {
 };
 
 const SHIM: &str = r#"# ffmpeg shim of the grading harness: counts what reaches ffmpeg, then hands it all on
-import subprocess, sys
+import select, subprocess, sys
 REAL, FFLOG, EXPECTED = @REAL@, @FFLOG@, @EXPECTED@
-note(event="start", argv=sys.argv[1:], ppid=os.getppid())
+def ancestors():
+    found, pid = [], os.getppid()
+    while pid > 1 and len(found) < 16:
+        found.append(pid)
+        try:
+            with open("/proc/%d/stat" % pid) as f:
+                pid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            break
+    return found
+note(event="start", argv=sys.argv[1:], ppid=os.getppid(), ancestors=ancestors())
 with open(FFLOG, "ab") as log:
     real = subprocess.Popen([REAL] + sys.argv[1:], stdin=subprocess.PIPE, stderr=log)
 out, count, broken = real.stdin.fileno(), 0, False
 while True:
+    # An ffmpeg that ends without reading its input (`ffmpeg -version`) ends the shim too.
+    try:
+        ready = select.select([0], [], [], 0.2)[0]
+    except OSError:
+        break
+    if not ready:
+        if real.poll() is not None:
+            break
+        continue
     try:
         chunk = os.read(0, 1 << 16)
     except OSError:
@@ -108,11 +129,76 @@ const TOOL_WAIT: Duration = Duration::from_secs(60);
 struct Observed {
     run: Run,
     exit: Exit,
-    /// The shim's start records.
+    /// The shim's start records (none when ffmpeg was not started through PATH).
     starts: Vec<Value>,
-    /// The shim's done record (of the first start).
-    done: Value,
+    /// The shim's done records.
+    dones: Vec<Value>,
     log: PathBuf,
+}
+
+impl Observed {
+    /// The start the scenarios judge: the one reading its input from `-` (standard input) and
+    /// writing movie.mp4, as the lecture's command does; failing that one reading standard
+    /// input; among equals the one that counted most bytes. Other starts (`ffmpeg -version`,
+    /// a first try) are not judged. Fails when ffmpeg was never started through PATH.
+    fn judged(&self) -> Result<&Value, Failure> {
+        self.starts
+            .iter()
+            .max_by_key(|s| {
+                let argv = probe::strings(s, "argv");
+                let bytes = self.done(s).map_or(-1, |d| field(d, "bytes"));
+                (reads_stdin(&argv) && writes_movie(&argv), reads_stdin(&argv), bytes)
+            })
+            .ok_or_else(|| {
+                Failure::fail(format!(
+                    "ffmpeg was never started through PATH (the program {}); run it as `ffmpeg`, found on PATH",
+                    describe_exit(self.exit)
+                ))
+            })
+    }
+
+    /// The done record of `start`, if that ffmpeg finished.
+    fn done(&self, start: &Value) -> Option<&Value> {
+        let pid = field(start, "pid");
+        self.dones.iter().find(|d| field(d, "pid") == pid)
+    }
+
+    /// The done record of `start`; a timeout when that ffmpeg never finished.
+    fn finished(&self, start: &Value) -> Result<&Value, Failure> {
+        self.done(start).ok_or_else(|| {
+            Failure::timeout(format!(
+                "ffmpeg did not finish within {} s after the program ended{}",
+                DRAIN_WAIT.as_secs(),
+                log_tail(&self.log)
+            ))
+        })
+    }
+
+    /// " (ffmpeg was also started 2 other time(s), not judged)" when it was.
+    fn others(&self) -> String {
+        match self.starts.len() {
+            0 | 1 => String::new(),
+            n => format!(
+                " (ffmpeg was also started {} other time(s), not judged)",
+                n - 1
+            ),
+        }
+    }
+}
+
+/// Whether ffmpeg's arguments read its input from standard input (`-i -`, `-i pipe:`).
+fn reads_stdin(argv: &[String]) -> bool {
+    argv.windows(2)
+        .any(|w| w[0] == "-i" && matches!(w[1].as_str(), "-" | "pipe:" | "pipe:0" | "/dev/stdin"))
+}
+
+/// Whether ffmpeg's arguments name movie.mp4 (in any folder) as a file.
+fn writes_movie(argv: &[String]) -> bool {
+    argv.iter().any(|a| {
+        std::path::Path::new(a)
+            .file_name()
+            .is_some_and(|n| n == "movie.mp4")
+    })
 }
 
 fn field(record: &Value, name: &str) -> i64 {
@@ -164,29 +250,13 @@ fn observe(ctx: &mut Ctx) -> Result<Observed, Failure> {
     });
     records.note_rejected(&run);
     let starts: Vec<Value> = probe::events(&recs, "start").into_iter().cloned().collect();
+    let dones: Vec<Value> = probe::events(&recs, "done").into_iter().cloned().collect();
     let exit = exited?;
-    ensure!(
-        !starts.is_empty(),
-        "ffmpeg was never started through PATH (the program {}); run it as `ffmpeg`, found on PATH",
-        describe_exit(exit)
-    );
-    let pid = field(&starts[0], "pid");
-    let done = probe::events(&recs, "done")
-        .into_iter()
-        .find(|d| field(d, "pid") == pid)
-        .cloned()
-        .ok_or_else(|| {
-            Failure::timeout(format!(
-                "ffmpeg did not finish within {} s after the program ended{}",
-                DRAIN_WAIT.as_secs(),
-                log_tail(&log)
-            ))
-        })?;
     Ok(Observed {
         run,
         exit,
         starts,
-        done,
+        dones,
         log,
     })
 }
@@ -238,35 +308,50 @@ fn wait_program(run: &mut Run, records: &Records, clock: Clock) -> Result<Exit, 
 
 fn piped(ctx: &mut Ctx) -> Verdict {
     let o = observe(ctx)?;
-    ensure!(
-        o.starts.len() == 1,
-        "ffmpeg was started {} times; expected once",
-        o.starts.len()
-    );
-    let bytes = field(&o.done, "bytes");
+    let start = o.judged()?;
+    let bytes = field(o.finished(start)?, "bytes");
+    let args = probe::strings(start, "argv").join(" ");
     if bytes != EXPECTED_BYTES as i64 {
         let frames = bytes.max(0) as u64 / FRAME_BYTES;
         let rest = bytes.max(0) as u64 % FRAME_BYTES;
         fail!(
-            "{bytes} bytes reached ffmpeg ({frames} whole frames{}); expected {} frames of 400×400 RGBA = {EXPECTED_BYTES} bytes (the program {})",
+            "{bytes} bytes reached `ffmpeg {args}` ({frames} whole frames{}); expected {} frames of 400×400 RGBA = {EXPECTED_BYTES} bytes (the program {}){}",
             if rest > 0 { format!(" and {rest} bytes") } else { String::new() },
             video::FRAMES,
-            describe_exit(o.exit)
+            describe_exit(o.exit),
+            o.others()
         );
     }
-    let args = probe::strings(&o.starts[0], "argv").join(" ");
     Ok(format!(
-        "{EXPECTED_BYTES} bytes (200 frames of 400×400 RGBA) reached `ffmpeg {args}`"
+        "{EXPECTED_BYTES} bytes (200 frames of 400×400 RGBA) reached `ffmpeg {args}`{}",
+        o.others()
     ))
 }
 
 fn video(ctx: &mut Ctx) -> Verdict {
     let o = observe(ctx)?;
-    let code = field(&o.done, "code");
+    let code = match o.judged() {
+        Ok(start) => field(o.finished(start)?, "code"),
+        Err(_) => {
+            // An ffmpeg run by its full path, or a library: the movie is judged all the same,
+            // once whatever the program left running has finished.
+            o.run.note(format!(
+                "ffmpeg was not started through PATH (the program {}): movie.mp4 is judged as the program left it",
+                describe_exit(o.exit)
+            ));
+            o.run.wait_tree_done(DRAIN_WAIT);
+            0
+        }
+    };
     let movie = ctx.workdir().join("movie.mp4");
+    let ffmpeg_exit = if o.starts.is_empty() {
+        "ffmpeg was not started through PATH".to_string()
+    } else {
+        format!("ffmpeg exited with {code}")
+    };
     ensure!(
         movie.is_file(),
-        "no movie.mp4 in the program's folder after ffmpeg finished (ffmpeg exited with {code}){}",
+        "no movie.mp4 in the program's folder after ffmpeg finished ({ffmpeg_exit}){}",
         log_tail(&o.log)
     );
     let (ffprobe, ffmpeg) = match (which("ffprobe"), which("ffmpeg")) {
@@ -301,27 +386,77 @@ fn video(ctx: &mut Ctx) -> Verdict {
             "movie.mp4 is MPEG-4, 400×400, 200 frames at 24 fps, but {e}"
         ))
     })?;
-    Ok("movie.mp4 is MPEG-4, 400×400, 200 frames at 24 fps; frame 100 shows coloured lines on white".into())
+    Ok(format!(
+        "movie.mp4 is MPEG-4, 400×400, 200 frames at 24 fps; frame 100 shows coloured lines on white{}",
+        if o.starts.is_empty() {
+            " (ffmpeg was not started through PATH; the movie was judged all the same)"
+        } else {
+            ""
+        }
+    ))
 }
 
 fn waits(ctx: &mut Ctx) -> Verdict {
     let o = observe(ctx)?;
-    let shim = field(&o.starts[0], "pid") as i32;
+    let start = o.judged()?;
+    let shim = field(start, "pid") as i32;
     // ffmpeg (the shim) has finished; once it is reaped, by whom tells whether the program
-    // waited: the supervisor reaps only what the program left to be re-parented.
+    // waited: the supervisor reaps only what was left to be re-parented. Each process between
+    // the program and ffmpeg (a shell) must have been waited for in the same way.
     o.run.wait_tree_done(Duration::from_secs(5));
-    let by_supervisor = o.run.reaped().iter().any(|r| r.pid == shim);
-    if by_supervisor {
+    let reaped: Vec<i32> = o.run.reaped().iter().map(|r| r.pid).collect();
+    if reaped.contains(&shim) {
         fail!(
             "the program never waited for ffmpeg: it exited without reaping it, so ffmpeg (still running, or a zombie) was re-parented. Close ffmpeg's input, then wait for it (e.g. `pipe.stdin.close()` then `pipe.wait()`)"
         );
     }
-    ensure!(
+    let own = o.run.own_pid();
+    let chain: Vec<i32> = start
+        .get("ancestors")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|p| p.as_i64())
+                .map(|p| p as i32)
+                .collect()
+        })
+        .unwrap_or_default();
+    let Some(at) = chain.iter().position(|p| *p == own) else {
+        fail!(
+            "ffmpeg (pid {shim}) was not started by the program (pid {own}) or by a process it waits for: its parents were {}",
+            pids(&chain)
+        );
+    };
+    if let Some(left) = chain[..at].iter().find(|p| reaped.contains(p)) {
+        fail!(
+            "ffmpeg was started through pid {left}, which waited for it, but the program never waited for pid {left}: it exited first, and pid {left} was re-parented. Wait for the process that runs ffmpeg (e.g. `pipe.wait()`)"
+        );
+    }
+    let gone = |pid: &i32| {
         !o.run
             .reach()
-            .path(std::path::Path::new(&format!("/proc/{shim}")))
-            .exists(),
+            .path(std::path::Path::new(&format!("/proc/{pid}")))
+            .exists()
+    };
+    ensure!(
+        gone(&shim) && chain[..at].iter().all(gone),
         "ffmpeg (pid {shim}) was still there 5 s after the program ended"
     );
-    Ok("the program closed ffmpeg's input and waited for it to finish before exiting".into())
+    let through = match &chain[..at] {
+        [] => String::new(),
+        between => format!(" (through {})", pids(between)),
+    };
+    Ok(format!(
+        "the program closed ffmpeg's input and waited for it to finish before exiting{through}"
+    ))
+}
+
+/// "pid 12, pid 15 and pid 3", "unknown".
+fn pids(chain: &[i32]) -> String {
+    let named: Vec<String> = chain.iter().map(|p| format!("pid {p}")).collect();
+    match named.as_slice() {
+        [] => "unknown".into(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
 }

@@ -38,7 +38,7 @@ pub static EXERCISE: Exercise = Exercise {
         ),
         Scenario::new(
             "restart",
-            "killed after serving a client and started again at once, it binds again",
+            "killed after serving a client and started again at once, it binds and listens again",
             restart,
         ),
     ],
@@ -381,19 +381,22 @@ fn restart(ctx: &mut Ctx) -> Verdict {
             ))
             .hint(hint));
     }
-    // From the first client's port: its connection in TIME_WAIT is replaced, not left behind.
-    client_from(
+    // Listening again is the bind's evidence, and all this scenario judges. A client from the
+    // first client's port replaces that connection in TIME_WAIT, so no later run meets it;
+    // how it is served is `message`'s business, only noted here.
+    if let Err(why) = client_from(
         &second,
         "the restarted server's client",
         clock,
         false,
         Some(from),
         Close::LeavingNothing,
-    )
-    .map_err(Failure::fail)?;
+    ) {
+        second.note(format!("not judged here: {why}"));
+    }
     ipc::settle(&second);
     drop(second);
     Ok(format!(
-        "started again right after a kill ({waiting} connection(s) in TIME_WAIT), it listened and served"
+        "started again right after a kill ({waiting} connection(s) in TIME_WAIT), it bound the port and listened again"
     ))
 }

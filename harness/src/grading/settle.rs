@@ -123,8 +123,8 @@ mod tests {
             duration_ms: 12,
             runs: vec![RunRecord {
                 label: "run 1".into(),
-                transcript: Vec::new(),
-                leftovers: Default::default(),
+                started: true,
+                ..Default::default()
             }],
             ..Raw::new(id.into(), status, "exited with status 1".into())
         }

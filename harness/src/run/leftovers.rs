@@ -65,9 +65,16 @@ impl Leftovers {
 }
 
 /// The lasting trace of one run.
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
 pub struct RunRecord {
     pub label: String,
     pub transcript: Vec<Entry>,
     pub leftovers: Leftovers,
+    /// The program itself started (a run whose program could not be started left nothing,
+    /// and shows nothing about what it leaves).
+    #[serde(default)]
+    pub started: bool,
+    /// Places the teardown could not look in for leftovers, each with why.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unscanned: Vec<String>,
 }

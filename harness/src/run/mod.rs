@@ -12,6 +12,7 @@ mod launch;
 mod leftovers;
 pub mod oneshot;
 mod output;
+mod scan;
 mod state;
 mod steps;
 mod teardown;
@@ -97,7 +98,7 @@ impl Run {
         let shared_before = if spec.sandbox.namespaces || spec.identity.is_some() {
             Vec::new()
         } else {
-            teardown::shared_entries()
+            scan::shared_entries(&mut scan::Unscanned::default())
         };
         let launched = launch::launch(supervisor, &spec, output_cap)?;
         let shared = launched.shared.clone();

@@ -9,19 +9,20 @@
 
 use super::launch::Launched;
 use super::leftovers::{Leftovers, RunRecord};
+use super::scan::{self, Unscanned};
 use super::state::Shared;
 use super::{describe_exit, Run};
-use crate::sandbox::copy::remove_entry;
 use crate::sandbox::procfs;
 use crate::sandbox::protocol::Command;
-use crate::sandbox::rootfs::PRIVATE_DIRS;
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
-use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 /// Grace for descendants to finish by themselves, nominal.
 const GRACE: Duration = Duration::from_millis(1500);
+/// How long a program still running at the end may take to block before it is signalled
+/// (a third of it), nominal: the time a person takes to reach for Ctrl-C.
+const READY: Duration = GRACE;
 
 pub(super) fn teardown(run: &mut Run, mut launched: Launched) -> RunRecord {
     let shared = launched.shared.clone();
@@ -46,13 +47,15 @@ pub(super) fn teardown(run: &mut Run, mut launched: Launched) -> RunRecord {
             st.empty.then_some(())
         });
     }
-    leftovers.shm = shm_leftovers(run, sup);
+    let mut unscanned = Unscanned::default();
+    leftovers.shm = scan::shm_leftovers(run, sup, &mut unscanned);
+    let own_root = &run.oversight.own_root;
     leftovers.files = if run.spec.sandbox.namespaces {
-        private_files(sup, &run.oversight.own_root)
+        scan::private_files(sup, own_root, &mut unscanned)
     } else if let Some((uid, _)) = run.spec.identity {
-        owned_files(uid, &run.oversight.own_root)
+        scan::owned_files(uid, own_root, &mut unscanned)
     } else {
-        new_files(&run.shared_before, &run.oversight.own_root)
+        scan::new_files(&run.shared_before, own_root, &mut unscanned)
     };
     if killed {
         leftovers.excuse();
@@ -71,11 +74,21 @@ pub(super) fn teardown(run: &mut Run, mut launched: Launched) -> RunRecord {
             "{left} was left when the harness killed the program: removed, and not counted against it"
         ));
     }
-    let transcript = shared.lock().entries.clone();
+    for place in &unscanned.0 {
+        shared.note(format!(
+            "the harness could not look for leftovers in {place}"
+        ));
+    }
+    let (transcript, started) = {
+        let st = shared.lock();
+        (st.entries.clone(), st.main_pid.is_some())
+    };
     RunRecord {
         label: run.oversight.label.clone(),
         transcript,
         leftovers,
+        started,
+        unscanned: unscanned.0,
     }
 }
 
@@ -130,6 +143,14 @@ fn end_as_a_person_would(run: &mut Run, shared: &Shared, main: i32, grace: Durat
         ));
         false
     };
+    // As with any signal a scenario sends: once the program is blocked, so that its handler
+    // (installed at start-up) is in place, and anyway when it never blocks.
+    if run.wait_idle(READY / 3).is_err() && run.exit().is_none() {
+        shared.note(format!(
+            "it never blocked within {}: the harness sent {sig} while it ran",
+            super::secs(READY / 3)
+        ));
+    }
     let _ = kill(Pid::from_raw(main), sig);
     if ended(shared) {
         return windowed;
@@ -212,175 +233,4 @@ fn describe_alive(sup: i32) -> Vec<String> {
             text
         })
         .collect()
-}
-
-/// The entries of the shared scratch places (`/tmp`, `/var/tmp`, `/dev/shm`, `/run/lock`) as
-/// they are now: compared at the end of a run that has neither its own places nor its own
-/// uid, to find what it added.
-pub(super) fn shared_entries() -> Vec<PathBuf> {
-    PRIVATE_DIRS
-        .iter()
-        .flat_map(|dir| {
-            list_names(Path::new(dir))
-                .into_iter()
-                .map(move |n| Path::new(dir).join(n))
-        })
-        .collect()
-}
-
-/// A grading folder of another grader (`/tmp/sysgrade-*`, owned by the grader's own uid,
-/// which no program runs as): its runs' copies may belong to a uid this run holds now, and are
-/// never this run's leftovers. A program's own `/tmp/sysgrade-…` is its uid's, and counts.
-fn other_grader(path: &Path, meta: &std::fs::Metadata) -> bool {
-    use std::os::unix::fs::MetadataExt;
-    let top = path
-        .parent()
-        .is_some_and(|p| PRIVATE_DIRS.iter().any(|d| Path::new(d) == p));
-    top && meta.is_dir()
-        && meta.uid() == nix::unistd::geteuid().as_raw()
-        && path
-            .file_name()
-            .is_some_and(|n| n.to_string_lossy().starts_with("sysgrade-"))
-}
-
-/// Names the harness's own helpers leave (libfaketime's segments), never the program's.
-fn harness_trace(name: &str) -> bool {
-    name.starts_with("faketime_shm_") || name.starts_with("sem.faketime_sem_")
-}
-
-fn list_names(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .map(|d| {
-            d.filter_map(|e| Some(e.ok()?.file_name().to_string_lossy().into_owned()))
-                .collect()
-        })
-        .unwrap_or_default();
-    names.sort();
-    names
-}
-
-/// Entries the program left in its private scratch places (the folders that lead to its
-/// own paths aside), named as the program saw them. They vanish with the run's mount
-/// namespace.
-fn private_files(sup: i32, own_root: &Path) -> Vec<String> {
-    let mut found = Vec::new();
-    for dir in PRIVATE_DIRS.iter().chain(&["/dev/mqueue"]) {
-        if *dir == "/dev/shm" {
-            continue;
-        }
-        let seen = PathBuf::from(format!("/proc/{sup}/root{dir}"));
-        for name in list_names(&seen) {
-            let path = Path::new(dir).join(&name);
-            if own_root.starts_with(&path) {
-                continue;
-            }
-            found.push(path.display().to_string());
-        }
-    }
-    found
-}
-
-/// Entries owned by the grader's uid that appeared in the shared scratch places since
-/// `before`; removed. Only sound while no other run of this uid runs at once (see
-/// `Guarantees::attributable`).
-fn new_files(before: &[PathBuf], own_root: &Path) -> Vec<String> {
-    use std::os::unix::fs::MetadataExt;
-    let uid = nix::unistd::geteuid().as_raw();
-    let mut found = Vec::new();
-    for path in shared_entries() {
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        if before.contains(&path)
-            || own_root.starts_with(&path)
-            || path.starts_with(own_root)
-            || path.starts_with("/dev/shm")
-            || harness_trace(&name)
-        {
-            continue;
-        }
-        let Ok(meta) = std::fs::symlink_metadata(&path) else {
-            continue;
-        };
-        if meta.uid() != uid {
-            continue;
-        }
-        found.push(path.display().to_string());
-        let _ = remove_entry(&path);
-    }
-    found.sort();
-    found
-}
-
-/// Segments left in the run's /dev/shm (its private one, or new names in the host's), removed.
-fn shm_leftovers(run: &Run, sup: i32) -> Vec<String> {
-    let (dir, before) = if run.spec.sandbox.namespaces {
-        (
-            PathBuf::from(format!("/proc/{sup}/root/dev/shm")),
-            Vec::new(),
-        )
-    } else if run.spec.identity.is_some() {
-        // Owned files in /dev/shm are found by owner below.
-        return Vec::new();
-    } else {
-        let before = run
-            .shared_before
-            .iter()
-            .filter(|p| p.starts_with("/dev/shm"))
-            .filter_map(|p| Some(p.file_name()?.to_string_lossy().into_owned()))
-            .collect();
-        (PathBuf::from("/dev/shm"), before)
-    };
-    let mut left = Vec::new();
-    for name in list_names(&dir) {
-        if before.contains(&name) || run.allowed_shm.contains(&name) || harness_trace(&name) {
-            continue;
-        }
-        let _ = std::fs::remove_file(dir.join(&name));
-        left.push(name);
-    }
-    left
-}
-
-/// Files and folders owned by `uid` in the world-writable places, outside `own_root`; removed.
-fn owned_files(uid: u32, own_root: &Path) -> Vec<String> {
-    use std::os::unix::fs::MetadataExt;
-    let mut found = Vec::new();
-    let mut budget = 20_000usize;
-    let mut stack: Vec<PathBuf> = PRIVATE_DIRS
-        .iter()
-        .chain(&["/dev/mqueue"])
-        .map(PathBuf::from)
-        .collect();
-    while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            budget = budget.saturating_sub(1);
-            if budget == 0 {
-                return found;
-            }
-            let path = entry.path();
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if path.starts_with(own_root) || harness_trace(&name) {
-                continue;
-            }
-            let Ok(meta) = std::fs::symlink_metadata(&path) else {
-                continue;
-            };
-            if other_grader(&path, &meta) {
-                continue;
-            }
-            if meta.uid() == uid {
-                found.push(path.display().to_string());
-                let _ = remove_entry(&path);
-            } else if meta.is_dir() {
-                stack.push(path);
-            }
-        }
-    }
-    found.sort();
-    found
 }

@@ -16,6 +16,9 @@ pub enum Activity {
     Reading(String),
     /// Blocked writing (a full pipe or FIFO nobody reads).
     Writing(String),
+    /// Blocked opening a FIFO until its other end is opened: for writing (`Some(true)`),
+    /// for reading (`Some(false)`), or either (the access mode could not be read).
+    OpeningFifo(Option<bool>),
     /// Waiting on several descriptors at once (poll, select, epoll).
     Polling,
     /// Asleep for a time (sleep, nanosleep).
@@ -41,6 +44,15 @@ impl Activity {
         match self {
             Activity::Reading(what) => format!("blocked reading {what}"),
             Activity::Writing(what) => format!("blocked writing to {what}"),
+            Activity::OpeningFifo(Some(true)) => {
+                "blocked opening a FIFO for writing, until a reader opens it".into()
+            }
+            Activity::OpeningFifo(Some(false)) => {
+                "blocked opening a FIFO for reading, until a writer opens it".into()
+            }
+            Activity::OpeningFifo(None) => {
+                "blocked opening a FIFO, until its other end is opened".into()
+            }
             Activity::Polling => "waiting on poll/select for input".into(),
             Activity::Sleeping => "sleeping".into(),
             Activity::WaitingForChild => "waiting for a child process to end".into(),
@@ -101,7 +113,10 @@ pub fn main_thread_reads_stdin(pid: i32) -> Option<bool> {
 fn rank(a: &Activity) -> u8 {
     match a {
         Activity::Stopped => 0,
-        Activity::Reading(_) | Activity::Writing(_) | Activity::Accepting => 1,
+        Activity::Reading(_)
+        | Activity::Writing(_)
+        | Activity::OpeningFifo(_)
+        | Activity::Accepting => 1,
         Activity::WaitingForChild | Activity::Polling => 2,
         Activity::Running => 3,
         Activity::Sleeping | Activity::WaitingForSignal => 4,
@@ -119,13 +134,43 @@ fn thread(pid: i32, tid: i32) -> Option<Activity> {
         "Z" | "X" => return None,
         _ => {}
     }
-    let by_call = std::fs::read_to_string(format!("{dir}/syscall"))
-        .ok()
-        .and_then(|text| from_syscall(&text, |fd| descriptor(pid, fd)));
-    by_call.or_else(|| {
-        let wchan = std::fs::read_to_string(format!("{dir}/wchan")).ok()?;
-        from_wchan(wchan.trim())
-    })
+    let call = std::fs::read_to_string(format!("{dir}/syscall")).ok();
+    let wchan = std::fs::read_to_string(format!("{dir}/wchan")).ok();
+    if let Some(opening) = opening_fifo(call.as_deref(), wchan.as_deref().map(str::trim)) {
+        return Some(opening);
+    }
+    let by_call = call.and_then(|text| from_syscall(&text, |fd| descriptor(pid, fd)));
+    by_call.or_else(|| from_wchan(wchan?.trim()))
+}
+
+/// A thread asleep in a FIFO's open, waiting for the other end (`wait_for_partner`, called
+/// from `fifo_open`), with the access mode read from the `open`/`openat` call's flags where
+/// the system call shows.
+fn opening_fifo(call: Option<&str>, wchan: Option<&str>) -> Option<Activity> {
+    let wchan = wchan?;
+    if !(wchan.contains("wait_for_partner") || wchan.contains("fifo_open")) {
+        return None;
+    }
+    let args: Vec<i64> = call
+        .unwrap_or_default()
+        .split_whitespace()
+        .map(|a| i64::from_str_radix(a.trim_start_matches("0x"), 16).unwrap_or(-1))
+        .collect();
+    // The number is decimal, the arguments hex.
+    let nr = call
+        .and_then(|c| c.split_whitespace().next()?.parse::<i64>().ok())
+        .unwrap_or(-1);
+    let flags = if nr == libc::SYS_openat {
+        args.get(3).copied()
+    } else if legacy_number("open") == Some(nr) {
+        args.get(2).copied()
+    } else {
+        None
+    };
+    let writing = flags
+        .filter(|f| *f >= 0)
+        .map(|f| f & i64::from(libc::O_ACCMODE) != i64::from(libc::O_RDONLY));
+    Some(Activity::OpeningFifo(writing))
 }
 
 /// From `/proc/…/syscall`: "0 0x0 0x7ffd…" (number, then arguments in hex) or "running".
@@ -189,6 +234,7 @@ fn legacy_number(name: &str) -> Option<i64> {
         "select" => Some(libc::SYS_select),
         "epoll_wait" => Some(libc::SYS_epoll_wait),
         "pause" => Some(libc::SYS_pause),
+        "open" => Some(libc::SYS_open),
         _ => None,
     }
 }
@@ -291,6 +337,45 @@ mod tests {
         #[case] expected: Option<Activity>,
     ) {
         assert_eq!(from_wchan(wchan), expected);
+    }
+
+    #[rstest]
+    #[case(&format!("{} 0xffffff9c 0x7f96 0x80241 0x1b6", libc::SYS_openat), "wait_for_partner", Some(Activity::OpeningFifo(Some(true))))]
+    #[case(&format!("{} 0xffffff9c 0x7f96 0x80000 0x0", libc::SYS_openat), "wait_for_partner", Some(Activity::OpeningFifo(Some(false))))]
+    #[case("", "fifo_open", Some(Activity::OpeningFifo(None)))]
+    #[case(&format!("{} 0x0 0x0 0x7ffd", libc::SYS_clock_nanosleep), "hrtimer_nanosleep", None)]
+    fn a_fifo_open_waiting_for_its_other_end_is_told(
+        #[case] syscall: &str,
+        #[case] wchan: &str,
+        #[case] expected: Option<Activity>,
+    ) {
+        assert_eq!(opening_fifo(Some(syscall), Some(wchan)), expected);
+    }
+
+    #[test]
+    fn this_test_blocked_opening_a_fifo_for_writing_is_seen_so() {
+        let dir = tempfile::tempdir().expect("a folder");
+        let path = dir.path().join("mypipe");
+        nix::unistd::mkfifo(&path, nix::sys::stat::Mode::from_bits_truncate(0o600))
+            .expect("mkfifo");
+        let pid = std::process::id() as i32;
+        let opening = path.clone();
+        let thread =
+            std::thread::spawn(move || std::fs::OpenOptions::new().write(true).open(opening));
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let seen = loop {
+            let found = of_threads(pid)
+                .into_iter()
+                .find(|a| matches!(a, Activity::OpeningFifo(_)));
+            if found.is_some() || std::time::Instant::now() > deadline {
+                break found;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        };
+        // Opening the read end lets the writer's open return.
+        let _reader = std::fs::File::open(&path).expect("the read end");
+        let _ = thread.join();
+        assert_eq!(seen, Some(Activity::OpeningFifo(Some(true))));
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! `modes::judged::<mode>`: the scenarios that once could not judge in some mode give their
-//! declared verdicts there, never `skip` (which `same_verdicts` tolerates, with a note):
+//! declared verdicts there, never `skip` (as `same_verdicts` also requires of every fixture):
 //! - `files.*`: sizes of files written and deleted at once, seen through the supervisor's
 //!   removals (no fanotify as an ordinary user or in a container); the transcript of a
 //!   failing `files.stat` says the supervisor saw all ten removals; `files.created` rests on

@@ -101,6 +101,17 @@ fn same_verdicts(mode: Mode) -> Outcome {
     }
 }
 
+/// A skip a fixture does not declare that is still no mismatch: the documented one of
+/// `plotter.animates` on an overloaded machine (its frame rate says nothing then), and, unless
+/// tools are required (CI), one for a tool missing here. Any other undeclared skip is a
+/// mismatch: a mode where the kernel lets the grader judge must judge
+/// (`[modes.<mode>]` declares a true difference).
+fn tolerated_skip(id: &str, feedback: &str) -> bool {
+    let overloaded = id == "plotter.animates" && feedback.starts_with("the machine was overloaded");
+    let missing_tool = feedback.contains("not installed") || feedback.contains("install it");
+    overloaded || (missing_tool && !support::tools_required())
+}
+
 /// Every disagreement between a submission's JSON object and the fixture's statement, for
 /// the exercises it lists (others are ignored), as `fixture: scenario: expected X, got Y
 /// (feedback)`.
@@ -125,11 +136,7 @@ pub fn mismatches(
             let feedback = scenario["feedback"].as_str().unwrap_or("");
             seen.push(id.to_string());
             let want = fixture.expected(mode.name(), id).as_str();
-            // A skip says why; one for a missing tool ("not installed", "install it with …")
-            // fails when tools are required, as in `fixtures::…`.
-            let missing_tool =
-                feedback.contains("not installed") || feedback.contains("install it");
-            if got == "skip" && want != "skip" && !(support::tools_required() && missing_tool) {
+            if got == "skip" && want != "skip" && tolerated_skip(id, feedback) {
                 eprintln!("note: {name}: {id} skipped here ({feedback})");
                 continue;
             }
