@@ -6,6 +6,7 @@
 //! When the tests are not root, the user mode is the current user and the container mode
 //! applies the seccomp filter only (there are no capabilities to drop).
 
+mod declared;
 mod hostile;
 mod judged;
 mod network;

@@ -192,17 +192,7 @@ mod tests {
             missing_tools: Vec::new(),
             exercises: sources
                 .iter()
-                .map(|(id, source)| ExerciseResult {
-                    id: id.to_string(),
-                    source: source.map(String::from),
-                    program: Default::default(),
-                    language: None,
-                    score: 0,
-                    max_score: 0,
-                    not_graded: 0,
-                    warnings: None,
-                    scenarios: Vec::new(),
-                })
+                .map(|(id, source)| ExerciseResult::bare(id, source.map(String::from), Vec::new()))
                 .collect(),
             problems: Vec::new(),
             not_found: Vec::new(),

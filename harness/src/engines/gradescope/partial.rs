@@ -39,20 +39,7 @@ pub fn assemble(
                 }
             }
         }
-        exercises.push(
-            ExerciseResult {
-                id: exercise.id.to_string(),
-                source: None,
-                program: Default::default(),
-                language: None,
-                score: 0,
-                max_score: 0,
-                not_graded: 0,
-                warnings: None,
-                scenarios,
-            }
-            .total(),
-        );
+        exercises.push(ExerciseResult::bare(exercise.id, None, scenarios).total());
     }
     let result = SubmissionResult {
         submission: stopped.submission.clone(),
