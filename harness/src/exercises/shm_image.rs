@@ -109,9 +109,16 @@ fn content(ctx: &mut Ctx) -> Verdict {
 
 fn kept(ctx: &mut Ctx) -> Verdict {
     let python = ctx.program().is_python();
-    let (run, _file, opens, exit) = written_watched(ctx)?;
+    let (run, file, opens, exit) = written_watched(ctx)?;
     run.wait_tree_done(HELPERS);
     // Kept by the program only if it used the segment: one it never opened proves nothing.
+    // Without the watch, bytes it wrote are the evidence that it used it.
+    if opens.is_none() && !wrote_into(&file) {
+        forget_segment(run);
+        return Err(Failure::skip(format!(
+            "inotify could not watch the segment {SEGMENT} and the program wrote nothing into it, so whether it used the segment and left it cannot be shown here"
+        )));
+    }
     if opens == Some(0) {
         // The segment is the harness's: removed here, never the program's leftover.
         forget_segment(run);
@@ -133,6 +140,12 @@ fn kept(ctx: &mut Ctx) -> Verdict {
         "{SEGMENT} still exists after the program {}",
         describe_exit(exit)
     ))
+}
+
+/// Whether any byte of the segment (read through the harness's descriptor) is not zero.
+fn wrote_into(file: &File) -> bool {
+    let mut image = vec![0u8; SIZE];
+    file.read_exact_at(&mut image, 0).is_ok() && image.iter().any(|b| *b != 0)
 }
 
 /// Ends the run and removes the harness's segment (it outlives a run that shares the
