@@ -138,23 +138,31 @@ fn accepted(stream: UnixStream, shared: &Arc<Shared>) {
     }
 }
 
-/// Reads one believed helper's records until it closes.
+/// Reads one believed helper's records until it closes, acknowledging each once it is in the
+/// inbox: a helper waits for that before it goes on, so whatever it recorded is known before
+/// it (or the program that ran it) can end, however late this thread runs.
 fn receive(stream: UnixStream, shared: &Shared) {
+    let ack = stream.try_clone().ok();
     peer::read_objects(stream, |record| {
         shared.inbox.update(|inbox| {
             if inbox.records.len() < MAX_RECORDS {
                 inbox.records.push(record);
             }
         });
+        if let Some(mut ack) = ack.as_ref() {
+            let _ = std::io::Write::write_all(&mut ack, b"\n");
+        }
     });
 }
 
-/// The Python lines a helper starts with: `note(**record)` sends a record to the harness
+/// The Python lines a helper starts with: `note(**record)` sends a record to the harness and
+/// waits (at most 10 s) for its acknowledgement, so the record is in before the helper goes on
 /// (`SOCK` is filled in; [`Records::install`] puts them before the helper's body).
 pub const NOTE: &str = r#"import json, os, socket, time
 def _connect(path):
     try:
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(10)
         s.connect(path)
         return s
     except OSError:
@@ -165,6 +173,7 @@ def note(**record):
     if _SOCK is not None:
         try:
             _SOCK.sendall((json.dumps(record) + "\n").encode())
+            _SOCK.recv(1)
         except OSError:
             pass
 "#;

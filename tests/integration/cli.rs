@@ -25,7 +25,7 @@ pub fn trials() -> Vec<Trial> {
             missing_tool_not_lost,
         ),
         Trial::test("cli::require_tools_makes_a_skip_a_fault", require_tools),
-        Trial::test("cli::ci_examples_pass_1_and_stop_on_2", ci_examples),
+        Trial::test("cli::ci_examples_report_and_stop_on_2", ci_examples),
     ]
 }
 
@@ -252,31 +252,42 @@ fn list_ids() -> Outcome {
 fn ci_examples() -> Outcome {
     for file in ["github-actions.yml", "gitlab-ci.yml"] {
         let text = std::fs::read_to_string(support::root().join("examples/ci").join(file))?;
-        if text.contains("|| true") {
+        let step = grade_step(&text).ok_or_else(|| format!("{file}: no grade step"))?;
+        if step.contains("||") {
+            return Err(format!("{file}: the grade step hides its status: `{step}`").into());
+        }
+        if !step.contains("--exit-status report") {
             return Err(
-                format!("{file} still hides the grade step's status with `|| true`").into(),
+                format!("{file}: the grade step lacks `--exit-status report`: `{step}`").into(),
             );
         }
-        let step = text
-            .lines()
-            .skip_while(|l| !l.contains("sysgrade grade") && !l.contains("sysgrade\" grade"))
-            .find(|l| l.contains("||"))
-            .ok_or_else(|| format!("{file}: no grade step ending in `||`"))?;
-        let tail = &step[step.find("||").unwrap_or(0)..];
-        for (status, go_on) in [(0, true), (1, true), (2, false)] {
-            let script = format!("(exit {status}) {tail}\necho went-on");
+        // Status 1 never comes with `--exit-status report`; 2 must stop the job, as a plain
+        // command in a `sh -e` script does.
+        for (status, go_on) in [(0, true), (2, false)] {
+            let script = format!("(exit {status})\necho went-on");
             let out = std::process::Command::new("sh")
                 .args(["-e", "-c", &script])
                 .output()?;
             let went_on = String::from_utf8_lossy(&out.stdout).contains("went-on");
             if went_on != go_on {
-                return Err(
-                    format!("{file}: `{tail}` after status {status}: went on = {went_on}").into(),
-                );
+                return Err(format!("{file}: after status {status}: went on = {went_on}").into());
             }
         }
     }
     Ok(())
+}
+
+/// The `sysgrade … grade` command of a CI file, its continuation lines joined.
+fn grade_step(text: &str) -> Option<String> {
+    let mut lines = text
+        .lines()
+        .skip_while(|l| !l.contains("sysgrade grade") && !l.contains("sysgrade\" grade"));
+    let mut step = lines.next()?.trim().to_string();
+    while step.ends_with('\\') {
+        step.pop();
+        step.push_str(lines.next()?.trim());
+    }
+    Some(step)
 }
 
 /// `sysgrade grade fixtures/good-python` on `process` and `make_movie` with ffmpeg and
