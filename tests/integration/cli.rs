@@ -277,15 +277,18 @@ fn ci_examples() -> Outcome {
     Ok(())
 }
 
-/// The `sysgrade … grade` command of a CI file, its continuation lines joined.
+/// The `sysgrade … grade` command of a CI file, with its continuation lines (more indented:
+/// a shell's `\\` or a YAML plain scalar folded over lines) joined.
 fn grade_step(text: &str) -> Option<String> {
     let mut lines = text
         .lines()
         .skip_while(|l| !l.contains("sysgrade grade") && !l.contains("sysgrade\" grade"));
-    let mut step = lines.next()?.trim().to_string();
-    while step.ends_with('\\') {
-        step.pop();
-        step.push_str(lines.next()?.trim());
+    let first = lines.next()?;
+    let indent = |l: &str| l.len() - l.trim_start().len();
+    let mut step = first.trim().trim_end_matches('\\').to_string();
+    for line in lines.take_while(|l| indent(l) > indent(first) && !l.trim().is_empty()) {
+        step.push(' ');
+        step.push_str(line.trim().trim_end_matches('\\'));
     }
     Some(step)
 }
