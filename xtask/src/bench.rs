@@ -13,8 +13,7 @@
 //! - `bench --unchanged N`: regrades an unchanged class of N through a results folder
 //!   (`bench_regrade.rs`).
 
-use crate::bench_measure::measure;
-use crate::bench_table::{self, Row};
+use crate::bench_table;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -110,29 +109,14 @@ impl Bench {
             "probe of the sandbox (once per process, not counted below): {:.2} s",
             probing.elapsed().as_secs_f64()
         );
-        let mut per_exercise: Vec<Vec<Row>> = vec![Vec::new(); ids.len()];
-        let mut whole = Vec::new();
-        for _ in 0..rounds {
-            for (id, rows) in ids.iter().zip(&mut per_exercise) {
-                let one = std::slice::from_ref(id);
-                rows.push(measure(settings, &recorder, &dir, one, id)?);
-            }
-            whole.push(measure(settings, &recorder, &dir, &ids, "whole")?);
-        }
-        let rows: Vec<Row> = per_exercise
-            .iter()
-            .map(|r| bench_table::median_row(r))
-            .collect();
+        let (rows, whole) = crate::bench_measure::rounds(settings, &recorder, &dir, &ids, rounds)?;
         println!("each exercise graded alone (seconds; medians over {rounds} round(s)):");
         print!("{}", bench_table::render(&rows));
-        let w = bench_table::median_row(&whole);
-        println!(
-            "the whole submission at once: wall {:.2} s, programs {:.2} s, harness {:.2} s (grader {:.2} s, supervisors {:.2} s), {} runs for {} scenarios",
-            w.wall, w.programs_cpu, w.harness_cpu(), w.grader_cpu, w.supervisors_cpu, w.runs, w.scenarios
-        );
+        println!("  (CPU seconds, user+sys. programs: all this process reaped (RUSAGE_CHILDREN) less the supervisors; harness: grader (RUSAGE_SELF) + supervisors' own, reported at their exit; runs: supervisors started)");
+        println!("{}", bench_table::render_whole(&whole));
         if self.phases {
             let scenarios = rounds * 2 * bench_table::total(&rows).scenarios;
-            println!("where the harness's time goes ({scenarios} scenarios graded in all):");
+            println!("where the harness's time goes ({scenarios} scenarios graded in all; *.cpu: CPU seconds, the rest wall):");
             print!(
                 "{}",
                 bench_table::render_phases(&recorder.since(from)?, scenarios)

@@ -52,6 +52,28 @@ impl Recorder {
     }
 }
 
+/// Grades each of `ids` alone, then all at once, `rounds` times: the medians per exercise,
+/// and those of the whole.
+pub fn rounds(
+    settings: &harness::Settings,
+    recorder: &Recorder,
+    dir: &Path,
+    ids: &[String],
+    rounds: usize,
+) -> anyhow::Result<(Vec<Row>, Row)> {
+    let mut per_exercise: Vec<Vec<Row>> = vec![Vec::new(); ids.len()];
+    let mut whole = Vec::new();
+    for _ in 0..rounds {
+        for (id, rows) in ids.iter().zip(&mut per_exercise) {
+            let one = std::slice::from_ref(id);
+            rows.push(measure(settings, recorder, dir, one, id)?);
+        }
+        whole.push(measure(settings, recorder, dir, ids, "whole")?);
+    }
+    let rows = per_exercise.iter().map(|r| bench_table::median_row(r));
+    Ok((rows.collect(), bench_table::median_row(&whole)))
+}
+
 /// Grades `ids` of `dir` once and measures it; the row is named `name`.
 pub fn measure(
     settings: &harness::Settings,

@@ -121,6 +121,14 @@ pub fn render(rows: &[Row]) -> String {
     out
 }
 
+/// The whole submission graded at once, on one line.
+pub fn render_whole(w: &Row) -> String {
+    format!(
+        "the whole submission at once: wall {:.2} s, programs {:.2} s, harness {:.2} s (grader {:.2} s, supervisors {:.2} s), {} runs for {} scenarios",
+        w.wall, w.programs_cpu, w.harness_cpu(), w.grader_cpu, w.supervisors_cpu, w.runs, w.scenarios
+    )
+}
+
 /// One exercise's paired gradings under `--compare`: (this, reference) seconds per round.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Paired {
@@ -288,6 +296,12 @@ mod tests {
             totals,
             ["total", "3.50", "2.00", "1.50", "0.50", "1.00", "13", "7", "1.86"]
         );
+    }
+
+    #[test]
+    fn whole_line_sums_the_harness() {
+        let text = render_whole(&row("whole", 9.0, 82, 104));
+        assert!(text.contains("wall 9.00 s, programs 1.00 s, harness 0.75 s (grader 0.25 s, supervisors 0.50 s), 82 runs for 104 scenarios"), "{text}");
     }
 
     #[test]
