@@ -102,7 +102,8 @@ impl<'a> Ctx<'a> {
             let what = what.to_string();
             move |source| Error::Io { what, source }
         };
-        copy_tree(submission, &dir.join("sub")).map_err(io("copying the submission"))?;
+        crate::sandbox::phases::time("copy", || copy_tree(submission, &dir.join("sub")))
+            .map_err(io("copying the submission"))?;
         std::fs::create_dir_all(dir.join("home")).map_err(io("creating the run's home"))?;
         Ok(Ctx {
             settings,
@@ -241,9 +242,11 @@ impl<'a> Ctx<'a> {
         let (program, mut args) = self.program.command(&self.copy_root());
         args.extend(launch.args.iter().cloned());
         if let Some(lease) = &self.lease {
-            chown_tree(&self.dir.join("sub"), lease.uid, lease.gid)
-                .and_then(|()| chown_tree(&self.home(), lease.uid, lease.gid))
-                .map_err(|e| Failure::fault(format!("preparing the run folder: {e}")))?;
+            crate::sandbox::phases::time("copy.chown", || {
+                chown_tree(&self.dir.join("sub"), lease.uid, lease.gid)
+                    .and_then(|()| chown_tree(&self.home(), lease.uid, lease.gid))
+            })
+            .map_err(|e| Failure::fault(format!("preparing the run folder: {e}")))?;
         }
         let guarantees = self.guarantees;
         let network = match launch.join_network {

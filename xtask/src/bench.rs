@@ -1,14 +1,19 @@
 //! `cargo xtask bench`: grading time against the time the programs themselves need.
 //!
-//! - `bench [dir] [--exercise ID]…`: grades one submission (default: the bundled Python
-//!   fixture) and reports wall time, the harness's own CPU time, and per exercise the summed
-//!   scenario time.
+//! - `bench [dir] [--exercise ID]… [--rounds N] [--phases]`: grades one submission (default:
+//!   the bundled Python fixture), each exercise alone, then all at once, and reports per
+//!   exercise wall time, the programs' CPU, the harness's CPU (grader and supervisors) and
+//!   runs per scenario (`bench_measure.rs`, `bench_table.rs`); `--phases` adds where the
+//!   harness's time goes.
+//! - `bench --compare GIT-REF [--rounds N]`: the same submission graded by this grader and by
+//!   the one built at GIT-REF, alternately, with the ratios (`bench_compare.rs`).
 //! - `bench --class N`: grades a generated class of N submissions (copies and variants of the
 //!   fixtures) and compares the wall time with the ideal: the larger of the summed CPU time
 //!   over the cores and the summed wall time of the single runs over the jobs.
 //! - `bench --unchanged N`: regrades an unchanged class of N through a results folder
 //!   (`bench_regrade.rs`).
 
+use crate::bench_table;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -20,9 +25,15 @@ pub struct Bench {
     /// Exercises to grade (default: all).
     #[arg(long = "exercise")]
     exercises: Vec<String>,
-    /// How many times to grade.
-    #[arg(long, default_value_t = 2)]
-    rounds: usize,
+    /// How many times to grade each (default: 1; 3 with --compare).
+    #[arg(long)]
+    rounds: Option<usize>,
+    /// Also print where the harness's time goes, phase by phase (`SYSGRADE_PHASES`).
+    #[arg(long)]
+    phases: bool,
+    /// Compare with the grader built at this git ref: both graded alternately, ratios printed.
+    #[arg(long, value_name = "GIT-REF")]
+    compare: Option<String>,
     /// Grade a generated class of this many submissions instead.
     #[arg(long)]
     class: Option<usize>,
@@ -47,17 +58,10 @@ pub(crate) const VARIANTS: [&str; 8] = [
     "environ-fixed-list",
 ];
 
-fn cpu_seconds(who: i32) -> f64 {
-    // SAFETY: getrusage fills the struct we pass.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    unsafe { libc::getrusage(who, &mut usage) };
-    let t = |tv: libc::timeval| tv.tv_sec as f64 + tv.tv_usec as f64 / 1e6;
-    t(usage.ru_utime) + t(usage.ru_stime)
-}
-
 /// CPU time of this process and of every descendant reaped so far (supervisors, programs).
 fn all_cpu() -> f64 {
-    cpu_seconds(libc::RUSAGE_SELF) + cpu_seconds(libc::RUSAGE_CHILDREN)
+    let cpu = harness::sandbox::phases::cpu_seconds;
+    cpu(libc::RUSAGE_SELF) + cpu(libc::RUSAGE_CHILDREN)
 }
 
 impl Bench {
@@ -66,6 +70,14 @@ impl Bench {
         settings.cargo_target_dir = Some(crate::workspace_root().join("target").join("graded"));
         if let Some(jobs) = self.jobs {
             settings.jobs = jobs;
+        }
+        if let Some(reference) = &self.compare {
+            return crate::bench_compare::run(
+                reference,
+                &self.dir,
+                &self.exercises,
+                self.rounds.unwrap_or(3).max(1),
+            );
         }
         if let Some(n) = self.unchanged {
             return crate::bench_regrade::run(n, &self.exercises);
@@ -77,48 +89,38 @@ impl Bench {
     }
 
     fn one(&self, settings: &harness::Settings) -> anyhow::Result<()> {
+        let recorder = crate::bench_measure::Recorder::start()?;
         let dir = crate::workspace_root().join(&self.dir);
-        let request = harness::grading::Request {
-            submissions: vec![dir],
-            exercises: harness::cli::select(&self.exercises)?,
-            ..Default::default()
-        };
+        let ids: Vec<String> = harness::cli::select(&self.exercises)?
+            .iter()
+            .map(|e| e.id.to_string())
+            .collect();
+        let rounds = self.rounds.unwrap_or(1).max(1);
         println!(
-            "bench: grading {} ({} exercises), {} round(s), {} jobs",
+            "bench: grading {} ({} exercises), {rounds} round(s), {} jobs",
             self.dir.display(),
-            request.exercises.len(),
-            self.rounds,
+            ids.len(),
             settings.jobs
         );
-        for round in 1..=self.rounds {
-            let cpu0 = cpu_seconds(libc::RUSAGE_SELF);
-            let start = Instant::now();
-            let results = harness::grading::grade(settings, &request, &mut |_| {})?;
-            let wall = start.elapsed().as_secs_f64();
-            let cpu = cpu_seconds(libc::RUSAGE_SELF) - cpu0;
-            let r = &results[0];
-            let scenario_ms: u64 = r
-                .exercises
-                .iter()
-                .flat_map(|e| &e.scenarios)
-                .map(|s| s.duration_ms)
-                .sum();
-            println!(
-                "round {round}: wall {wall:.2} s, harness CPU {cpu:.2} s, summed scenario time {:.2} s, score {}/{}",
-                scenario_ms as f64 / 1000.0,
-                r.score,
-                r.max_score
+        let probing = Instant::now();
+        harness::sandbox::guarantees::Guarantees::current(&settings.supervisor);
+        let from = recorder.recorded();
+        println!(
+            "probe of the sandbox (once per process, not counted below): {:.2} s",
+            probing.elapsed().as_secs_f64()
+        );
+        let (rows, whole) = crate::bench_measure::rounds(settings, &recorder, &dir, &ids, rounds)?;
+        println!("each exercise graded alone (seconds; medians over {rounds} round(s)):");
+        print!("{}", bench_table::render(&rows));
+        println!("  (CPU seconds, user+sys. programs: all this process reaped (RUSAGE_CHILDREN) less the supervisors; harness: grader (RUSAGE_SELF) + supervisors' own, reported at their exit; runs: supervisors started)");
+        println!("{}", bench_table::render_whole(&whole));
+        if self.phases {
+            let scenarios = rounds * 2 * bench_table::total(&rows).scenarios;
+            println!("where the harness's time goes ({scenarios} scenarios graded in all; *.cpu: CPU seconds, the rest wall):");
+            print!(
+                "{}",
+                bench_table::render_phases(&recorder.since(from)?, scenarios)
             );
-            for e in &r.exercises {
-                let ms: u64 = e.scenarios.iter().map(|s| s.duration_ms).sum();
-                println!(
-                    "    {:<16} {:>6.2} s  {}/{}",
-                    e.id,
-                    ms as f64 / 1000.0,
-                    e.score,
-                    e.max_score
-                );
-            }
         }
         Ok(())
     }

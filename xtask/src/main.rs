@@ -10,7 +10,10 @@
 //! - `image [--check]`: a container image (mmdebstrap + podman), checked by grading in it.
 
 mod bench;
+mod bench_compare;
+mod bench_measure;
 mod bench_regrade;
+mod bench_table;
 mod dist;
 mod image;
 mod merge;

@@ -26,6 +26,7 @@ pub use steps::Mark;
 use crate::clock::Clock;
 use crate::error::Error;
 use crate::outcome::Failure;
+use crate::sandbox::phases;
 use crate::sandbox::protocol::{Exit, Spec};
 use crate::sandbox::reach::Reach;
 use launch::Launched;
@@ -100,6 +101,7 @@ impl Run {
         } else {
             scan::shared_entries(&mut scan::Unscanned::default())
         };
+        let begun = Instant::now();
         let launched = launch::launch(supervisor, &spec, output_cap)?;
         let shared = launched.shared.clone();
         let run = Run {
@@ -138,6 +140,7 @@ impl Run {
         });
         match started {
             Some(Ok(pid)) => {
+                phases::record("start", begun.elapsed().as_secs_f64());
                 let at = run.shared.lock().started_at_ms.unwrap_or(0);
                 let own = run.own_pid();
                 let pid = if own > 0 { own } else { pid };
@@ -270,7 +273,7 @@ impl Run {
 impl Drop for Run {
     fn drop(&mut self) {
         if let Some(launched) = self.launched.take() {
-            let record = teardown::teardown(self, launched);
+            let record = phases::time("teardown", || teardown::teardown(self, launched));
             if let Ok(mut records) = self.oversight.records.lock() {
                 records.push(record);
             }

@@ -12,8 +12,8 @@ use super::leftovers::{Leftovers, RunRecord};
 use super::scan::{self, Unscanned};
 use super::state::Shared;
 use super::{describe_exit, Run};
-use crate::sandbox::procfs;
 use crate::sandbox::protocol::Command;
+use crate::sandbox::{phases, procfs};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use std::time::{Duration, Instant};
@@ -34,6 +34,7 @@ pub(super) fn teardown(run: &mut Run, mut launched: Launched) -> RunRecord {
         .supervisor_pid()
         .unwrap_or(launched.handle.child.id() as i32);
 
+    let ending = Instant::now();
     let mut killed = false;
     if still_running(run, grace / 3) {
         leftovers.zombies = lingering_zombies(main, grace / 3);
@@ -47,6 +48,8 @@ pub(super) fn teardown(run: &mut Run, mut launched: Launched) -> RunRecord {
             st.empty.then_some(())
         });
     }
+    phases::record("teardown.end", ending.elapsed().as_secs_f64());
+    let scanning = Instant::now();
     let mut unscanned = Unscanned::default();
     leftovers.shm = scan::shm_leftovers(run, sup, &mut unscanned);
     let own_root = &run.oversight.own_root;
@@ -60,11 +63,14 @@ pub(super) fn teardown(run: &mut Run, mut launched: Launched) -> RunRecord {
     if killed {
         leftovers.excuse();
     }
+    phases::record("teardown.scan", scanning.elapsed().as_secs_f64());
+    let finishing = Instant::now();
     send(&launched, &Command::Quit);
     launched.handle.finish();
     let _ = shared.wait_for(Instant::now() + Duration::from_secs(2), |st| {
         (st.stdout.eof && st.stderr.eof).then_some(())
     });
+    phases::record("teardown.finish", finishing.elapsed().as_secs_f64());
     note_exit(&shared);
     for finding in leftovers.all() {
         shared.note(finding);

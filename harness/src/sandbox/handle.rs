@@ -52,6 +52,9 @@ pub fn start(binary: &Path, streams: Streams) -> std::io::Result<Handle> {
         .stdout(streams.stdout)
         .stderr(streams.stderr)
         .process_group(0);
+    if super::phases::enabled() {
+        cmd.env(super::phases::T0_VAR, super::phases::now_ns().to_string());
+    }
     // SAFETY: dup2 and fcntl are async-signal-safe.
     unsafe {
         cmd.pre_exec(move || {

@@ -16,6 +16,7 @@ pub mod listener;
 pub mod names;
 pub mod namespaces;
 pub mod netfilter;
+pub mod phases;
 pub mod proc_calls;
 pub mod proc_events;
 pub mod procfs;

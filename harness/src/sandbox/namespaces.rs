@@ -144,14 +144,16 @@ fn wait_and_pass_on(child: nix::unistd::Pid) -> ! {
         libc::close(super::protocol::CHANNEL_FD);
     }
     super::supervisor::release_stdio();
-    loop {
+    let code = loop {
         match waitpid(child, None) {
-            Ok(WaitStatus::Exited(_, code)) => std::process::exit(code),
-            Ok(WaitStatus::Signaled(..)) => std::process::exit(4),
+            Ok(WaitStatus::Exited(_, code)) => break code,
+            Ok(WaitStatus::Signaled(..)) => break 4,
             Ok(_) | Err(nix::errno::Errno::EINTR) => continue,
-            Err(_) => std::process::exit(4),
+            Err(_) => break 4,
         }
-    }
+    };
+    super::phases::supervisor_exit(false);
+    std::process::exit(code)
 }
 
 /// As pid 1 of the run's pid namespace, before the program starts: makes the next pid a

@@ -195,6 +195,10 @@ impl Watch {
     /// Returns once the kernel confirmed the subscription, so nothing forked after this
     /// call is missed.
     pub fn subscribe(root: i32) -> io::Result<Watch> {
+        super::phases::time("connector", || Self::subscribe_now(root))
+    }
+
+    fn subscribe_now(root: i32) -> io::Result<Watch> {
         let sock = open_socket()?;
         static NEXT: AtomicU32 = AtomicU32::new(1);
         let tag = (std::process::id() << 12) ^ NEXT.fetch_add(1, Ordering::SeqCst);

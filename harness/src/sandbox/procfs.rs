@@ -106,12 +106,14 @@ pub fn cmdline(pid: i32) -> String {
 
 /// Every live process on the machine.
 pub fn all() -> Vec<ProcInfo> {
-    let Ok(dir) = fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
-        .filter_map(read)
-        .collect()
+    super::phases::time("proc_scan", || {
+        let Ok(dir) = fs::read_dir("/proc") else {
+            return Vec::new();
+        };
+        dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
+            .filter_map(read)
+            .collect()
+    })
 }
 
 /// All descendants of `root` (not `root` itself), parents before children.

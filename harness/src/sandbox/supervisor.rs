@@ -12,7 +12,7 @@
 use super::protocol::{
     Command, Exit, Facility, Report, Spec, CHANNEL_FD, CONTROL_FD, SUPERVISOR_ARG,
 };
-use super::{landlock, namespaces, procfs, rootfs};
+use super::{landlock, namespaces, phases, procfs, rootfs};
 use nix::sys::signal::{kill, Signal};
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
@@ -27,7 +27,10 @@ use std::time::{Duration, Instant};
 /// never returns.
 pub fn dispatch() {
     if std::env::args().nth(1).as_deref() == Some(SUPERVISOR_ARG) {
-        let code = match run() {
+        super::phases::exec_done();
+        let result = run();
+        super::phases::supervisor_exit(true);
+        let code = match result {
             Ok(()) => 0,
             Err(e) => {
                 eprintln!("sysgrade supervisor: {e}");
@@ -59,16 +62,16 @@ fn run() -> std::io::Result<()> {
 
     // Still single-threaded: namespaces first, then (with a pid namespace) the fork that
     // makes this process pid 1 of the run.
-    let entered = namespaces::enter(&spec);
+    let entered = phases::time("namespaces", || namespaces::enter(&spec));
     if entered.pid {
-        namespaces::become_init()?;
+        phases::time("namespaces.fork", namespaces::become_init)?;
     }
     let out: Sender = Arc::new(Mutex::new(control));
     let mut problems = entered.problems;
     nix::sys::prctl::set_child_subreaper(true).map_err(std::io::Error::other)?;
     let view = &spec.sandbox.view;
     let host_proc = attempt(entered.mount, Facility::Filesystem, &mut problems, || {
-        rootfs::enter(view)
+        phases::time("private_root", || rootfs::enter(view))
     });
     let sandbox = &spec.sandbox;
     let ruleset = attempt(
@@ -79,7 +82,7 @@ fn run() -> std::io::Result<()> {
             Facility::NetworkRules
         },
         &mut problems,
-        || landlock::prepare(sandbox),
+        || phases::time("landlock", || landlock::prepare(sandbox)),
     );
     for (facility, error) in problems {
         send(&out, &Report::Problem { facility, error });
@@ -99,7 +102,10 @@ fn run() -> std::io::Result<()> {
         namespaces::scatter_pids();
     }
     let started = Instant::now();
-    let main_pid = match super::spawn::spawn(&spec, ruleset.as_ref(), &out) {
+    let spawned = phases::time("spawn", || {
+        super::spawn::spawn(&spec, ruleset.as_ref(), &out)
+    });
+    let main_pid = match spawned {
         Ok(pid) => pid,
         Err(e) => {
             send(
