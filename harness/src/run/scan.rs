@@ -166,8 +166,18 @@ pub(super) fn shm_leftovers(run: &Run, sup: i32, unscanned: &mut Unscanned) -> V
     left
 }
 
+/// Whether a run of `uid` (whose gid is the same number) could enter the folder `meta` is of,
+/// and so leave something below it. A folder it cannot enter (another user's `mktemp -d`,
+/// mode 0700) holds nothing of the run's and is not walked.
+fn enterable(meta: &std::fs::Metadata, uid: u32) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let mode = meta.mode();
+    mode & 0o001 != 0 || (meta.gid() == uid && mode & 0o010 != 0)
+}
+
 /// Files and folders owned by `uid` in the world-writable places, outside `own_root`; removed.
-/// Gives up after [`BUDGET`] entries, saying so in `unscanned`.
+/// Folders the run could not enter are not walked. Gives up after [`BUDGET`] entries, saying
+/// so in `unscanned`.
 pub(super) fn owned_files(uid: u32, own_root: &Path, unscanned: &mut Unscanned) -> Vec<String> {
     use std::os::unix::fs::MetadataExt;
     let mut found = Vec::new();
@@ -214,7 +224,7 @@ pub(super) fn owned_files(uid: u32, own_root: &Path, unscanned: &mut Unscanned) 
             if meta.uid() == uid {
                 found.push(path.display().to_string());
                 let _ = remove_entry(&path);
-            } else if meta.is_dir() {
+            } else if meta.is_dir() && enterable(&meta, uid) {
                 stack.push(path);
             }
         }
@@ -226,6 +236,27 @@ pub(super) fn owned_files(uid: u32, own_root: &Path, unscanned: &mut Unscanned) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_folders_a_run_could_enter_are_walked() {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let dir = tempfile::tempdir().expect("a folder");
+        let meta = |mode: u32| {
+            std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(mode))
+                .expect("chmod");
+            std::fs::metadata(dir.path()).expect("metadata")
+        };
+        let stranger = 4_000_000_000;
+        assert!(
+            !enterable(&meta(0o700), stranger),
+            "another user's mktemp -d"
+        );
+        assert!(enterable(&meta(0o755), stranger));
+        assert!(enterable(&meta(0o1777), stranger));
+        let gid = meta(0o770).gid();
+        assert!(enterable(&meta(0o770), gid), "its group may enter");
+        assert!(!enterable(&meta(0o770), stranger));
+    }
 
     #[test]
     fn a_folder_that_cannot_be_read_is_unscanned_and_one_that_is_missing_is_empty() {
