@@ -41,6 +41,14 @@ impl Mode {
     }
 }
 
+/// One trial per mode, named `<name>::<mode>`.
+pub fn per_mode(name: &str, test: fn(Mode) -> Outcome) -> Vec<Trial> {
+    Mode::ALL
+        .into_iter()
+        .map(|mode| Trial::test(format!("{name}::{}", mode.name()), move || test(mode)))
+        .collect()
+}
+
 pub fn trials() -> Vec<Trial> {
     let mut trials = vec![Trial::test(
         "modes::container_confinement_holds",

@@ -5,7 +5,7 @@
 //! Fixtures that name files carry a placeholder marker; each trial's copy gets a unique one,
 //! so that trials running at once (and earlier gradings) never mix.
 
-use super::{tail, verdicts, Mode, Place};
+use super::{per_mode, tail, verdicts, Mode, Place};
 use crate::fixtures;
 use crate::support::{self, Outcome};
 use harness::sandbox::procfs;
@@ -18,26 +18,10 @@ use std::time::{Duration, Instant};
 const LIMIT: Duration = Duration::from_secs(300);
 
 pub fn trials() -> Vec<Trial> {
-    let mut trials = Vec::new();
-    for mode in Mode::ALL {
-        let name = mode.name();
-        trials.push(Trial::test(
-            format!("modes::hostile_kill_all::{name}"),
-            move || kill_all(mode),
-        ));
-        trials.push(Trial::test(
-            format!("modes::hostile_class_reader::{name}"),
-            move || class_reader(mode),
-        ));
-        trials.push(Trial::test(
-            format!("modes::hostile_tmp_writer::{name}"),
-            move || tmp_writer(mode),
-        ));
-        trials.push(Trial::test(
-            format!("modes::hostile_daemon_writer::{name}"),
-            move || daemon_writer(mode),
-        ));
-    }
+    let mut trials = per_mode("modes::hostile_kill_all", kill_all);
+    trials.extend(per_mode("modes::hostile_class_reader", class_reader));
+    trials.extend(per_mode("modes::hostile_tmp_writer", tmp_writer));
+    trials.extend(per_mode("modes::hostile_daemon_writer", daemon_writer));
     trials
 }
 

@@ -8,7 +8,7 @@
 //!   container's shared network as well.
 
 use super::declared::{grade_and_compare, transcript_says, Class};
-use super::Mode;
+use super::{per_mode, Mode};
 use crate::support::Outcome;
 use libtest_mimic::Trial;
 use std::time::Duration;
@@ -29,14 +29,7 @@ const GRADED: [&str; 8] = [
 const EXERCISES: [&str; 2] = ["files", "time_server"];
 
 pub fn trials() -> Vec<Trial> {
-    Mode::ALL
-        .into_iter()
-        .map(|mode| {
-            Trial::test(format!("modes::judged::{}", mode.name()), move || {
-                judged(mode)
-            })
-        })
-        .collect()
+    per_mode("modes::judged", judged)
 }
 
 fn judged(mode: Mode) -> Outcome {

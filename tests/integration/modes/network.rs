@@ -9,7 +9,7 @@
 //! - `socket_exercises`: `fixtures/good-python` on the exercises that use sockets gets the
 //!   verdicts its `fixture.toml` states.
 
-use super::{tail, verdicts, Mode, Place};
+use super::{per_mode, tail, verdicts, Mode, Place};
 use crate::fixtures;
 use crate::support::{self, Outcome};
 use libtest_mimic::{Failed, Trial};
@@ -25,18 +25,8 @@ const LIMIT: Duration = Duration::from_secs(600);
 const SOCKET_EXERCISES: [&str; 3] = ["echo_server", "echo_client", "time_server"];
 
 pub fn trials() -> Vec<Trial> {
-    let mut trials = Vec::new();
-    for mode in Mode::ALL {
-        let name = mode.name();
-        trials.push(Trial::test(
-            format!("modes::network_contained::{name}"),
-            move || contained(mode),
-        ));
-        trials.push(Trial::test(
-            format!("modes::socket_exercises::{name}"),
-            move || socket_exercises(mode),
-        ));
-    }
+    let mut trials = per_mode("modes::network_contained", contained);
+    trials.extend(per_mode("modes::socket_exercises", socket_exercises));
     trials
 }
 

@@ -6,7 +6,7 @@
 
 use super::declared::transcript_says;
 use super::declared::{grade_and_compare, Class};
-use super::Mode;
+use super::{per_mode, Mode};
 use crate::support::Outcome;
 use libtest_mimic::Trial;
 use std::time::Duration;
@@ -26,14 +26,7 @@ const GRADED: [&str; 6] = [
 const SOURCE: &str = "following its processes through the supervisor's seccomp notifications";
 
 pub fn trials() -> Vec<Trial> {
-    Mode::ALL
-        .into_iter()
-        .map(|mode| {
-            Trial::test(format!("modes::procwatch::{}", mode.name()), move || {
-                procwatch(mode)
-            })
-        })
-        .collect()
+    per_mode("modes::procwatch", procwatch)
 }
 
 fn procwatch(mode: Mode) -> Outcome {
