@@ -79,14 +79,25 @@ pub fn parse_own_cgroup(text: &str) -> Option<PathBuf> {
         .map(|p| PathBuf::from(p.trim()))
 }
 
-/// The smallest quota of `cgroup` and its ancestors, read below `mount`.
-pub fn quota_below(mount: &Path, cgroup: &Path) -> Option<f64> {
+/// The smallest quota `quota_in` reads in the folder of `cgroup` or of one of its ancestors,
+/// below `mount`: each of them limits the grader.
+fn smallest_up_from(
+    mount: &Path,
+    cgroup: &Path,
+    quota_in: impl Fn(&Path) -> Option<f64>,
+) -> Option<f64> {
     let relative = cgroup.strip_prefix("/").unwrap_or(cgroup);
     relative
         .ancestors()
-        .filter_map(|dir| std::fs::read_to_string(mount.join(dir).join("cpu.max")).ok())
-        .filter_map(|text| parse_cpu_max(&text))
+        .filter_map(|dir| quota_in(&mount.join(dir)))
         .reduce(f64::min)
+}
+
+/// The smallest quota of `cgroup` and its ancestors, read below `mount`.
+pub fn quota_below(mount: &Path, cgroup: &Path) -> Option<f64> {
+    smallest_up_from(mount, cgroup, |dir| {
+        parse_cpu_max(&std::fs::read_to_string(dir.join("cpu.max")).ok()?)
+    })
 }
 
 /// The grader's cgroup v1 path in the `cpu` controller's hierarchy (a line such as
@@ -112,14 +123,10 @@ pub fn parse_cfs(quota: &str, period: &str) -> Option<f64> {
 
 /// The smallest cgroup v1 quota of `cgroup` and its ancestors, read below `mount`.
 pub fn v1_quota_below(mount: &Path, cgroup: &Path) -> Option<f64> {
-    let relative = cgroup.strip_prefix("/").unwrap_or(cgroup);
-    relative
-        .ancestors()
-        .filter_map(|dir| {
-            let read = |f: &str| std::fs::read_to_string(mount.join(dir).join(f)).ok();
-            parse_cfs(&read("cpu.cfs_quota_us")?, &read("cpu.cfs_period_us")?)
-        })
-        .reduce(f64::min)
+    smallest_up_from(mount, cgroup, |dir| {
+        let read = |f: &str| std::fs::read_to_string(dir.join(f)).ok();
+        parse_cfs(&read("cpu.cfs_quota_us")?, &read("cpu.cfs_period_us")?)
+    })
 }
 
 /// Where the v1 `cpu` controller may be mounted.

@@ -11,7 +11,6 @@ mod rootfs;
 
 use anyhow::Context;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// The Debian release the image is made of.
 const SUITE: &str = "bookworm";
@@ -84,12 +83,8 @@ impl Image {
 
 /// Fails with the install command when `command` is not on PATH.
 fn require(command: &str, install: &str) -> anyhow::Result<()> {
-    let found = Command::new("sh")
-        .args(["-c", &format!("command -v {command}")])
-        .output()
-        .is_ok_and(|o| o.status.success());
     anyhow::ensure!(
-        found,
+        harness::settings::which(command).is_some(),
         "`cargo xtask image` needs {command}, which is not on PATH: {install}"
     );
     Ok(())

@@ -12,9 +12,7 @@ use crate::progress::Progress;
 use crate::report::{self, prairielearn, Format};
 use crate::result::SubmissionResult;
 use crate::settings::Settings;
-use std::io::Write;
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct PrairieLearnArgs {
@@ -38,7 +36,7 @@ pub fn run(args: &PrairieLearnArgs, mut settings: Settings) -> i32 {
         }
     };
     let file = args.root.join("results").join("results.json");
-    match write_atomically(&file, &text) {
+    match report::write_atomically(&file, &text) {
         Ok(()) => {
             eprintln!("wrote {}", file.display());
             0
@@ -76,19 +74,4 @@ fn grade(
     let results = grading::grade(settings, &request, &mut |e| progress.on_event(e))?;
     progress.finish();
     Ok(results)
-}
-
-/// Writes `text` to `file` through a temporary file in the same folder renamed over it, so
-/// that a reader never sees half a file; readable by all (PrairieLearn's host reads it).
-fn write_atomically(file: &Path, text: &str) -> std::io::Result<()> {
-    let dir = file.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".results-")
-        .tempfile_in(dir)?;
-    tmp.write_all(text.as_bytes())?;
-    tmp.as_file().sync_all()?;
-    tmp.as_file()
-        .set_permissions(std::fs::Permissions::from_mode(0o644))?;
-    tmp.persist(file).map(drop).map_err(|e| e.error)
 }

@@ -102,6 +102,24 @@ pub fn not_graded(r: &SubmissionResult) -> Option<String> {
 
 /// Results for the renderers' tests: `process` ran, one scenario hit a grader fault;
 /// `signals` did not build (the student's `error`).
+/// Writes a results file for an engine that reads it (Gradescope, PrairieLearn): through a
+/// temporary file in the same folder, synced, made readable by all and renamed over `file`, so
+/// a reader never sees half of it. Makes the folder if needed.
+pub fn write_atomically(file: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::PermissionsExt;
+    let dir = file.parent().unwrap_or(std::path::Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".results-")
+        .tempfile_in(dir)?;
+    tmp.write_all(text.as_bytes())?;
+    tmp.as_file().sync_all()?;
+    tmp.as_file()
+        .set_permissions(std::fs::Permissions::from_mode(0o644))?;
+    tmp.persist(file).map(drop).map_err(|e| e.error)
+}
+
 #[cfg(test)]
 mod tests {
     use super::sample;

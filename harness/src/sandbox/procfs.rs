@@ -18,6 +18,10 @@ pub struct ProcInfo {
     pub comm: String,
     /// User plus system time in clock ticks.
     pub cpu_ticks: u64,
+    /// When it was forked, in clock ticks since boot.
+    pub start_ticks: u64,
+    /// The wait status a zombie leaves (0 unless readable with ptrace access).
+    pub exit_code: i32,
     pub uid: u32,
 }
 
@@ -40,10 +44,14 @@ pub fn pid_in_link(link: &Path) -> Option<i32> {
 
 /// Reads one process; `None` when it is gone (or unreadable).
 pub fn read(pid: i32) -> Option<ProcInfo> {
-    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let mut info = parse_stat(&stat)?;
+    let mut info = stat(pid)?;
     info.uid = read_uid(pid).unwrap_or(u32::MAX);
     Some(info)
+}
+
+/// Reads one process's `/proc/<pid>/stat` only (its `uid` left at `u32::MAX`).
+pub fn stat(pid: i32) -> Option<ProcInfo> {
+    parse_stat(&fs::read_to_string(format!("/proc/{pid}/stat")).ok()?)
 }
 
 fn parse_stat(stat: &str) -> Option<ProcInfo> {
@@ -65,6 +73,8 @@ fn parse_stat(stat: &str) -> Option<ProcInfo> {
         state,
         comm,
         cpu_ticks: utime + stime,
+        start_ticks: rest.get(19)?.parse().ok()?,
+        exit_code: rest.get(49).and_then(|c| c.parse().ok()).unwrap_or(0),
         uid: u32::MAX,
     })
 }
@@ -225,6 +235,18 @@ fn socket_inodes(pid: i32) -> HashSet<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_stat_fields_past_a_tricky_name() {
+        let tail = (5..=52)
+            .map(|i| i.to_string())
+            .collect::<Vec<_>>()
+            .join(" ");
+        let text = format!("42 (a) b (c) Z 7 {tail}");
+        let stat = parse_stat(&text).expect("parsed");
+        assert_eq!((stat.state, stat.ppid), ('Z', 7));
+        assert_eq!((stat.start_ticks, stat.exit_code), (22, 52));
+    }
 
     #[test]
     fn parses_a_comm_with_spaces_and_parens() {

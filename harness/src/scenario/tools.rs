@@ -104,11 +104,8 @@ pub const ALL: [Tool; 6] = [FFMPEG, FFPROBE, FAKETIME, MATPLOTLIB, PYQT6, PYQT6_
 pub fn apt_packages(tools: &[Tool]) -> Vec<&'static str> {
     let mut packages: Vec<&'static str> = Vec::new();
     for tool in tools {
-        let named = tool
-            .install
-            .strip_prefix("apt-get install -y ")
-            .unwrap_or("");
-        for package in named.split_whitespace() {
+        let named = tool.install.strip_prefix("apt-get install").unwrap_or("");
+        for package in named.split_whitespace().filter(|w| !w.starts_with('-')) {
             if !packages.contains(&package) {
                 packages.push(package);
             }

@@ -51,20 +51,23 @@ pub fn run(root: &Path, tag: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// podman's own options for this machine: rlimits no higher than an unprivileged root may
-/// set, and `runc` where cgroups are not the unified hierarchy (crun refuses a hybrid one).
-fn machine_options() -> Vec<String> {
-    let mut options = vec![
-        "--ulimit".to_string(),
-        "nofile=4096:4096".to_string(),
-        "--ulimit".to_string(),
-        "nproc=8192:8192".to_string(),
-    ];
+/// podman's options for this machine: global ones (`runc` where cgroups are not the unified
+/// hierarchy, which crun refuses), and `run`'s (rlimits no higher than an unprivileged root
+/// may set).
+fn machine_options() -> (Vec<&'static str>, [&'static str; 4]) {
     let unified = Path::new("/sys/fs/cgroup/cgroup.controllers").exists();
-    if !unified && super::require("runc", "").is_ok() {
-        options.extend(["--runtime".to_string(), "runc".to_string()]);
-    }
-    options
+    let global = if !unified && harness::settings::which("runc").is_some() {
+        vec!["--runtime", "runc"]
+    } else {
+        Vec::new()
+    };
+    let limits = [
+        "--ulimit",
+        "nofile=4096:4096",
+        "--ulimit",
+        "nproc=8192:8192",
+    ];
+    (global, limits)
 }
 
 /// Runs `args` in a fresh container of `tag` with the fixture at /submission; its stdout.
@@ -74,18 +77,12 @@ fn podman(
     fixture: &Path,
     args: &[&str],
 ) -> anyhow::Result<String> {
+    let (global, limits) = machine_options();
     let mut cmd = Command::new("podman");
-    let runtime: Vec<String> = machine_options();
-    let (global, local): (Vec<_>, Vec<_>) =
-        runtime.chunks(2).partition(|pair| pair[0] == "--runtime");
-    for pair in global {
-        cmd.args(pair);
-    }
-    cmd.args(["run", "--rm"]);
-    for pair in local {
-        cmd.args(pair);
-    }
-    cmd.args(confinement.options)
+    cmd.args(global)
+        .args(["run", "--rm"])
+        .args(limits)
+        .args(confinement.options)
         .arg("-v")
         .arg(format!("{}:/submission:ro", fixture.display()))
         .arg(tag)

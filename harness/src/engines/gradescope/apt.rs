@@ -3,36 +3,22 @@
 //! `apt-get install` once, as `sysgrade doctor` prints it).
 
 use crate::exercises::Exercise;
-use crate::scenario::tools::Tool;
+use crate::scenario::tools::{apt_packages, Tool};
 use crate::scenario::Need;
 use std::collections::BTreeSet;
 
 /// The packages `exercises` need, sorted, each once.
 pub fn packages(exercises: &[&Exercise]) -> Vec<String> {
-    let mut out = BTreeSet::new();
+    let mut tools: Vec<Tool> = Vec::new();
     for s in exercises.iter().flat_map(|e| e.scenarios) {
         let required = s.requires.iter().filter_map(|need| match need {
             Need::Module(tool) | Need::Faster(tool, _) => Some(tool),
             Need::Layer(_) | Need::Helped(..) => None,
         });
-        for tool in s.needs.iter().chain(required) {
-            out.extend(packages_of(tool));
-        }
+        tools.extend(s.needs.iter().chain(required).copied());
     }
-    out.into_iter().collect()
-}
-
-/// The packages in a tool's `apt-get install -y …` command.
-fn packages_of(tool: &Tool) -> Vec<String> {
-    tool.install
-        .strip_prefix("apt-get install")
-        .map(|rest| {
-            rest.split_whitespace()
-                .filter(|w| !w.starts_with('-'))
-                .map(str::to_string)
-                .collect()
-        })
-        .unwrap_or_default()
+    let sorted: BTreeSet<&str> = apt_packages(&tools).into_iter().collect();
+    sorted.into_iter().map(str::to_string).collect()
 }
 
 #[cfg(test)]

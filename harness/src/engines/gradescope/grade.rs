@@ -32,7 +32,7 @@ pub fn run(layout: &Layout, settings: Settings) -> i32 {
     ctx.execution_secs = Some(started.elapsed().as_secs_f64());
     let value = render::submission(&result, &ctx);
     let text = serde_json::to_string_pretty(&value).unwrap_or_default();
-    match write_atomically(layout, &text) {
+    match crate::report::write_atomically(&layout.results_json(), &text) {
         Ok(()) => {
             crate::cli::emit(&crate::report::render(
                 crate::report::Format::Human,
@@ -179,13 +179,4 @@ fn failed_before(layout: &Layout, settings: &Settings, why: &str) -> (Submission
         },
         Vec::new(),
     )
-}
-
-/// Writes `results.json` through a temporary file renamed over it: a reader never sees half.
-fn write_atomically(layout: &Layout, text: &str) -> std::io::Result<()> {
-    let dir = layout.results();
-    std::fs::create_dir_all(&dir)?;
-    let tmp = dir.join(".results.json.tmp");
-    std::fs::write(&tmp, text)?;
-    std::fs::rename(&tmp, layout.results_json())
 }

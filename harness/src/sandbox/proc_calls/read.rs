@@ -1,39 +1,10 @@
-//! What [`super`] reads of a process: its `stat` fields, its children, the argument vector of
+//! What [`super`] reads of a process: its `stat` fields (through `procfs`), its children, the argument vector of
 //! an exec it is about to make, the identity of its executable, and clocks.
 
 use std::os::unix::fs::MetadataExt;
 
-/// The fields of `/proc/<pid>/stat` the tracker uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Stat {
-    pub state: char,
-    pub ppid: i32,
-    /// When it was forked, in clock ticks since boot.
-    pub start_ticks: u64,
-    /// The wait status a zombie leaves (0 unless readable with ptrace access).
-    pub exit_code: i32,
-}
-
-impl Stat {
-    pub fn is_zombie(&self) -> bool {
-        self.state == 'Z' || self.state == 'X'
-    }
-}
-
-pub fn stat(pid: i32) -> Option<Stat> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    parse_stat(&text)
-}
-
-fn parse_stat(text: &str) -> Option<Stat> {
-    let rest: Vec<&str> = text[text.rfind(')')? + 1..].split_whitespace().collect();
-    Some(Stat {
-        state: rest.first()?.chars().next()?,
-        ppid: rest.get(1)?.parse().ok()?,
-        start_ticks: rest.get(19)?.parse().ok()?,
-        exit_code: rest.get(49).and_then(|c| c.parse().ok()).unwrap_or(0),
-    })
-}
+/// A process's `/proc/<pid>/stat`, read by the one parser of [`procfs`](super::super::procfs).
+pub use super::super::procfs::{stat, ProcInfo as Stat};
 
 /// The process (thread group) a thread belongs to.
 pub fn tgid(tid: i32) -> Option<i32> {
@@ -123,18 +94,6 @@ pub fn start_ns(start_ticks: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn reads_stat_fields_past_a_tricky_name() {
-        let tail = (5..=52)
-            .map(|i| i.to_string())
-            .collect::<Vec<_>>()
-            .join(" ");
-        let text = format!("42 (a) b (c) Z 7 {tail}");
-        let stat = parse_stat(&text).expect("parsed");
-        assert_eq!((stat.state, stat.ppid), ('Z', 7));
-        assert_eq!((stat.start_ticks, stat.exit_code), (22, 52));
-    }
 
     #[test]
     fn a_start_time_is_in_the_past() {
