@@ -7,10 +7,12 @@
 
 mod launch;
 mod needs;
+pub mod shared;
 pub mod tools;
 
 pub use launch::Launch;
 pub use needs::Need;
+pub use shared::{Judged, Shared, SharedRun};
 pub use tools::Tool;
 
 use crate::clock::Clock;
@@ -35,7 +37,11 @@ pub struct Scenario {
     pub id: &'static str,
     /// One line: what a correct program does here.
     pub summary: &'static str,
+    /// The scenario run on its own: it starts the program and judges what it sees.
     pub check: fn(&mut Ctx) -> Verdict,
+    /// The run it shares with other scenarios of its exercise, if any: it is judged from
+    /// that run, and `check` is its run of its own when the shared run cannot show it.
+    pub shared: Option<&'static dyn SharedRun>,
     /// Commands it is `skip` without; the grader checks them before it runs.
     pub needs: &'static [Tool],
     /// What else it relies on: modules, layers, speed-ups (for `sysgrade doctor`).
@@ -53,9 +59,17 @@ impl Scenario {
             id,
             summary,
             check,
+            shared: None,
             needs: &[],
             requires: &[],
         }
+    }
+
+    /// The same scenario, judged from `run` (which lists it among its members) when it can
+    /// be; `check` stays its run of its own.
+    pub const fn shared(mut self, run: &'static dyn SharedRun) -> Self {
+        self.shared = Some(run);
+        self
     }
 
     /// The same scenario, `skip` on a machine without one of `tools`.

@@ -14,6 +14,8 @@
 //! - `results::…`: `grade --results DIR`: a killed class run resumes to one run's gradebook;
 //!   only what changed is graded again; in every mode an unchanged re-run grades nobody and
 //!   a program cannot write the results folder (results.rs).
+//! - `shared::…`: shared runs: one run judged by every member; a member whose part was cut
+//!   short gets a run of its own (shared.rs).
 //! - `course::…`: course files (course.rs).
 //! - `concurrency::…`: two gradings of fixed-name IPC programs at once agree (concurrency.rs).
 //! - `tidy::…`: scenario ids match `scenario-ids.txt`; every id has a failing and a passing
@@ -54,6 +56,7 @@ mod modes;
 mod reference;
 mod reports;
 mod results;
+mod shared;
 mod snapshots;
 mod student;
 mod support;
@@ -74,6 +77,7 @@ fn main() {
     trials.extend(reports::trials());
     trials.extend(class::trials());
     trials.extend(results::trials());
+    trials.extend(shared::trials());
     trials.extend(course::trials());
     trials.extend(concurrency::trials());
     trials.extend(tidy::trials());

@@ -16,7 +16,7 @@ use super::Exercise;
 use crate::outcome::Verdict;
 use crate::sandbox::Layer;
 use crate::scenario::{tools::FAKETIME, Need};
-use crate::scenario::{Ctx, Scenario};
+use crate::scenario::{Ctx, Scenario, Shared};
 use crate::text::re;
 use crate::{ensure, fail};
 use ending::Follow;
@@ -45,19 +45,36 @@ pub static EXERCISE: Exercise = Exercise {
             "the counter goes up by one, from one process only",
             counts,
         )
+        .shared(&RUN)
         .requires(NEEDS),
         Scenario::new(
             "children",
             "one child per ten iterations, each becoming `ls -l`",
             children,
         )
+        .shared(&RUN)
         .requires(NEEDS),
         Scenario::new(
             "reaped",
             "every finished child is reaped within 1 s",
             reaped,
         )
+        .shared(&RUN)
         .requires(NEEDS),
+    ],
+};
+
+/// The three scenarios judge one run's counter and process tree. `counts` and `children`
+/// judge it as it stood when the counting ended, before the harness ended a child to see it
+/// reaped (`reaped` alone needs that).
+static RUN: Shared<Observed> = Shared {
+    why:
+        "the counter, the children it forks and their reaping are one run's lines and process tree",
+    observe: |ctx| observe(ctx, Follow::EndingAChild),
+    judges: &[
+        ("counts", |o| judge_counts(&o.as_counted()).into()),
+        ("children", |o| judge_children(&o.as_counted()).into()),
+        ("reaped", |o| judge_reaped(o).into()),
     ],
 };
 
@@ -67,7 +84,10 @@ const REAP_WITHIN: Duration = Duration::from_secs(1);
 const LISTING: &str = r"^[-dlcbps][-rwxsStT]{9}\S*\s+\d+\s.*\ssysgrade-probe-a\.txt$";
 
 fn counts(ctx: &mut Ctx) -> Verdict {
-    let obs = observe(ctx, Follow::Only)?;
+    judge_counts(&observe(ctx, Follow::Only)?)
+}
+
+fn judge_counts(obs: &Observed) -> Verdict {
     let mut seen = std::collections::HashSet::new();
     let mut prev: Option<i64> = None;
     for &(value, at) in &obs.counters {
@@ -76,7 +96,7 @@ fn counts(ctx: &mut Ctx) -> Verdict {
             ensure!(
                 value > p || obs.copies_at(at) > 0,
                 "the counter went from {p} back to {value}{}: it should go up by one each iteration, without starting again",
-                after_fork(&obs, at)
+                after_fork(obs, at)
             );
         }
         if !seen.insert(value) {
@@ -119,7 +139,10 @@ fn after_fork(obs: &Observed, at: u64) -> String {
 }
 
 fn children(ctx: &mut Ctx) -> Verdict {
-    let obs = observe(ctx, Follow::Only)?;
+    judge_children(&observe(ctx, Follow::Only)?)
+}
+
+fn judge_children(obs: &Observed) -> Verdict {
     let kids = obs.judged_children();
     let at: Vec<i64> = kids.iter().map(|k| obs.counter_at(k.forked)).collect();
     let tens = check::tens(&obs.counters);
@@ -139,7 +162,7 @@ fn children(ctx: &mut Ctx) -> Verdict {
         obs.counters.len(),
         obs.counters.first().map_or(0, |(v, _)| *v),
         obs.last(),
-        check::restarted(&obs)
+        check::restarted(obs)
     );
     ensure!(
         kids.len() == tens.len(),
@@ -150,7 +173,7 @@ fn children(ctx: &mut Ctx) -> Verdict {
         tens.len(),
         numbers(&tens)
     );
-    check::children(&obs, &kids)?;
+    check::children(obs, &kids)?;
     let listing = re(LISTING);
     let listed = obs.stdout.iter().filter(|l| listing.is_match(l)).count();
     ensure!(
@@ -168,14 +191,17 @@ fn children(ctx: &mut Ctx) -> Verdict {
 }
 
 fn reaped(ctx: &mut Ctx) -> Verdict {
-    let obs = observe(ctx, Follow::EndingAChild)?;
+    judge_reaped(&observe(ctx, Follow::EndingAChild)?)
+}
+
+fn judge_reaped(obs: &Observed) -> Verdict {
     let kids = obs.judged_children();
     ensure!(
         !kids.is_empty(),
         "it never forked up to counter {}: with no child, nothing shows that it reaps its children (fork a child at every tenth iteration, and wait for it)",
         obs.last()
     );
-    let limit = ctx.clock().real(REAP_WITHIN.div_f64(obs.speed));
+    let limit = obs.scale.real(REAP_WITHIN.div_f64(obs.speed));
     let lines: Vec<(i64, u64)> = obs.counters.iter().chain(&obs.after).copied().collect();
     let mut late = Vec::new();
     let mut seen_reaped = 0;

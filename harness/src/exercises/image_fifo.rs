@@ -10,7 +10,7 @@ use crate::ipc::watch::{Counts, Watch};
 use crate::outcome::{Failure, Verdict};
 use crate::picture;
 use crate::run::{secs, Run};
-use crate::scenario::{Ctx, Launch, Scenario};
+use crate::scenario::{Ctx, Launch, Scenario, Shared};
 use crate::{ensure, fail};
 use std::time::{Duration, Instant};
 
@@ -25,12 +25,25 @@ pub static EXERCISE: Exercise = Exercise {
             "frames",
             "200 × 640000 bytes arrive, one open of the FIFO per frame",
             frames,
-        ),
+        )
+        .shared(&RUN),
         Scenario::new(
             "content",
             "frames are opaque coloured lines on white, and differ",
             content,
-        ),
+        )
+        .shared(&RUN),
+    ],
+};
+
+/// Both scenarios judge what one run sent through the FIFO: its byte count and opens, and
+/// the first frames kept.
+static RUN: Shared<Sent> = Shared {
+    why: "the frames' count and their content are what one run sent through the FIFO",
+    observe: sent,
+    judges: &[
+        ("frames", |s| judge_frames(s).into()),
+        ("content", |s| judge_content(s).into()),
     ],
 };
 
@@ -101,6 +114,24 @@ fn receive(ctx: &mut Ctx, keep: usize) -> Result<(Run, Received), Failure> {
     }
 }
 
+/// What one run sent through the FIFO, and how it ended.
+struct Sent {
+    got: Received,
+    /// How the program ended ("it exited with status 0"), when it did.
+    how: String,
+}
+
+/// Receives the frames (keeping the first [`LOOKED_AT`]) and notes how the program ended.
+fn sent(ctx: &mut Ctx) -> Result<Sent, Failure> {
+    let (mut run, got) = receive(ctx, LOOKED_AT * FRAME)?;
+    let how = if got.stalled {
+        String::new()
+    } else {
+        ipc::ended(&mut run).unwrap_or_default()
+    };
+    Ok(Sent { got, how })
+}
+
 /// The timeout for a program that stopped sending while it kept running.
 fn stalled(got: &Received) -> Failure {
     Failure::timeout(format!(
@@ -112,11 +143,14 @@ fn stalled(got: &Received) -> Failure {
 }
 
 fn frames(ctx: &mut Ctx) -> Verdict {
-    let (mut run, got) = receive(ctx, 0)?;
+    judge_frames(&sent(ctx)?)
+}
+
+fn judge_frames(sent: &Sent) -> Verdict {
+    let (got, how) = (&sent.got, &sent.how);
     if got.stalled {
-        return Err(stalled(&got));
+        return Err(stalled(got));
     }
-    let how = ipc::ended(&mut run).unwrap_or_default();
     let want = FRAMES * FRAME;
     ensure!(
         got.bytes == want,
@@ -150,11 +184,14 @@ fn judge_frame(i: usize, frame: &[u8]) -> Result<(), String> {
 }
 
 fn content(ctx: &mut Ctx) -> Verdict {
-    let (run, got) = receive(ctx, LOOKED_AT * FRAME)?;
-    drop(run);
+    judge_content(&sent(ctx)?)
+}
+
+fn judge_content(sent: &Sent) -> Verdict {
+    let got = &sent.got;
     if got.kept.len() < LOOKED_AT * FRAME {
         if got.stalled {
-            return Err(stalled(&got));
+            return Err(stalled(got));
         }
         fail!(
             "only {} bytes came through {FIFO} before the program ended; {LOOKED_AT} frames of {FRAME} bytes needed",

@@ -24,12 +24,12 @@ use crate::run::ExpectExit;
 use crate::run::{describe_exit, Run};
 use crate::sandbox::protocol::Exit;
 use crate::scenario::tools::{FFMPEG, FFPROBE};
-use crate::scenario::{Ctx, Launch, Scenario};
+use crate::scenario::{shared, Ctx, Launch, Scenario, Shared};
 use crate::settings::which;
 use crate::{ensure, fail};
 use nix::sys::signal::Signal;
 use serde_json::Value;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 pub static EXERCISE: Exercise = Exercise {
@@ -44,18 +44,21 @@ pub static EXERCISE: Exercise = Exercise {
             "exactly 200 × 400 × 400 × 4 bytes reach ffmpeg's input",
             piped,
         )
+        .shared(&RUN)
         .needs(&[FFMPEG, FFPROBE]),
         Scenario::new(
             "video",
             "movie.mp4: MPEG-4, 400×400, 200 frames at 24 fps, lines on white",
             video,
         )
+        .shared(&RUN)
         .needs(&[FFMPEG, FFPROBE]),
         Scenario::new(
             "waits",
             "ffmpeg's input closed and ffmpeg waited for before the program exits",
             waits,
         )
+        .shared(&RUN)
         .needs(&[FFMPEG, FFPROBE]),
     ],
 };
@@ -134,56 +137,6 @@ struct Observed {
     /// The shim's done records.
     dones: Vec<Value>,
     log: PathBuf,
-}
-
-impl Observed {
-    /// The start the scenarios judge: the one reading its input from `-` (standard input) and
-    /// writing movie.mp4, as the lecture's command does; failing that one reading standard
-    /// input; among equals the one that counted most bytes. Other starts (`ffmpeg -version`,
-    /// a first try) are not judged. Fails when ffmpeg was never started through PATH.
-    fn judged(&self) -> Result<&Value, Failure> {
-        self.starts
-            .iter()
-            .max_by_key(|s| {
-                let argv = probe::strings(s, "argv");
-                let bytes = self.done(s).map_or(-1, |d| field(d, "bytes"));
-                (reads_stdin(&argv) && writes_movie(&argv), reads_stdin(&argv), bytes)
-            })
-            .ok_or_else(|| {
-                Failure::fail(format!(
-                    "ffmpeg was never started through PATH (the program {}); run it as `ffmpeg`, found on PATH",
-                    describe_exit(self.exit)
-                ))
-            })
-    }
-
-    /// The done record of `start`, if that ffmpeg finished.
-    fn done(&self, start: &Value) -> Option<&Value> {
-        let pid = field(start, "pid");
-        self.dones.iter().find(|d| field(d, "pid") == pid)
-    }
-
-    /// The done record of `start`; a timeout when that ffmpeg never finished.
-    fn finished(&self, start: &Value) -> Result<&Value, Failure> {
-        self.done(start).ok_or_else(|| {
-            Failure::timeout(format!(
-                "ffmpeg did not finish within {} s after the program ended{}",
-                DRAIN_WAIT.as_secs(),
-                log_tail(&self.log)
-            ))
-        })
-    }
-
-    /// " (ffmpeg was also started 2 other time(s), not judged)" when it was.
-    fn others(&self) -> String {
-        match self.starts.len() {
-            0 | 1 => String::new(),
-            n => format!(
-                " (ffmpeg was also started {} other time(s), not judged)",
-                n - 1
-            ),
-        }
-    }
 }
 
 /// Whether ffmpeg's arguments read its input from standard input (`-i -`, `-i pipe:`).
@@ -306,8 +259,185 @@ fn wait_program(run: &mut Run, records: &Records, clock: Clock) -> Result<Exit, 
     }
 }
 
-fn piped(ctx: &mut Ctx) -> Verdict {
+/// Everything the three scenarios judge, gathered from one run once ffmpeg has finished.
+struct Movie {
+    exit: Exit,
+    starts: Vec<Value>,
+    dones: Vec<Value>,
+    /// The last lines of ffmpeg's own messages ("; ffmpeg said: …"), or "".
+    log_tail: String,
+    /// The program's own pid.
+    own: i32,
+    /// The pids the run's supervisor reaped (left behind by the program).
+    reaped: Vec<i32>,
+    /// Of the shims' pids and their ancestors, those still present after the program's tree
+    /// finished.
+    present: Vec<i32>,
+    /// What movie.mp4 turned out to be.
+    file: MovieFile,
+}
+
+/// movie.mp4 as ffprobe and a decoded frame show it.
+#[derive(Debug, Clone, PartialEq)]
+enum MovieFile {
+    Missing,
+    /// ffprobe could not read it (why).
+    Unreadable(String),
+    /// What is wrong with its stream ("a width of 300", …).
+    Wrong(Vec<String>),
+    /// The stream is right, the frame is not (why).
+    BadFrame(String),
+    Good,
+    /// ffmpeg or ffprobe vanished from the grading machine.
+    NoTools,
+}
+
+impl Movie {
+    /// The start the scenarios judge: the one reading its input from `-` (standard input)
+    /// and writing movie.mp4, as the lecture's command does; failing that one reading
+    /// standard input; among equals the one that counted most bytes. Other starts (`ffmpeg
+    /// -version`, a first try) are not judged. Fails when ffmpeg was never started through
+    /// PATH.
+    fn judged(&self) -> Result<&Value, Failure> {
+        self.starts
+            .iter()
+            .max_by_key(|s| {
+                let argv = probe::strings(s, "argv");
+                let bytes = self.done(s).map_or(-1, |d| field(d, "bytes"));
+                (reads_stdin(&argv) && writes_movie(&argv), reads_stdin(&argv), bytes)
+            })
+            .ok_or_else(|| {
+                Failure::fail(format!(
+                    "ffmpeg was never started through PATH (the program {}); run it as `ffmpeg`, found on PATH",
+                    describe_exit(self.exit)
+                ))
+            })
+    }
+
+    /// The done record of `start`, if that ffmpeg finished.
+    fn done(&self, start: &Value) -> Option<&Value> {
+        let pid = field(start, "pid");
+        self.dones.iter().find(|d| field(d, "pid") == pid)
+    }
+
+    /// The done record of `start`; a timeout when that ffmpeg never finished.
+    fn finished(&self, start: &Value) -> Result<&Value, Failure> {
+        self.done(start).ok_or_else(|| {
+            Failure::timeout(format!(
+                "ffmpeg did not finish within {} s after the program ended{}",
+                DRAIN_WAIT.as_secs(),
+                self.log_tail
+            ))
+        })
+    }
+
+    fn others(&self) -> String {
+        match self.starts.len() {
+            0 | 1 => String::new(),
+            n => format!(
+                " (ffmpeg was also started {} other time(s), not judged)",
+                n - 1
+            ),
+        }
+    }
+}
+
+/// The three scenarios judge one run: what reached ffmpeg, the movie it wrote, and who
+/// waited for it.
+static RUN: Shared<Movie> = Shared {
+    why: "the bytes piped to ffmpeg, the movie it wrote and the waiting for it are one run's",
+    observe: movie,
+    judges: &[
+        ("piped", |m| judge_piped(m).into()),
+        ("video", |m| judge_video(m).into()),
+        ("waits", |m| judge_waits(m).into()),
+    ],
+};
+
+/// Runs the program with the shim, lets everything it started finish, and looks at
+/// movie.mp4.
+fn movie(ctx: &mut Ctx) -> Result<Movie, Failure> {
     let o = observe(ctx)?;
+    if o.starts.is_empty() {
+        // An ffmpeg run by its full path, or a library: the movie is judged all the same,
+        // once whatever the program left running has finished.
+        o.run.note(format!(
+            "ffmpeg was not started through PATH (the program {}): movie.mp4 is judged as the program left it",
+            describe_exit(o.exit)
+        ));
+        o.run.wait_tree_done(DRAIN_WAIT);
+    } else {
+        // ffmpeg (the shim) has finished; once it is reaped, by whom tells whether the
+        // program waited: the supervisor reaps only what was left to be re-parented.
+        o.run.wait_tree_done(Duration::from_secs(5));
+    }
+    let reaped: Vec<i32> = o.run.reaped().iter().map(|r| r.pid).collect();
+    let reach = o.run.reach();
+    let present = o
+        .starts
+        .iter()
+        .flat_map(|s| std::iter::once(field(s, "pid") as i32).chain(ancestors(s)))
+        .filter(|pid| reach.path(Path::new(&format!("/proc/{pid}"))).exists())
+        .collect();
+    let file = movie_file(ctx);
+    Ok(Movie {
+        exit: o.exit,
+        log_tail: log_tail(&o.log),
+        own: o.run.own_pid(),
+        starts: o.starts,
+        dones: o.dones,
+        reaped,
+        present,
+        file,
+    })
+}
+
+/// A start record's parents, nearest first.
+fn ancestors(start: &Value) -> Vec<i32> {
+    start
+        .get("ancestors")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|p| p.as_i64())
+                .map(|p| p as i32)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// movie.mp4 as ffprobe (its stream) and ffmpeg (frame 100) show it, read in the sandbox.
+fn movie_file(ctx: &Ctx) -> MovieFile {
+    let movie = ctx.workdir().join("movie.mp4");
+    if !movie.is_file() {
+        return MovieFile::Missing;
+    }
+    let (Some(ffprobe), Some(ffmpeg)) = (which("ffprobe"), which("ffmpeg")) else {
+        return MovieFile::NoTools;
+    };
+    match video::check_stream(ctx, &ffprobe, &movie, TOOL_WAIT) {
+        Err(e) => MovieFile::Unreadable(e.to_string()),
+        Ok(wrong) if !wrong.is_empty() => MovieFile::Wrong(wrong),
+        Ok(_) => match video::check_frame(ctx, &ffmpeg, &movie, TOOL_WAIT) {
+            Err(e) => MovieFile::BadFrame(e),
+            Ok(()) => MovieFile::Good,
+        },
+    }
+}
+
+fn piped(ctx: &mut Ctx) -> Verdict {
+    shared::alone(&RUN, "piped", ctx)
+}
+
+fn video(ctx: &mut Ctx) -> Verdict {
+    shared::alone(&RUN, "video", ctx)
+}
+
+fn waits(ctx: &mut Ctx) -> Verdict {
+    shared::alone(&RUN, "waits", ctx)
+}
+
+fn judge_piped(o: &Movie) -> Verdict {
     let start = o.judged()?;
     let bytes = field(o.finished(start)?, "bytes");
     let args = probe::strings(start, "argv").join(" ");
@@ -328,46 +458,44 @@ fn piped(ctx: &mut Ctx) -> Verdict {
     ))
 }
 
-fn video(ctx: &mut Ctx) -> Verdict {
-    let o = observe(ctx)?;
+fn judge_video(o: &Movie) -> Verdict {
     let code = match o.judged() {
         Ok(start) => field(o.finished(start)?, "code"),
-        Err(_) => {
-            // An ffmpeg run by its full path, or a library: the movie is judged all the same,
-            // once whatever the program left running has finished.
-            o.run.note(format!(
-                "ffmpeg was not started through PATH (the program {}): movie.mp4 is judged as the program left it",
-                describe_exit(o.exit)
-            ));
-            o.run.wait_tree_done(DRAIN_WAIT);
-            0
-        }
+        Err(_) => 0,
     };
-    let movie = ctx.workdir().join("movie.mp4");
     let ffmpeg_exit = if o.starts.is_empty() {
         "ffmpeg was not started through PATH".to_string()
     } else {
         format!("ffmpeg exited with {code}")
     };
-    ensure!(
-        movie.is_file(),
-        "no movie.mp4 in the program's folder after ffmpeg finished ({ffmpeg_exit}){}",
-        log_tail(&o.log)
-    );
-    let (ffprobe, ffmpeg) = match (which("ffprobe"), which("ffmpeg")) {
-        (Some(p), Some(m)) => (p, m),
-        _ => {
+    let wrong = match &o.file {
+        MovieFile::Missing => fail!(
+            "no movie.mp4 in the program's folder after ffmpeg finished ({ffmpeg_exit}){}",
+            o.log_tail
+        ),
+        MovieFile::NoTools => {
             return Err(Failure::missing(
                 &["ffmpeg", "ffprobe"],
                 "`ffmpeg` and `ffprobe` are needed",
             ))
         }
+        MovieFile::Unreadable(e) => fail!("movie.mp4 could not be read: {e}"),
+        MovieFile::Wrong(wrong) => wrong,
+        MovieFile::BadFrame(e) => {
+            fail!("movie.mp4 is MPEG-4, 400×400, 200 frames at 24 fps, but {e}")
+        }
+        MovieFile::Good => {
+            return Ok(format!(
+                "movie.mp4 is MPEG-4, 400×400, 200 frames at 24 fps; frame 100 shows coloured lines on white{}",
+                if o.starts.is_empty() {
+                    " (ffmpeg was not started through PATH; the movie was judged all the same)"
+                } else {
+                    ""
+                }
+            ))
+        }
     };
-    let limit = TOOL_WAIT;
-    let wrong = video::check_stream(ctx, &ffprobe, &movie, limit)
-        .map_err(|e| Failure::fail(format!("movie.mp4 could not be read: {e}")))?;
-    ensure!(
-        wrong.is_empty(),
+    fail!(
         "movie.mp4 has {}{}{}",
         wrong.join(", "),
         if ExpectExit::SUCCESS.accepts(o.exit) {
@@ -375,69 +503,34 @@ fn video(ctx: &mut Ctx) -> Verdict {
         } else {
             format!(" (the program {})", describe_exit(o.exit))
         },
-        if code != 0 {
-            log_tail(&o.log)
-        } else {
-            String::new()
-        }
-    );
-    video::check_frame(ctx, &ffmpeg, &movie, limit).map_err(|e| {
-        Failure::fail(format!(
-            "movie.mp4 is MPEG-4, 400×400, 200 frames at 24 fps, but {e}"
-        ))
-    })?;
-    Ok(format!(
-        "movie.mp4 is MPEG-4, 400×400, 200 frames at 24 fps; frame 100 shows coloured lines on white{}",
-        if o.starts.is_empty() {
-            " (ffmpeg was not started through PATH; the movie was judged all the same)"
-        } else {
-            ""
-        }
-    ))
+        if code != 0 { o.log_tail.as_str() } else { "" }
+    )
 }
 
-fn waits(ctx: &mut Ctx) -> Verdict {
-    let o = observe(ctx)?;
+fn judge_waits(o: &Movie) -> Verdict {
     let start = o.judged()?;
     let shim = field(start, "pid") as i32;
-    // ffmpeg (the shim) has finished; once it is reaped, by whom tells whether the program
-    // waited: the supervisor reaps only what was left to be re-parented. Each process between
-    // the program and ffmpeg (a shell) must have been waited for in the same way.
-    o.run.wait_tree_done(Duration::from_secs(5));
-    let reaped: Vec<i32> = o.run.reaped().iter().map(|r| r.pid).collect();
-    if reaped.contains(&shim) {
+    // Each process between the program and ffmpeg (a shell) must have been waited for in
+    // the same way as ffmpeg itself.
+    if o.reaped.contains(&shim) {
         fail!(
             "the program never waited for ffmpeg: it exited without reaping it, so ffmpeg (still running, or a zombie) was re-parented. Close ffmpeg's input, then wait for it (e.g. `pipe.stdin.close()` then `pipe.wait()`)"
         );
     }
-    let own = o.run.own_pid();
-    let chain: Vec<i32> = start
-        .get("ancestors")
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|p| p.as_i64())
-                .map(|p| p as i32)
-                .collect()
-        })
-        .unwrap_or_default();
+    let own = o.own;
+    let chain = ancestors(start);
     let Some(at) = chain.iter().position(|p| *p == own) else {
         fail!(
             "ffmpeg (pid {shim}) was not started by the program (pid {own}) or by a process it waits for: its parents were {}",
             pids(&chain)
         );
     };
-    if let Some(left) = chain[..at].iter().find(|p| reaped.contains(p)) {
+    if let Some(left) = chain[..at].iter().find(|p| o.reaped.contains(p)) {
         fail!(
             "ffmpeg was started through pid {left}, which waited for it, but the program never waited for pid {left}: it exited first, and pid {left} was re-parented. Wait for the process that runs ffmpeg (e.g. `pipe.wait()`)"
         );
     }
-    let gone = |pid: &i32| {
-        !o.run
-            .reach()
-            .path(std::path::Path::new(&format!("/proc/{pid}")))
-            .exists()
-    };
+    let gone = |pid: &i32| !o.present.contains(pid);
     ensure!(
         gone(&shim) && chain[..at].iter().all(gone),
         "ffmpeg (pid {shim}) was still there 5 s after the program ended"

@@ -111,3 +111,28 @@ pub fn scenario_ids() -> Vec<String> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A shared run's members are exactly the scenarios of one exercise that name it.
+    #[test]
+    fn shared_runs_list_exactly_the_scenarios_that_name_them() {
+        let mut sharing = 0;
+        for e in ALL {
+            for s in e.scenarios {
+                let Some(run) = s.shared else { continue };
+                sharing += 1;
+                let naming: Vec<&str> = e
+                    .scenarios
+                    .iter()
+                    .filter(|o| o.shared.is_some_and(|r| std::ptr::addr_eq(r, run)))
+                    .map(|o| o.id)
+                    .collect();
+                assert_eq!(run.members(), naming, "{}.{}: {}", e.id, s.id, run.why());
+            }
+        }
+        assert!(sharing > 0, "no exercise shares a run");
+    }
+}

@@ -9,18 +9,20 @@
 //! does). The same scenarios decide for both.
 
 mod frames;
+mod judge;
 
 use super::Exercise;
 use crate::clock::Clock;
+use crate::fail;
 use crate::outcome::{Failure, Status, Verdict};
 use crate::run::transcript::Source;
 use crate::run::Run;
 use crate::sandbox::procfs;
 use crate::scenario::{tools::MATPLOTLIB, Need};
-use crate::scenario::{Ctx, Launch, Scenario};
+use crate::scenario::{Ctx, Judged, Launch, Scenario, Shared};
 use crate::text::{quote, re};
-use crate::{ensure, fail};
 use frames::Frames;
+use judge::{Animation, BadInput, Plotted, Without};
 use std::time::{Duration, Instant};
 
 /// A Python program using matplotlib is `skip` where it cannot be imported.
@@ -38,13 +40,17 @@ pub static EXERCISE: Exercise = Exercise {
             "at least 10 frames a second while input is idle",
             animates,
         )
+        .shared(&RUN)
         .requires(NEEDS),
-        Scenario::new("tracks", "a typed number is plotted within 1 s", tracks).requires(NEEDS),
+        Scenario::new("tracks", "a typed number is plotted within 1 s", tracks)
+            .shared(&RUN)
+            .requires(NEEDS),
         Scenario::new(
             "bad_input",
             "`abc` prints `Input must be a number.`; it keeps running and tracking",
             bad_input,
         )
+        .shared(&RUN)
         .requires(NEEDS),
     ],
 };
@@ -207,6 +213,12 @@ fn uses_matplotlib(ctx: &Ctx) -> bool {
 fn animates(ctx: &mut Ctx) -> Verdict {
     let mut plot = Plot::start(ctx)?;
     plot.first_frame()?;
+    judge::animates(&watch_animation(&mut plot))
+}
+
+/// Watches the plot while nothing is typed: [`MIN_FRAMES`] within a second, or, when it
+/// draws only slowly, two seconds more and how long it waited for a CPU.
+fn watch_animation(plot: &mut Plot) -> Animation {
     let from = plot.frames.len();
     let waited_before = procfs::run_queue_wait_ns(plot.run.pid()).unwrap_or(0);
     let started = Instant::now();
@@ -215,98 +227,143 @@ fn animates(ctx: &mut Ctx) -> Verdict {
         .frames
         .wait(&plot.run, window, |f| f.len() >= from + MIN_FRAMES)
     {
-        return Ok(format!(
-            "kept drawing while input was idle: {MIN_FRAMES} frames within 1 s"
-        ));
+        return Animation::Enough;
     }
-    let what = format!(
-        "expected at least {MIN_FRAMES} frames in the 1 s after the first one while standard input was idle"
-    );
-    if let Some(f) = plot.stopped(what.clone()) {
-        return Err(f);
+    if let Some(f) = plot.stopped(judge::ANIMATES.to_string()) {
+        return Animation::Stopped(f);
     }
     let got = plot.frames.len() - from;
-    if got >= 2 {
-        // It draws, only slowly: a machine too busy to run it, or a slow program? Look
-        // longer, and at how long the program waited for a CPU.
-        plot.frames.wait(&plot.run, window * 2, |_| false);
-        let drawn = plot.frames.len() - from;
-        let rate = drawn as f64 / started.elapsed().as_secs_f64();
-        if rate >= MIN_FRAMES as f64 {
-            return Ok(format!(
-                "kept drawing while input was idle: {drawn} frames in 3 s (a busy machine slowed the first second)"
-            ));
-        }
-        let waited = procfs::run_queue_wait_ns(plot.run.pid())
-            .unwrap_or(0)
-            .saturating_sub(waited_before);
-        let starved = waited as f64 / 1e9 / started.elapsed().as_secs_f64();
-        if starved > 0.2 {
-            return Err(Failure::skip(format!(
-                "the machine was overloaded: the program drew {drawn} frames in 3 s but spent {:.0}% of that time waiting for a CPU, so its frame rate says nothing about it (grade again on a quieter machine, or with --time-scale)",
-                starved * 100.0
-            )));
-        }
-        fail!("{what}; it drew {drawn} in 3 s ({rate:.1} a second) although the machine had a CPU free for it: draw more often (an interval of 10–50 ms)");
+    if got < 2 {
+        return Animation::Stalled { got };
     }
-    fail!(
-        "{what}; it drew {got}: the animation stalls while nothing is typed (read input on a background thread, not on the main thread that drives the animation)"
-    )
+    // It draws, only slowly: a machine too busy to run it, or a slow program? Look
+    // longer, and at how long the program waited for a CPU.
+    plot.frames.wait(&plot.run, window * 2, |_| false);
+    let drawn = plot.frames.len() - from;
+    let rate = drawn as f64 / started.elapsed().as_secs_f64();
+    let waited = procfs::run_queue_wait_ns(plot.run.pid())
+        .unwrap_or(0)
+        .saturating_sub(waited_before);
+    let starved = waited as f64 / 1e9 / started.elapsed().as_secs_f64();
+    Animation::Slow {
+        drawn,
+        rate,
+        starved,
+    }
 }
 
 fn tracks(ctx: &mut Ctx) -> Verdict {
     let mut plot = Plot::start(ctx)?;
     plot.first_frame()?;
+    judge::tracks(&track_two(&mut plot))
+}
+
+/// Waits until a person would type, then types `5` and `2`, each to be plotted.
+fn track_two(plot: &mut Plot) -> Result<(), Failure> {
     plot.ready()?;
     // Whole numbers only, as the description has it (fractions and negative numbers would
     // be a scenario of their own).
     plot.track("5", 5.0)?;
-    plot.track("2", 2.0)?;
-    Ok("the plotted value followed the input: it reached 5, then 2, each within 1 s".into())
+    plot.track("2", 2.0)
 }
 
 fn bad_input(ctx: &mut Ctx) -> Verdict {
     let mut plot = Plot::start(ctx)?;
     plot.first_frame()?;
     plot.ready()?;
-    let before = plot.run.lines(Source::Stderr).len();
-    plot.run.write_stdin("abc\n")?;
-    if let Err(f) = plot.run.expect_described(
-        Source::Stderr,
-        &re(MESSAGE),
-        "`Input must be a number.`",
-        TRACK_WITHIN,
-    ) {
-        let said = plot.run.lines(Source::Stderr).split_off(before);
-        if let Some(raised) = raised(&said, &plot.run) {
-            fail!("after typing abc, expected `Input must be a number.` on standard error; {raised}: catch what the conversion raises (try/except around it), print the message and read on");
-        }
-        match said.iter().rev().find(|l| !l.trim().is_empty()) {
-            Some(line) if f.status == Status::Timeout => fail!(
-                "after typing abc, expected `Input must be a number.` on standard error; it printed {} instead",
-                quote(line)
-            ),
-            _ => return Err(f),
+    let seen = type_bad_input(&mut plot)?;
+    match judge::bad_input(&seen, Without::NotRun) {
+        Judged::Verdict(v) => v,
+        Judged::Alone(_) => {
+            // Whether it is the bad input that stopped the tracking: a run without it
+            // tells. A program that plots no number at all loses `tracks` for that, not
+            // this scenario as well.
+            plot.run.finish();
+            let without = Without::Ran(tracks_without_bad_input(ctx));
+            judge::bad_input(&seen, without).verdict()
         }
     }
-    ensure!(
-        plot.run.alive(),
-        "after typing abc it printed the message but then {}",
+}
+
+/// Types `abc` and records the answer, whether the program kept running, and whether it
+/// then plotted `7`. A failure to type is the `Err` (the program's input closed).
+fn type_bad_input(plot: &mut Plot) -> Result<BadInput, Failure> {
+    let before = plot.run.lines(Source::Stderr).len();
+    plot.run.write_stdin("abc\n")?;
+    let message = plot
+        .run
+        .expect_described(
+            Source::Stderr,
+            &re(MESSAGE),
+            "`Input must be a number.`",
+            TRACK_WITHIN,
+        )
+        .map(|_| ());
+    let said = plot.run.lines(Source::Stderr).split_off(before);
+    let raised = raised(&said, &plot.run);
+    if message.is_err() {
+        return Ok(BadInput {
+            message,
+            said,
+            raised,
+            ended: None,
+            seven: Ok(()),
+        });
+    }
+    let ended = (!plot.run.alive()).then(|| {
         plot.run
             .exit()
             .map_or_else(|| "stopped".to_string(), crate::run::describe_exit)
-    );
-    let Err(lost) = plot.track("7", 7.0) else {
-        return Ok("`abc` was answered with `Input must be a number.` on standard error; it kept running and then plotted 7".into());
+    });
+    let seven = if ended.is_none() {
+        plot.track("7", 7.0)
+    } else {
+        Ok(())
     };
-    // Whether it is the bad input that stopped the tracking: a run without it tells. A program
-    // that plots no number at all loses `tracks` for that, not this scenario as well.
-    plot.run.finish();
-    if tracks_without_bad_input(ctx) != Some(false) {
-        fail!("after `abc` was answered: {}", lost.message);
-    }
-    Ok("`abc` was answered with `Input must be a number.` on standard error and it kept running; `7` typed next was not plotted, but in a run without `abc` it was not plotted either, so that is plotter.tracks' finding, not this one's".into())
+    Ok(BadInput {
+        message,
+        said,
+        raised,
+        ended,
+        seven,
+    })
 }
+
+/// One run for all three scenarios: the plot watched while nothing is typed, then `5` and
+/// `2` typed, then `abc` and `7`.
+fn plotted(ctx: &mut Ctx) -> Result<Plotted, Failure> {
+    let mut plot = Plot::start(ctx)?;
+    plot.first_frame()?;
+    let animation = watch_animation(&mut plot);
+    let tracking = track_two(&mut plot);
+    let bad = match &tracking {
+        Ok(()) => Some(type_bad_input(&mut plot)),
+        Err(_) => None,
+    };
+    Ok(Plotted {
+        animation,
+        tracking,
+        bad,
+    })
+}
+
+/// The three scenarios share one run: each part is typed after the one before it.
+/// `bad_input` gets a run of its own when tracking failed there (a crash on the first
+/// number typed leaves nothing to type `abc` into).
+static RUN: Shared<Plotted> = Shared {
+    why: "the animation, the tracking and the bad input are one plotter's run, typed in turn",
+    observe: plotted,
+    judges: &[
+        ("animates", |p| judge::animates(&p.animation).into()),
+        ("tracks", |p| judge::tracks(&p.tracking).into()),
+        ("bad_input", |p| match &p.bad {
+            None => Judged::Alone("the tracking before it failed"),
+            Some(Err(f)) => Judged::Verdict(Err(f.clone())),
+            // Tracking worked in this very run: `abc` is what stopped it, if anything.
+            Some(Ok(seen)) => judge::bad_input(seen, Without::Ran(Some(true))),
+        }),
+    ],
+};
 
 /// A second run, typing `7` with no `abc` before it: whether the plotted line reaches 7
 /// (`None` when the run could not get that far).

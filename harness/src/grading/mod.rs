@@ -10,6 +10,7 @@
 
 mod schedule;
 mod settle;
+mod shared;
 mod task;
 
 pub use settle::{Audience, WITHHELD};
@@ -277,7 +278,14 @@ fn assemble(
                     .filter(|((_, x), _)| *x == e)
                 {
                     if let Some((result, recs)) = slot.take() {
-                        records.push((id.clone(), recs));
+                        // A shared run's records are named by the exercise, their labels
+                        // by the scenarios that shared them.
+                        let (shared, own): (Vec<RunRecord>, Vec<RunRecord>) =
+                            recs.into_iter().partition(shared::is_shared);
+                        if !shared.is_empty() {
+                            records.push((exercise.id.to_string(), shared));
+                        }
+                        records.push((id.clone(), own));
                         scenarios.push(result);
                     }
                 }

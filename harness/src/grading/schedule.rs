@@ -53,12 +53,12 @@ pub(super) struct Work<'a> {
 struct Queue<'a> {
     next_plan: usize,
     planning: usize,
-    ready: VecDeque<(usize, Box<Task<'a>>)>,
+    ready: VecDeque<Box<Task<'a>>>,
 }
 
 enum Job<'a> {
     Plan(usize),
-    Run(usize, Box<Task<'a>>),
+    Run(Box<Task<'a>>),
     Stop,
 }
 
@@ -88,8 +88,8 @@ fn next_job<'a>(work: &Work, jobs: usize, queue: &Mutex<Queue<'a>>, wake: &Condv
             q.planning += 1;
             return Job::Plan(q.next_plan - 1);
         }
-        if let Some((index, task)) = q.ready.pop_front() {
-            return Job::Run(index, task);
+        if let Some(task) = q.ready.pop_front() {
+            return Job::Run(task);
         }
         if q.planning == 0 && q.next_plan >= work.submissions.len() {
             return Job::Stop;
@@ -110,27 +110,38 @@ fn worker<'a>(
             Job::Plan(s) => {
                 let planned = Arc::new(plan_one(work, s));
                 let tasks = tasks_for(s, &planned, work.course);
-                let listed = tasks.iter().map(|t| (t.id.clone(), t.exercise)).collect();
+                let mut listed: Vec<(usize, String, usize)> = tasks
+                    .iter()
+                    .flat_map(|t| {
+                        let e = t.exercise;
+                        t.slots().iter().map(move |s| (s.index, s.id.clone(), e))
+                    })
+                    .collect();
+                listed.sort_by_key(|(index, _, _)| *index);
+                let listed = listed.into_iter().map(|(_, id, e)| (id, e)).collect();
                 let _ = tx.send(Message::Planned {
                     submission: s,
                     planned,
                     tasks: listed,
                 });
                 let mut q = queue.lock().unwrap_or_else(|p| p.into_inner());
-                q.ready.extend(tasks.into_iter().map(Box::new).enumerate());
+                q.ready.extend(tasks.into_iter().map(Box::new));
                 q.planning -= 1;
                 drop(q);
                 wake.notify_all();
             }
-            Job::Run(index, task) => {
-                let _ = tx.send(Message::Started {
-                    submission: task.submission,
-                    id: task.id.clone(),
-                });
+            Job::Run(task) => {
+                for slot in task.slots() {
+                    let _ = tx.send(Message::Started {
+                        submission: task.submission,
+                        id: slot.id.clone(),
+                    });
+                }
+                let first = task.slots().first().map_or(0, |s| s.index);
                 let dir = work
                     .dir
                     .join(format!("sub-{}", task.submission))
-                    .join(format!("run-{index}"));
+                    .join(format!("run-{first}"));
                 let done = task::run_repeated(
                     work.settings,
                     work.guarantees,
@@ -139,12 +150,15 @@ fn worker<'a>(
                     &dir,
                     work.dir,
                 );
-                let _ = tx.send(Message::Done {
-                    submission: task.submission,
-                    index,
-                    done,
-                    at: Instant::now(),
-                });
+                let at = Instant::now();
+                for (slot, done) in task.slots().iter().zip(done) {
+                    let _ = tx.send(Message::Done {
+                        submission: task.submission,
+                        index: slot.index,
+                        done,
+                        at,
+                    });
+                }
             }
             Job::Stop => return,
         }
@@ -180,19 +194,22 @@ fn plan_one(work: &Work, s: usize) -> Planned {
 
 fn tasks_for<'c>(s: usize, planned: &Planned, course: &'c Course) -> Vec<Task<'c>> {
     let mut out = Vec::new();
+    let mut first = 0;
     for (e, (exercise, prepared)) in planned.exercises.iter().enumerate() {
         if let Prepared::Ready(program) = prepared {
-            for (id, check) in task::checks(exercise, course) {
+            let checks = task::checks(exercise, course);
+            let count = checks.len();
+            for unit in task::units(checks, first) {
                 out.push(Task {
                     submission: s,
                     exercise: e,
-                    id,
-                    check,
+                    unit,
                     exercise_id: exercise.id,
                     program: (**program).clone(),
                     root: planned.root.clone(),
                 });
             }
+            first += count;
         }
     }
     out

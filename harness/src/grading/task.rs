@@ -2,13 +2,14 @@
 //! `--repeat`), and combining repeats into one verdict.
 
 use super::settle::Raw;
+use super::shared;
 use crate::course::steps::DataScenario;
 use crate::course::Course;
 use crate::exercises::Exercise;
-use crate::outcome::{Failure, Status};
+use crate::outcome::{Failure, Status, Verdict};
 use crate::run::RunRecord;
 use crate::sandbox::Guarantees;
-use crate::scenario::{self, Ctx, Scenario, Tool};
+use crate::scenario::{self, Ctx, Scenario, SharedRun, Tool};
 use crate::settings::Settings;
 use crate::submission::Program;
 use std::path::{Path, PathBuf};
@@ -21,19 +22,45 @@ pub(super) enum Check<'a> {
     Data(&'a DataScenario),
 }
 
-/// One scenario to run.
+/// One scenario of a task: its place in the submission's list of scenarios, its public id
+/// and its check.
+pub(super) struct Slot<'a> {
+    pub index: usize,
+    pub id: String,
+    pub check: Check<'a>,
+}
+
+/// What a task runs: one scenario, or several judged from one shared run.
+pub(super) enum Unit<'a> {
+    One(Slot<'a>),
+    Shared {
+        run: &'static dyn SharedRun,
+        members: Vec<Slot<'a>>,
+    },
+}
+
+/// One unit of work for a worker.
 pub(super) struct Task<'a> {
     pub submission: usize,
     pub exercise: usize,
-    pub id: String,
-    pub check: Check<'a>,
+    pub unit: Unit<'a>,
     pub exercise_id: &'static str,
     pub program: Program,
     pub root: PathBuf,
 }
 
-/// A finished task: its raw verdict (policy comes later, in the results stage) and its runs'
-/// records (for hygiene).
+impl Task<'_> {
+    /// The scenarios it settles, in order.
+    pub fn slots(&self) -> &[Slot<'_>] {
+        match &self.unit {
+            Unit::One(slot) => std::slice::from_ref(slot),
+            Unit::Shared { members, .. } => members,
+        }
+    }
+}
+
+/// A finished scenario: its raw verdict (policy comes later, in the results stage) and its
+/// runs' records (for hygiene; a shared run's records go with its first member only).
 pub(super) type Done = (Raw, Vec<RunRecord>);
 
 /// The checks of one exercise: the catalogue's, then the course's own.
@@ -54,7 +81,41 @@ pub(super) fn checks<'c>(
     builtin.chain(data).collect()
 }
 
-/// Runs a task `repeat` times and combines the verdicts.
+/// The units of work for `checks` (numbered from `first`): each scenario alone, except the
+/// members of a shared run, which make one unit where the first of them stands.
+pub(super) fn units<'c>(checks: Vec<(String, Check<'c>)>, first: usize) -> Vec<Unit<'c>> {
+    let mut units: Vec<Unit<'c>> = Vec::new();
+    for (n, (id, check)) in checks.into_iter().enumerate() {
+        let slot = Slot {
+            index: first + n,
+            id,
+            check,
+        };
+        let shared = match check {
+            Check::Builtin(s) => s.shared,
+            Check::Data(_) => None,
+        };
+        let Some(run) = shared else {
+            units.push(Unit::One(slot));
+            continue;
+        };
+        let same = |r: &&'static dyn SharedRun| std::ptr::addr_eq(*r, run);
+        match units.iter_mut().find_map(|u| match u {
+            Unit::Shared { run: r, members } if same(r) => Some(members),
+            _ => None,
+        }) {
+            Some(members) => members.push(slot),
+            None => units.push(Unit::Shared {
+                run,
+                members: vec![slot],
+            }),
+        }
+    }
+    units
+}
+
+/// Runs a task `repeat` times and combines each scenario's verdicts, in the order of
+/// [`Task::slots`].
 pub(super) fn run_repeated(
     settings: &Settings,
     guarantees: &Guarantees,
@@ -62,15 +123,23 @@ pub(super) fn run_repeated(
     task: &Task,
     dir: &Path,
     work: &Path,
-) -> Done {
-    let mut results = Vec::new();
-    let mut records = Vec::new();
+) -> Vec<Done> {
+    let n = task.slots().len();
+    let mut results: Vec<Vec<Raw>> = (0..n).map(|_| Vec::new()).collect();
+    let mut records: Vec<Vec<RunRecord>> = (0..n).map(|_| Vec::new()).collect();
     for _ in 0..repeat.max(1) {
-        let (result, recs) = run_task(settings, guarantees, task, dir, work);
-        results.push(result);
-        records.extend(recs);
+        let done = match &task.unit {
+            Unit::One(slot) => vec![run_task(settings, guarantees, task, slot, dir, work)],
+            Unit::Shared { run, members } => {
+                shared::run(settings, guarantees, task, *run, members, dir, work)
+            }
+        };
+        for (k, (result, recs)) in done.into_iter().enumerate() {
+            results[k].push(result);
+            records[k].extend(recs);
+        }
     }
-    (combine(results), records)
+    results.into_iter().map(combine).zip(records).collect()
 }
 
 /// One verdict from repeats: the common one when they agree (with the pass count when there
@@ -105,26 +174,40 @@ fn run_task(
     settings: &Settings,
     guarantees: &Guarantees,
     task: &Task,
+    slot: &Slot,
     dir: &Path,
     work: &Path,
 ) -> Done {
     let started = Instant::now();
     // The scenario's folder is gone by now: `Ctx` removes it when dropped.
-    let (verdict, records) = run_scenario(settings, guarantees, task, dir, work);
+    let (verdict, records) = run_scenario(settings, guarantees, task, slot, dir, work);
+    let result = raw(settings, &slot.id, verdict, started, &records);
+    (result, records)
+}
+
+/// A scenario's raw result from its verdict, the time since `started` and the records of
+/// the runs it was judged from (kept when it did not pass, or when transcripts are kept).
+pub(super) fn raw(
+    settings: &Settings,
+    id: &str,
+    verdict: Verdict,
+    started: Instant,
+    records: &[RunRecord],
+) -> Raw {
     let (status, feedback, missing_tools) = match verdict {
         Ok(observed) => (Status::Pass, observed, Vec::new()),
         Err(f) => (f.status, f.message, f.missing_tools),
     };
-    let mut result = Raw::new(task.id.clone(), status, feedback);
+    let mut result = Raw::new(id.to_string(), status, feedback);
     result.missing_tools = missing_tools;
     result.duration_ms = started.elapsed().as_millis() as u64;
     if status != Status::Pass || settings.keep_transcripts {
-        result.runs = records.clone();
+        result.runs = records.to_vec();
     }
-    (result, records)
+    result
 }
 
-fn missing_tools(needs: &[Tool]) -> Option<Failure> {
+pub(super) fn missing_tools(needs: &[Tool]) -> Option<Failure> {
     let absent: Vec<&Tool> = needs.iter().filter(|t| !scenario::have(t)).collect();
     let names: Vec<&str> = absent.iter().map(|t| t.command).collect();
     let missing: Vec<String> = absent
@@ -144,18 +227,20 @@ fn missing_tools(needs: &[Tool]) -> Option<Failure> {
 /// panic as soon as they start. Only the grader's own environment can set it.
 pub const PANIC_HOOK: &str = "__SYSGRADE_TEST_PANIC";
 
-fn panic_injected(id: &str) -> bool {
+pub(super) fn panic_injected(id: &str) -> bool {
     std::env::var(PANIC_HOOK).is_ok_and(|ids| ids.split(',').any(|x| x.trim() == id))
 }
 
-fn run_scenario(
+/// Runs one scenario on its own in `dir`: its verdict and its runs' records.
+pub(super) fn run_scenario(
     settings: &Settings,
     guarantees: &Guarantees,
     task: &Task,
+    slot: &Slot,
     dir: &Path,
     work: &Path,
-) -> (Result<String, Failure>, Vec<RunRecord>) {
-    if let Check::Builtin(s) = task.check {
+) -> (Verdict, Vec<RunRecord>) {
+    if let Check::Builtin(s) = slot.check {
         if let Some(skip) = missing_tools(s.needs) {
             return (Err(skip), Vec::new());
         }
@@ -177,10 +262,10 @@ fn run_scenario(
         }
     };
     let verdict = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        if panic_injected(&task.id) {
-            panic!("{PANIC_HOOK} names {}", task.id);
+        if panic_injected(&slot.id) {
+            panic!("{PANIC_HOOK} names {}", slot.id);
         }
-        match task.check {
+        match slot.check {
             Check::Builtin(s) => (s.check)(&mut ctx),
             Check::Data(d) => d.run(&mut ctx),
         }

@@ -6,6 +6,7 @@
 //! again at 1 after each fork is followed for as long as one that counts on.
 
 use super::ending::{end_child, still_running_child, Follow};
+use crate::clock::Clock;
 use crate::outcome::Failure;
 use crate::run::transcript::Source;
 use crate::run::Run;
@@ -57,9 +58,38 @@ pub struct Observed {
     pub clock: (Instant, u64),
     pub speed: f64,
     pub python: bool,
+    /// The grading's clock (deadlines in real time).
+    pub scale: Clock,
+    /// When the harness ended a child: the end of the observation and the process records
+    /// as they were just before (what `counts` and `children` judge).
+    pub before_ending: Option<(Instant, Vec<ProcRecord>)>,
 }
 
 impl Observed {
+    /// The observation as it stood when the counting ended, before the harness ended a
+    /// child (if it did): nothing the harness did is judged as the program's.
+    pub fn as_counted(&self) -> Observed {
+        let (until, procs) = self
+            .before_ending
+            .clone()
+            .unwrap_or_else(|| (self.until, self.procs.clone()));
+        Observed {
+            counters: self.counters.clone(),
+            after: Vec::new(),
+            ended: None,
+            stdout: self.stdout.clone(),
+            stderr: self.stderr.clone(),
+            procs,
+            main: self.main,
+            until,
+            clock: self.clock,
+            speed: self.speed,
+            python: self.python,
+            scale: self.scale,
+            before_ending: None,
+        }
+    }
+
     /// Where `at` falls on the transcript's clock (ms since the run's start).
     pub fn ms(&self, at: Instant) -> i64 {
         transcript_ms(self.clock, at)
@@ -224,10 +254,11 @@ pub fn observe(ctx: &mut Ctx, follow: Follow) -> Result<Observed, Failure> {
         Origin::Connector => run.pid(),
         Origin::Supervisor => run.own_pid(),
     };
-    let (mut after, mut ended) = (Vec::new(), None);
+    let (mut after, mut ended, mut before_ending) = (Vec::new(), None, None);
     if let (Ok(counters), Follow::EndingAChild) = (&counted, follow) {
         if let Some(pid) = still_running_child(&watch, main, counters, clock, speed) {
             let at = counters.last().map_or(0, |(v, _)| *v);
+            before_ending = Some((Instant::now(), watch.tree().procs.clone()));
             after = end_child(&mut run, &watch, pid, at);
             ended = Some((pid, at));
         }
@@ -276,6 +307,8 @@ pub fn observe(ctx: &mut Ctx, follow: Follow) -> Result<Observed, Failure> {
         clock,
         speed,
         python: ctx.program().is_python(),
+        scale: ctx.clock(),
+        before_ending,
     })
 }
 
