@@ -215,3 +215,84 @@ fn judge_content(sent: &Sent) -> Verdict {
         "the first {LOOKED_AT} frames are opaque coloured lines on white, and differ"
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outcome::Status;
+
+    /// A white frame with a red band of `rows` rows starting at row `from`.
+    fn frame(from: usize, rows: usize) -> Vec<u8> {
+        let mut f: Vec<u8> = [255u8, 255, 255, 255].repeat(FRAME / 4);
+        for row in from..from + rows {
+            for x in 0..400 {
+                let i = (row * 400 + x) * 4;
+                f[i..i + 4].copy_from_slice(&[200, 20, 20, 255]);
+            }
+        }
+        f
+    }
+
+    fn sent(bytes: usize, closes: usize, kept: Vec<u8>) -> Sent {
+        Sent {
+            got: Received {
+                bytes,
+                kept,
+                counts: Counts {
+                    opens: closes,
+                    closes_write: closes,
+                    ..Counts::default()
+                },
+                stalled: false,
+            },
+            how: "it exited with status 0".into(),
+        }
+    }
+
+    fn three(frames: [Vec<u8>; 3]) -> Vec<u8> {
+        frames.concat()
+    }
+
+    #[test]
+    fn two_hundred_frames_in_two_hundred_opens_of_drawn_frames_pass_both() {
+        let s = sent(
+            FRAMES * FRAME,
+            FRAMES,
+            three([frame(10, 20), frame(100, 20), frame(200, 20)]),
+        );
+        assert!(judge_frames(&s).is_ok(), "{:?}", judge_frames(&s));
+        assert!(judge_content(&s).is_ok(), "{:?}", judge_content(&s));
+    }
+
+    #[test]
+    fn one_open_for_all_frames_fails_frames_only() {
+        let s = sent(
+            FRAMES * FRAME,
+            1,
+            three([frame(10, 20), frame(100, 20), frame(200, 20)]),
+        );
+        let f = judge_frames(&s).unwrap_err();
+        assert!(f.message.contains("closed 1 time(s)"), "{}", f.message);
+        assert!(judge_content(&s).is_ok());
+    }
+
+    #[test]
+    fn the_same_frame_again_fails_content_only() {
+        let s = sent(
+            FRAMES * FRAME,
+            FRAMES,
+            three([frame(10, 20), frame(10, 20), frame(10, 20)]),
+        );
+        assert!(judge_frames(&s).is_ok());
+        let f = judge_content(&s).unwrap_err();
+        assert!(f.message.contains("(nearly) the same"), "{}", f.message);
+    }
+
+    #[test]
+    fn a_stall_is_a_timeout_for_both() {
+        let mut s = sent(FRAME, 1, frame(10, 20));
+        s.got.stalled = true;
+        assert_eq!(judge_frames(&s).unwrap_err().status, Status::Timeout);
+        assert_eq!(judge_content(&s).unwrap_err().status, Status::Timeout);
+    }
+}

@@ -553,3 +553,6 @@ fn pids(chain: &[i32]) -> String {
         [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
     }
 }
+
+#[cfg(test)]
+mod tests;
