@@ -85,12 +85,24 @@ impl Scenario {
     }
 }
 
+/// What the scenario layer needs of its exercise: the catalogue's data, handed down by the
+/// grader (`Exercise::rules`), so that this layer never looks its exercise up.
+#[derive(Debug, Clone, Copy)]
+pub struct RunRules {
+    /// The exercise's id.
+    pub exercise: &'static str,
+    /// How a person ends its program (see `Exercise::ending`).
+    pub ending: nix::sys::signal::Signal,
+    /// The TCP ports its runs may use when they share the host's network.
+    pub ports: &'static [u16],
+}
+
 /// What a scenario works with.
 pub struct Ctx<'a> {
     settings: &'a Settings,
     guarantees: &'a Guarantees,
     program: &'a Program,
-    exercise: &'static str,
+    rules: RunRules,
     /// The scenario's own folder: `sub/` (the copy) and `home/`.
     dir: PathBuf,
     own_root: PathBuf,
@@ -107,7 +119,7 @@ impl<'a> Ctx<'a> {
         settings: &'a Settings,
         guarantees: &'a Guarantees,
         program: &'a Program,
-        exercise: &'static str,
+        rules: RunRules,
         submission: &Path,
         dir: &Path,
         own_root: &Path,
@@ -123,7 +135,7 @@ impl<'a> Ctx<'a> {
             settings,
             guarantees,
             program,
-            exercise,
+            rules,
             dir: dir.to_path_buf(),
             own_root: own_root.to_path_buf(),
             lease: if guarantees.separate_uid {
@@ -133,7 +145,7 @@ impl<'a> Ctx<'a> {
             },
             records: Arc::new(Mutex::new(Vec::new())),
             started: 0,
-            claims: serialising_claims(guarantees, exercise)?,
+            claims: serialising_claims(guarantees, rules.exercise)?,
         })
     }
 
@@ -152,7 +164,7 @@ impl<'a> Ctx<'a> {
     }
 
     pub fn exercise(&self) -> &'static str {
-        self.exercise
+        self.rules.exercise
     }
 
     pub fn program(&self) -> &Program {
@@ -288,8 +300,7 @@ impl<'a> Ctx<'a> {
             own_root: self.own_root.clone(),
             records: self.records.clone(),
             label: format!("run {}", self.started),
-            ending: crate::exercises::get(self.exercise)
-                .map_or(nix::sys::signal::Signal::SIGTERM, |e| e.ending),
+            ending: self.rules.ending,
         };
         match Run::start(
             &self.settings.supervisor,
@@ -306,7 +317,7 @@ impl<'a> Ctx<'a> {
     /// The TCP ports the exercise's runs may bind and connect to when they share the host's
     /// network (`Exercise::ports`).
     fn ports(&self) -> &'static [u16] {
-        crate::exercises::get(self.exercise).map_or(&[], |e| e.ports)
+        self.rules.ports
     }
 
     /// What a run of this scenario may see besides the system: its copy and home and the

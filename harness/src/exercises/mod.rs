@@ -27,7 +27,7 @@ mod signal_catcher;
 mod signals;
 mod time_server;
 
-use crate::scenario::Scenario;
+use crate::scenario::{RunRules, Scenario};
 
 /// One lecture example and its scenarios.
 pub struct Exercise {
@@ -49,6 +49,17 @@ pub struct Exercise {
 impl std::fmt::Debug for Exercise {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.id)
+    }
+}
+
+impl Exercise {
+    /// What its scenarios' runs need to know of it.
+    pub fn rules(&self) -> RunRules {
+        RunRules {
+            exercise: self.id,
+            ending: self.ending,
+            ports: self.ports,
+        }
     }
 }
 

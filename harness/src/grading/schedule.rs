@@ -204,7 +204,7 @@ fn tasks_for<'c>(s: usize, planned: &Planned, course: &'c Course) -> Vec<Task<'c
                     submission: s,
                     exercise: e,
                     unit,
-                    exercise_id: exercise.id,
+                    rules: exercise.rules(),
                     program: (**program).clone(),
                     root: planned.root.clone(),
                 });

@@ -103,7 +103,7 @@ fn observe(
         settings,
         guarantees,
         &task.program,
-        task.exercise_id,
+        task.rules,
         &task.root,
         dir,
         work,
@@ -117,7 +117,7 @@ fn observe(
             return Vec::new();
         }
     };
-    let prefix = format!("{}.", task.exercise_id);
+    let prefix = format!("{}.", task.rules.exercise);
     let ids: Vec<&str> = active
         .iter()
         .map(|&k| {
@@ -127,7 +127,7 @@ fn observe(
                 .unwrap_or(&members[k].id)
         })
         .collect();
-    let exercise = task.exercise_id;
+    let exercise = task.rules.exercise;
     let mut wrap = |id: &str, judge: &mut dyn FnMut() -> Judged| {
         let full = format!("{exercise}.{id}");
         catch_unwind(AssertUnwindSafe(|| {

@@ -9,7 +9,7 @@ use crate::exercises::Exercise;
 use crate::outcome::{Failure, Status, Verdict};
 use crate::run::RunRecord;
 use crate::sandbox::Guarantees;
-use crate::scenario::{self, Ctx, Scenario, SharedRun, Tool};
+use crate::scenario::{self, Ctx, RunRules, Scenario, SharedRun, Tool};
 use crate::settings::Settings;
 use crate::submission::Program;
 use std::path::{Path, PathBuf};
@@ -44,7 +44,7 @@ pub(super) struct Task<'a> {
     pub submission: usize,
     pub exercise: usize,
     pub unit: Unit<'a>,
-    pub exercise_id: &'static str,
+    pub rules: RunRules,
     pub program: Program,
     pub root: PathBuf,
 }
@@ -249,7 +249,7 @@ pub(super) fn run_scenario(
         settings,
         guarantees,
         &task.program,
-        task.exercise_id,
+        task.rules,
         &task.root,
         dir,
         work,
