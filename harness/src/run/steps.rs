@@ -440,11 +440,7 @@ impl Run {
     /// the supervisor gone), whichever comes first: true when it ended. For watches that only
     /// a program still running can pass.
     pub fn ended_within(&self, deadline: Instant) -> bool {
-        self.shared
-            .wait_for(deadline, |st| {
-                (st.main_exit.is_some() || st.supervisor_gone).then_some(())
-            })
-            .is_some()
+        self.shared.ended_by(deadline)
     }
 
     /// Whether the program's output went over the cap.
