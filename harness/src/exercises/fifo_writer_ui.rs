@@ -117,6 +117,8 @@ impl Writer {
 fn idle(ctx: &mut Ctx) -> Verdict {
     const WATCH: Duration = Duration::from_millis(500);
     let mut w = Writer::start(ctx)?;
+    // For a pass the whole watch is the check (nothing for 0.5 s, with the window up); an
+    // open, a byte or the program's end ends it early, a fail either way.
     w.tap
         .collect(&w.run, WATCH, |s| s.bytes > 0 || s.counts.opens > 0);
     // A frame under way is let finish, so the amount told does not depend on when the
@@ -217,6 +219,8 @@ fn stop(ctx: &mut Ctx) -> Verdict {
     let before = w.tap.seen();
     let quiet = writer_form::quiet_after_stop(w.tap.clock(), second - first);
     let until = Instant::now() + quiet;
+    // For a pass the whole quiet period is the check; a byte, or the program's end, ends it
+    // early with a fail.
     w.tap
         .collect_until(&w.run, until, |s, _| s.bytes > before.bytes);
     let more = w.tap.seen().since(&before).bytes;

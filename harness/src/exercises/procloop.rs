@@ -60,6 +60,8 @@ fn keeps_running(ctx: &mut Ctx) -> Verdict {
     let mut run = ctx.start(Launch::new())?;
     started(&mut run)?;
     let lines_before = run.lines(Source::Stdout).len();
+    // Watched for 1 s: for a pass the watch is the check (alive and asleep all along). It
+    // ends early only when the program exits, which fails it whenever it comes.
     let share = run.cpu_share(Duration::from_secs(1))?;
     let printed = run.lines(Source::Stdout).len() - lines_before;
     ensure!(

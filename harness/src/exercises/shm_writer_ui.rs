@@ -99,14 +99,23 @@ impl Writer {
     }
 
     /// Polls the segment until `ok` holds for its content or `deadline`; the last content
-    /// read otherwise.
+    /// read otherwise. The watch ends early once nothing of the program is left: the content
+    /// is final then, so what it holds is the answer (read once more after the end).
     fn until_at(&self, deadline: Instant, ok: impl Fn(&[u8]) -> bool) -> Result<Vec<u8>, Vec<u8>> {
         let mut last = Vec::new();
         let found = ipc::poll_state(deadline, || {
+            let gone = self.run.tree_ended();
             last = self.image();
-            ok(&last).then(|| last.clone())
+            if ok(&last) {
+                Some(Ok(last.clone()))
+            } else {
+                gone.then_some(Err(()))
+            }
         });
-        found.ok_or(last)
+        match found {
+            Some(Ok(image)) => Ok(image),
+            _ => Err(last),
+        }
     }
 
     /// [`Writer::until_at`] within `within` (nominal) from now.
@@ -157,6 +166,8 @@ fn differ(a: &[u8], b: &[u8]) -> bool {
 fn idle(ctx: &mut Ctx) -> Verdict {
     const WATCH: Duration = Duration::from_millis(500);
     let mut w = Writer::start(ctx)?;
+    // For a pass the whole watch is the check (untouched for 0.5 s, with the window up); it
+    // ends early once the segment is touched or the program is gone, a fail either way.
     let touched = w.until(WATCH, |i| i.iter().any(|b| *b != 0));
     if let Ok(image) = touched {
         let changed = image.iter().filter(|b| **b != 0).count();
@@ -230,6 +241,8 @@ fn stop(ctx: &mut Ctx) -> Verdict {
     w.gui.click(&mut w.run, START)?;
     let still = w.image();
     let quiet = writer_form::quiet_after_stop(w.clock, period);
+    // For a pass the whole quiet period is the check; a change, or the program's end, ends it
+    // early with a fail.
     ensure!(
         w.until_at(Instant::now() + quiet, |i| i != still.as_slice()).is_err(),
         "after the second click on {START}, {SEGMENT} kept changing within {}: the second click should stop the timer",

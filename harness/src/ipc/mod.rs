@@ -93,15 +93,21 @@ pub fn settle(run: &crate::run::Run) {
 
 /// Waits (polling /proc) until the program and every process it started are blocked: a
 /// program still starting a helper (Python's resource tracker, spawned when a segment is
-/// made) is not ready for a signal yet. False when that did not happen by the deadline.
+/// made) is not ready for a signal yet. False when that did not happen by the deadline, or
+/// at once when the program has ended (an ended program never settles).
 pub fn wait_settled(run: &crate::run::Run, within: Duration, clock: Clock) -> bool {
     use crate::sandbox::procfs;
     let main = run.pid();
     poll_state(clock.deadline(within), || {
         let blocked = |p: &procfs::ProcInfo| p.state == 'S' || p.is_zombie();
-        let settled = procfs::read(main).is_some_and(|p| p.state == 'S')
-            && procfs::descendants(main).iter().all(blocked);
-        settled.then_some(())
+        match procfs::read(main) {
+            Some(p) if p.state == 'S' => procfs::descendants(main)
+                .iter()
+                .all(blocked)
+                .then_some(true),
+            Some(p) if !p.is_zombie() => None,
+            _ => Some(false),
+        }
     })
-    .is_some()
+    .unwrap_or(false)
 }

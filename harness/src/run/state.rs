@@ -172,11 +172,43 @@ impl Shared {
         let nap = Duration::from_millis(250);
         self.state.until(deadline, nap, |st| done(st)).ok()
     }
+
+    /// Waits until the program has ended (its exit reported, or the supervisor gone), at most
+    /// until `deadline`: true when it ended. Woken by the report itself, never by polling.
+    pub fn ended_by(&self, deadline: Instant) -> bool {
+        self.wait_for(deadline, |st| {
+            (st.main_exit.is_some() || st.supervisor_gone).then_some(())
+        })
+        .is_some()
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
+
+    /// A watch that only a running program can pass ends with the exit report, long before
+    /// its deadline; without one it lasts until the deadline.
+    #[test]
+    fn a_watch_ends_when_the_exit_is_reported() {
+        let shared = Arc::new(Shared::new(1024));
+        let reporter = shared.clone();
+        let t = std::thread::spawn(move || {
+            reporter.update(|st| {
+                st.main_exit = Some(Reaped {
+                    pid: 7,
+                    exit: Exit::Code(0),
+                    at_ms: 1,
+                })
+            })
+        });
+        let far = Instant::now() + Duration::from_secs(60);
+        assert!(shared.ended_by(far));
+        t.join().unwrap();
+        let quiet = Shared::new(1024);
+        assert!(!quiet.ended_by(Instant::now() + Duration::from_millis(20)));
+    }
 
     fn push(shared: &Shared, at_ms: u64, source: Source, text: &str) {
         shared.update(|st| {

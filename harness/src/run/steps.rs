@@ -227,6 +227,13 @@ impl Run {
             .is_some()
     }
 
+    /// Whether nothing of the program's tree is left (or its supervisor is gone): nothing of
+    /// it can write, draw or answer any more.
+    pub fn tree_ended(&self) -> bool {
+        let st = self.shared.lock();
+        st.empty || st.supervisor_gone
+    }
+
     /// After the program exited: waits (briefly) until its output streams reach end of file,
     /// so every line it printed is in the transcript. A child still holding the terminal
     /// keeps them open; then the wait ends at its deadline.
@@ -240,6 +247,8 @@ impl Run {
     /// Sends `sig` once the program blocks, or anyway when it does not block within
     /// `within` (a busy program must still be signalled; the transcript says so).
     pub fn signal_soon(&self, sig: Signal, within: Duration) -> Result<(), Failure> {
+        // Ends as soon as the program blocks or ends; only a program that never blocks is
+        // waited on for all of `within` (there is no event for "it will not block").
         if let Err(f) = self.wait_idle(within) {
             if f.status != crate::outcome::Status::Timeout {
                 return Err(f);
@@ -361,6 +370,9 @@ impl Run {
     /// (up to `within`, no longer), then fails only if it ended. A program that is busy but
     /// alive at the deadline is still running.
     pub fn expect_still_running(&self, within: Duration, event: &str) -> Result<(), Failure> {
+        // Ends early either way: blocked again (alive), or gone (ended). Only a program that
+        // stays busy is watched for all of `within`: for it, the watch is the check (a busy
+        // program that dies within `within` of `event` fails).
         let _ = self.wait_idle(within);
         if self.alive() {
             return Ok(());
@@ -401,6 +413,10 @@ impl Run {
     /// time running plus time waiting in the run queue, from /proc schedstat. A spinning
     /// program scores about 1.0 however loaded the machine is; a sleeping one about 0.
     /// Falls back to CPU time used where schedstat is missing.
+    ///
+    /// The whole window is watched (the share is measured over all of it), except that the
+    /// watch ends as soon as the program exits: its share can then no longer be measured, and
+    /// the failure is the same whenever in the window it came.
     pub fn cpu_share(&self, window: Duration) -> Result<f64, Failure> {
         let pid = self.pid();
         let gone = || Failure::fail("the program ended while its CPU use was being measured");
@@ -413,9 +429,18 @@ impl Run {
         };
         let before = sample().ok_or_else(gone)?;
         let t0 = Instant::now();
-        std::thread::sleep(self.oversight.clock.real(window));
+        if self.ended_within(t0 + self.oversight.clock.real(window)) {
+            return Err(gone());
+        }
         let after = sample().ok_or_else(gone)?;
         Ok((after - before).max(0.0) / t0.elapsed().as_secs_f64())
+    }
+
+    /// Waits until `deadline` (real), or until the program has ended (its exit reported, or
+    /// the supervisor gone), whichever comes first: true when it ended. For watches that only
+    /// a program still running can pass.
+    pub fn ended_within(&self, deadline: Instant) -> bool {
+        self.shared.ended_by(deadline)
     }
 
     /// Whether the program's output went over the cap.
