@@ -116,6 +116,13 @@ impl Failure {
     }
 }
 
+impl From<crate::error::Error> for Failure {
+    /// The grader's own error, where a verdict is due: its fault, never the student's.
+    fn from(e: crate::error::Error) -> Self {
+        Failure::fault(e)
+    }
+}
+
 /// What a scenario function returns: `Ok` with what was observed, or the failure.
 pub type Verdict = Result<String, Failure>;
 

@@ -113,12 +113,11 @@ pub fn plan(
                     source: found.source.display().to_string(),
                     failure,
                 };
+                // The grader's trouble building (copying, a folder, a supervisor) is a fault
+                // of this exercise, not of the submission, and the next one is still tried.
                 match builder.build(exercise.id, &found) {
-                    Ok(Ok(program)) => Prepared::Ready(Box::new(program)),
-                    Ok(Err(failure)) => broken(failure),
-                    // The grader could not build (copying, a folder, a supervisor): a fault
-                    // of this exercise, not of the submission, and the next one is still tried.
-                    Err(e) => broken(Failure::fault(format!("building: {e}"))),
+                    Ok(program) => Prepared::Ready(Box::new(program)),
+                    Err(failure) => broken(failure),
                 }
             }
         };

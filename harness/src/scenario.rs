@@ -302,16 +302,13 @@ impl<'a> Ctx<'a> {
             label: format!("run {}", self.started),
             ending: self.rules.ending,
         };
-        match Run::start(
+        Run::start(
             &self.settings.supervisor,
             spec,
             self.settings.output_cap,
             oversight,
             prepare,
-        ) {
-            Ok(result) => result,
-            Err(e) => Err(Failure::fault(format!("{e}"))),
-        }
+        )
     }
 
     /// The TCP ports the exercise's runs may bind and connect to when they share the host's
@@ -364,13 +361,9 @@ impl<'a> Ctx<'a> {
             observe_processes: false,
         };
         match crate::run::oneshot::until_exit(self.settings, spec, limit, &self.own_root) {
-            Ok(Ok(finished)) => Ok(finished),
             // The tool is the harness's, not the student's: not starting it is a fault.
-            Ok(Err(f)) if f.status == crate::outcome::Status::Error => {
-                Err(Failure::fault(f.message))
-            }
-            Ok(Err(f)) => Err(f),
-            Err(e) => Err(Failure::fault(format!("{e}"))),
+            Err(f) if f.status == crate::outcome::Status::Error => Err(Failure::fault(f.message)),
+            other => other,
         }
     }
 

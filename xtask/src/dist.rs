@@ -83,7 +83,7 @@ impl Dist {
     fn build_all(&self, root: &Path, version: &str) -> anyhow::Result<Vec<Built>> {
         let mut built = Vec::new();
         for (target, explicit) in self.targets() {
-            if let Err(why) = build::probe(&target)? {
+            if let build::Linkable::No(why) = build::probe(&target)? {
                 anyhow::ensure!(!explicit, "cannot build {target}: {why}");
                 println!("dist: note: skipping {target}: this toolchain cannot link it: {why}");
                 continue;

@@ -379,11 +379,16 @@ fn movie(ctx: &mut Ctx) -> Result<Movie, Failure> {
         .flat_map(|s| std::iter::once(field(s, "pid") as i32).chain(ancestors(s)))
         .filter(|pid| reach.path(Path::new(&format!("/proc/{pid}"))).exists())
         .collect();
+    let own = o.run.own_pid();
+    // The run is torn down (what it left recorded) before the harness's own tools run as
+    // the same user: where leftovers are known by their owner, a tool's teardown would
+    // otherwise take the program's for its own.
+    drop(o.run);
     let file = movie_file(ctx);
     Ok(Movie {
         exit: o.exit,
         log_tail: log_tail(&o.log),
-        own: o.run.own_pid(),
+        own,
         starts: o.starts,
         dones: o.dones,
         reaped,

@@ -24,7 +24,6 @@ pub use state::{Reaped, Removed};
 pub use steps::Mark;
 
 use crate::clock::Clock;
-use crate::error::Error;
 use crate::outcome::Failure;
 use crate::sandbox::phases;
 use crate::sandbox::protocol::{Exit, Spec};
@@ -86,15 +85,15 @@ pub struct Run {
 
 impl Run {
     /// Starts `spec` under a supervisor. A program that cannot be started is a `Failure`
-    /// with status `error`; a supervisor that ends or stalls before starting it, one with
-    /// status `fault`; a supervisor that cannot be started at all is the grader's `Error`.
+    /// with status `error`; a supervisor that cannot be started, or ends or stalls before
+    /// starting it, one with status `fault`.
     pub fn start(
         supervisor: &Path,
         spec: Spec,
         output_cap: u64,
         oversight: Oversight,
         prepare: Option<Prepare<'_>>,
-    ) -> Result<Result<Run, Failure>, Error> {
+    ) -> Result<Run, Failure> {
         // Only a run with neither namespaces nor a uid of its own is told apart by comparison.
         let shared_before = if spec.sandbox.namespaces || spec.identity.is_some() {
             Vec::new()
@@ -118,9 +117,7 @@ impl Run {
         // can take seconds, and that must never be blamed on the program.
         let deadline = run.oversight.clock.deadline(START_WAIT);
         if run.spec.hold {
-            if let Err(f) = run.prepare_and_go(deadline, prepare) {
-                return Ok(Err(f));
-            }
+            run.prepare_and_go(deadline, prepare)?;
         }
         let command = run.describe_command();
         let started = run.shared.wait_for(deadline, |st| {
@@ -146,13 +143,13 @@ impl Run {
                 let pid = if own > 0 { own } else { pid };
                 run.shared
                     .note_start(at, format!("started {} (pid {pid})", run.describe_command()));
-                Ok(Ok(run))
+                Ok(run)
             }
-            Some(Err(f)) => Ok(Err(f)),
-            None => Ok(Err(Failure::fault(format!(
+            Some(Err(f)) => Err(f),
+            None => Err(Failure::fault(format!(
                 "the supervisor did not start the program within {} (the machine may be overloaded)",
                 secs(START_WAIT)
-            )))),
+            ))),
         }
     }
 

@@ -4,7 +4,6 @@
 use super::transcript::{Entry, Source};
 use super::{Oversight, Run};
 use crate::clock::Clock;
-use crate::error::Error;
 use crate::outcome::Failure;
 use crate::sandbox::protocol::{Exit, Spec};
 use crate::settings::Settings;
@@ -20,13 +19,14 @@ pub struct Finished {
     pub output: Vec<String>,
 }
 
-/// Runs `spec` until it exits or `limit` (nominal) passes.
+/// Runs `spec` until it exits or `limit` (nominal) passes. Not starting it is a `Failure`
+/// (`error` for the command, `fault` for the grader's supervisor).
 pub fn until_exit(
     settings: &Settings,
     spec: Spec,
     limit: Duration,
     own_root: &std::path::Path,
-) -> Result<Result<Finished, Failure>, Error> {
+) -> Result<Finished, Failure> {
     let records = Arc::new(Mutex::new(Vec::new()));
     let oversight = Oversight {
         clock: Clock::new(settings.time_scale),
@@ -35,16 +35,13 @@ pub fn until_exit(
         label: "build".into(),
         ending: nix::sys::signal::Signal::SIGTERM,
     };
-    let mut run = match Run::start(
+    let mut run = Run::start(
         &settings.supervisor,
         spec,
         settings.output_cap,
         oversight,
         None,
-    )? {
-        Ok(run) => run,
-        Err(f) => return Ok(Err(f)),
-    };
+    )?;
     let exit = run.wait_exit(limit).ok();
     run.finish();
     let transcript: Vec<Entry> = records
@@ -56,5 +53,5 @@ pub fn until_exit(
         .filter(|e| e.source != Source::Harness)
         .map(|e| e.text)
         .collect();
-    Ok(Ok(Finished { exit, output }))
+    Ok(Finished { exit, output })
 }

@@ -61,26 +61,28 @@ impl<'a> Builder<'a> {
     }
 
     /// Makes `found` runnable for exercise `id`.
-    pub fn build(&mut self, id: &str, found: &Found) -> Result<Result<Program, Failure>, Error> {
+    /// Makes `found` runnable: the student's failed build is an `error`, the grader's own
+    /// trouble (copying, a folder, a supervisor) a `fault`.
+    pub fn build(&mut self, id: &str, found: &Found) -> Result<Program, Failure> {
         let program = |entry, warnings| Program {
             found: found.clone(),
             entry,
             warnings,
         };
         match found.language {
-            Language::Python => Ok(Ok(program(
+            Language::Python => Ok(program(
                 Entry::Interpreted {
                     interpreter: self.settings.python.clone(),
                 },
                 None,
-            ))),
-            Language::Executable => Ok(Ok(program(Entry::InPlace, None))),
-            Language::C | Language::Cpp | Language::Make | Language::CMake => Ok(self
-                .compile(id, found)?
-                .map(|(binary, warnings)| program(Entry::Native { binary }, warnings))),
-            Language::Rust => Ok(self
-                .cargo(found)?
-                .map(|binary| program(Entry::Native { binary }, None))),
+            )),
+            Language::Executable => Ok(program(Entry::InPlace, None)),
+            Language::C | Language::Cpp | Language::Make | Language::CMake => self
+                .compile(id, found)
+                .map(|(binary, warnings)| program(Entry::Native { binary }, warnings)),
+            Language::Rust => self
+                .cargo(found)
+                .map(|binary| program(Entry::Native { binary }, None)),
         }
     }
 
@@ -102,11 +104,7 @@ impl<'a> Builder<'a> {
         Ok(copy)
     }
 
-    fn compile(
-        &mut self,
-        id: &str,
-        found: &Found,
-    ) -> Result<Result<(PathBuf, Option<String>), Failure>, Error> {
+    fn compile(&mut self, id: &str, found: &Found) -> Result<(PathBuf, Option<String>), Failure> {
         let copy = self.source_copy()?;
         let src = copy.join(&found.source);
         let dir = src.parent().unwrap_or(&copy).to_path_buf();
@@ -162,29 +160,26 @@ impl<'a> Builder<'a> {
                 view,
                 Network::Private,
             );
-            let finished = match self.run_step(spec)? {
-                Ok(f) => f,
-                Err(f) => return Ok(Err(tool_not_run(&argv[0], f))),
-            };
+            let finished = self.run_step(spec).map_err(|f| tool_not_run(&argv[0], f))?;
             let prefix = format!("{}/", copy.display());
             log.extend(finished.output.into_iter().map(|l| l.replace(&prefix, "")));
             match finished.exit {
                 Some(Exit::Code(0)) => {}
                 Some(exit) => {
-                    return Ok(Err(Failure::error(format!(
+                    return Err(Failure::error(format!(
                         "{}`{}` failed ({}):\n{}",
                         first_error(&log),
                         argv.join(" ")
                             .replace(&*self.work.to_string_lossy(), "<build>"),
                         crate::run::describe_exit(exit),
                         trim(&log)
-                    ))))
+                    )))
                 }
                 None => {
-                    return Ok(Err(Failure::error(format!(
+                    return Err(Failure::error(format!(
                         "`{}` did not finish within {} s",
                         argv[0], self.settings.build_limit_secs
-                    ))))
+                    )))
                 }
             }
         }
@@ -200,22 +195,19 @@ impl<'a> Builder<'a> {
                     std::fs::copy(p, &binary).map_err(io("collecting the built program"))?;
                 }
                 None => {
-                    return Ok(Err(Failure::error(format!(
+                    return Err(Failure::error(format!(
                         "the build succeeded but made no executable named `{stem}` or `{id}`"
-                    ))))
+                    )))
                 }
             }
         }
         chown_tree(&out, 0, 0).ok();
         let warnings = (!log.is_empty()).then(|| trim(&log));
-        Ok(Ok((binary, warnings)))
+        Ok((binary, warnings))
     }
 
     /// Runs one build command to its end, within the build limit.
-    fn run_step(
-        &self,
-        spec: Spec,
-    ) -> Result<Result<crate::run::oneshot::Finished, Failure>, Error> {
+    fn run_step(&self, spec: Spec) -> Result<crate::run::oneshot::Finished, Failure> {
         until_exit(
             self.settings,
             spec,

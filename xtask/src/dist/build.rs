@@ -36,9 +36,17 @@ pub fn arch_of(target: &str) -> &str {
     target.split('-').next().unwrap_or(target)
 }
 
-/// `Ok` when rustc can compile and link an empty program for `target` with its linker, else
-/// why not, in one line (the standard library is not installed, the linker is missing…).
-pub fn probe(target: &str) -> anyhow::Result<Result<(), String>> {
+/// Whether rustc can compile and link for a target.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Linkable {
+    Yes,
+    /// Why not, in one line (the standard library is not installed, the linker is missing…).
+    No(String),
+}
+
+/// Whether rustc can compile and link an empty program for `target` with its linker; `Err`
+/// only when rustc could not be run at all.
+pub fn probe(target: &str) -> anyhow::Result<Linkable> {
     let dir = tempfile::tempdir()?;
     std::fs::write(dir.path().join("probe.rs"), "fn main() {}\n")?;
     let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
@@ -59,9 +67,12 @@ pub fn probe(target: &str) -> anyhow::Result<Result<(), String>> {
         .output()
         .with_context(|| format!("running {rustc} to probe {target}"))?;
     if out.status.success() {
-        return Ok(Ok(()));
+        return Ok(Linkable::Yes);
     }
-    Ok(Err(why_not(target, &String::from_utf8_lossy(&out.stderr))))
+    Ok(Linkable::No(why_not(
+        target,
+        &String::from_utf8_lossy(&out.stderr),
+    )))
 }
 
 /// rustc's first error line, with the remedy for the usual one.
@@ -212,7 +223,9 @@ mod tests {
 
     #[test]
     fn the_probe_fails_for_a_target_rustc_does_not_know() {
-        let why = probe("sparc99-unknown-nowhere").unwrap().unwrap_err();
+        let Linkable::No(why) = probe("sparc99-unknown-nowhere").unwrap() else {
+            panic!("a made-up target linked");
+        };
         assert!(why.starts_with("error"), "{why}");
     }
 

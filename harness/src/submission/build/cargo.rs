@@ -7,20 +7,20 @@ use super::*;
 impl Builder<'_> {
     /// Builds a cargo project's binaries once (as the grader's own user: the toolchain lives
     /// in its home) and returns the binary `found.bin`.
-    pub(super) fn cargo(&mut self, found: &Found) -> Result<Result<PathBuf, Failure>, Error> {
+    pub(super) fn cargo(&mut self, found: &Found) -> Result<PathBuf, Failure> {
         let manifest = found.source.clone();
         if !self.cargo.contains_key(&manifest) {
-            let result = self.cargo_build(&manifest)?;
+            let result = self.cargo_build(&manifest);
             self.cargo.insert(manifest.clone(), result);
         }
         let bin = found.bin.clone().unwrap_or_default();
-        Ok(match &self.cargo[&manifest] {
+        match &self.cargo[&manifest] {
             Ok(dir) => Ok(dir.join(&bin)),
             Err(f) => Err(f.clone()),
-        })
+        }
     }
 
-    fn cargo_build(&mut self, manifest: &Path) -> Result<Result<PathBuf, Failure>, Error> {
+    fn cargo_build(&mut self, manifest: &Path) -> Result<PathBuf, Failure> {
         // With a shared target folder, the copy lives at a stable place and only changed files
         // are rewritten: cargo then rebuilds only what changed, across gradings.
         let (copy, _held) = match &self.settings.cargo_target_dir {
@@ -70,16 +70,13 @@ impl Builder<'_> {
         // Cargo fetches crates: the host's network.
         let mut spec = self.spec(&argv, &crate_dir, None, env, view, Network::Host);
         spec.program = cargo.unwrap_or_else(|| PathBuf::from("cargo"));
-        let finished = match self.run_step(spec)? {
-            Ok(f) => f,
-            Err(f) => return Ok(Err(tool_not_run("cargo", f))),
-        };
+        let finished = self.run_step(spec).map_err(|f| tool_not_run("cargo", f))?;
         if finished.exit != Some(Exit::Code(0)) {
-            return Ok(Err(Failure::error(format!(
+            return Err(Failure::error(format!(
                 "{}`cargo build` failed:\n{}",
                 first_error(&finished.output),
                 trim(&finished.output)
-            ))));
+            )));
         }
         let out = self.work.join("bin").join("cargo");
         std::fs::create_dir_all(&out).map_err(io("creating the cargo output folder"))?;
@@ -89,7 +86,7 @@ impl Builder<'_> {
                 std::fs::copy(&built, out.join(&bin)).map_err(io("collecting a cargo binary"))?;
             }
         }
-        Ok(Ok(out))
+        Ok(out)
     }
 }
 
