@@ -10,6 +10,7 @@ mod needs;
 pub mod shared;
 pub mod tools;
 
+pub use crate::sandbox::Layer;
 pub use launch::Launch;
 pub use needs::Need;
 pub use shared::{Judged, Shared, SharedRun};

@@ -17,7 +17,54 @@ pub fn trials() -> Vec<Trial> {
             "tidy::every_scenario_has_a_failing_and_a_passing_fixture",
             both_ways,
         ),
+        Trial::test("tidy::layers_import_downwards_only", layering),
     ]
+}
+
+/// Code lines (not comments) of the Rust files below `dir` that contain `word`, as
+/// `path:line: text`.
+fn naming(dir: &std::path::Path, word: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).unwrap_or_default();
+                for (n, line) in text.lines().enumerate() {
+                    if !line.trim_start().starts_with("//") && line.contains(word) {
+                        found.push(format!("{}:{}: {}", path.display(), n + 1, line.trim()));
+                    }
+                }
+            }
+        }
+    }
+    found
+}
+
+/// The scenario layer's boundaries (ARCHITECTURE.md, invariants): exercise files name no
+/// sandbox type (they meet the run, the scenario, IPC and GUI words); the scenario layer
+/// never imports the exercises.
+fn layering() -> Outcome {
+    let src = support::root().join("harness").join("src");
+    let mut wrong = naming(&src.join("exercises"), "sandbox::");
+    wrong.extend(naming(&src.join("scenario"), "exercises::"));
+    let scenario = src.join("scenario.rs");
+    let text = std::fs::read_to_string(&scenario).map_err(|e| Failed::from(e.to_string()))?;
+    wrong.extend(
+        text.lines()
+            .filter(|l| !l.trim_start().starts_with("//") && l.contains("exercises::"))
+            .map(|l| format!("{}: {}", scenario.display(), l.trim())),
+    );
+    if wrong.is_empty() {
+        return Ok(());
+    }
+    Err(format!("layers imported upwards:\n{}", wrong.join("\n")).into())
 }
 
 /// The published list, one `exercise.scenario` per line (hygiene ids are implied).

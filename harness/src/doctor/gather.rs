@@ -62,7 +62,7 @@ fn proc_connector_works(setting: ProcEvents) -> Result<(), String> {
     if setting == ProcEvents::Seccomp {
         return Err(format!("not used: {PROC_EVENTS_VAR}=seccomp"));
     }
-    proc_events::Watch::subscribe(std::process::id() as i32)
+    proc_events::ProcessWatch::subscribe(std::process::id() as i32)
         .map(drop)
         .map_err(|e| format!("subscribing to the process events: {e}"))
 }

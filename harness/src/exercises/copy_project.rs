@@ -7,11 +7,11 @@
 mod archive;
 
 use super::Exercise;
-use crate::ipc::watch::Watch;
+use crate::ipc::watch::PathWatch;
 use crate::outcome::{Failure, Verdict};
+use crate::run::Exit;
 use crate::run::ExpectExit;
 use crate::run::{describe_exit, Run};
-use crate::sandbox::protocol::Exit;
 use crate::scenario::{Ctx, Launch, Scenario};
 use crate::{ensure, fail};
 use archive::Node;
@@ -69,7 +69,7 @@ fn unpacked(ctx: &mut Ctx) -> Result<(Run, Exit, Vec<u8>), Failure> {
 /// special file shows as a file of mode 0 holding its kind's name.
 fn read_tree(dir: &Path) -> BTreeMap<String, Node> {
     let mut out = BTreeMap::new();
-    for (rel, meta) in crate::sandbox::copy::entries(dir, 10_000) {
+    for (rel, meta) in crate::run::folder_entries(dir, 10_000) {
         let mode = meta.permissions().mode() & 0o7777;
         let node = if meta.is_dir() {
             Node::Folder { mode }
@@ -185,7 +185,7 @@ fn tree(ctx: &mut Ctx) -> Verdict {
 
 fn cleanup(ctx: &mut Ctx) -> Verdict {
     let dir = ctx.workdir();
-    let watch = Watch::new(&dir, AddWatchFlags::IN_CREATE | AddWatchFlags::IN_MOVED_TO)
+    let watch = PathWatch::new(&dir, AddWatchFlags::IN_CREATE | AddWatchFlags::IN_MOVED_TO)
         .map_err(|e| Failure::fault(format!("watching the program's folder: {e}")))?;
     let (_run, exit, bytes) = unpacked(ctx)?;
     let base = dir.join(archive::TOP);

@@ -6,9 +6,9 @@ use super::Exercise;
 use crate::clock::Clock;
 use crate::ipc::{self, net};
 use crate::outcome::{Failure, Verdict};
+use crate::run::Exit;
 use crate::run::ExpectExit;
 use crate::run::{secs, Run};
-use crate::sandbox::protocol::Exit;
 use crate::scenario::{Ctx, Launch, Scenario};
 use crate::text::quote;
 use crate::{ensure, fail};
@@ -97,7 +97,7 @@ fn shown(got: &[u8]) -> String {
 fn reverse(ctx: &mut Ctx) -> Verdict {
     let mut run = listening(ctx)?;
     let reply = echo(&mut run, 1, "hello", ctx.clock())?;
-    ipc::settle(&run);
+    ipc::let_finish(&run);
     ensure!(
         reply == b"olleh",
         "sent \"hello\", expected \"olleh\" back within {}; got {}",
@@ -123,7 +123,7 @@ fn reconnect(ctx: &mut Ctx) -> Verdict {
             );
         }
     }
-    ipc::settle(&run);
+    ipc::let_finish(&run);
     Ok("three connections one after another, each answered".into())
 }
 

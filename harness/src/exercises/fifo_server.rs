@@ -5,7 +5,7 @@
 use super::Exercise;
 use crate::clock::Clock;
 use crate::ipc::fifo;
-use crate::ipc::watch::{self, Counts, Watch};
+use crate::ipc::watch::{self, Counts, PathWatch};
 use crate::outcome::{Failure, Verdict};
 use crate::run::ExpectExit;
 use crate::run::{describe_exit, secs, Run};
@@ -78,7 +78,7 @@ fn wait_fifo(ctx: &Ctx, run: &mut Run, within: Duration) -> Result<PathBuf, Fail
 fn made(ctx: &mut Ctx) -> Verdict {
     let mut run = ctx.start(Launch::new())?;
     wait_fifo(ctx, &mut run, APPEAR)?;
-    ipc::settle(&run);
+    ipc::let_finish(&run);
     Ok(format!("{FIFO} appeared in its folder and is a FIFO"))
 }
 
@@ -95,7 +95,7 @@ fn report_pattern(bytes: usize, last: usize) -> regex::Regex {
 /// open and close of the FIFO) says nothing about when the server is done with it.
 fn write_once(
     run: &mut Run,
-    watch: &Watch,
+    watch: &PathWatch,
     path: &Path,
     text: &str,
     n: usize,
@@ -129,7 +129,7 @@ fn reads(ctx: &mut Ctx) -> Verdict {
     let clock = ctx.clock();
     let path = ctx.workdir().join(FIFO);
     fifo::make(&path).map_err(grader_fault("making mypipe"))?;
-    let watch = Watch::opens_and_closes(&path).map_err(grader_fault("watching mypipe"))?;
+    let watch = PathWatch::opens_and_closes(&path).map_err(grader_fault("watching mypipe"))?;
     let mut run = ctx.start(Launch::new())?;
     let mut reports = Vec::new();
     for (n, first) in [(1usize, 0usize), (2, 100)] {

@@ -14,7 +14,7 @@ use super::Exercise;
 use crate::clock::Clock;
 use crate::gui::{pictures, Gui, Rgba};
 use crate::ipc::fifo::{self, open_writer, write_within};
-use crate::ipc::watch::{self, Counts, Watch};
+use crate::ipc::watch::{self, Counts, PathWatch};
 use crate::ipc::{self};
 use crate::outcome::{Failure, Verdict};
 use crate::run::{secs, Run};
@@ -115,7 +115,7 @@ impl Viewer {
     /// closed its end, so the next message is read on its own.
     fn send(&mut self, bytes: &[u8], what: &str) -> Result<(), Failure> {
         let fault = |e: std::io::Error| Failure::fault(format!("{e}"));
-        let watch = Watch::opens_and_closes(&self.path).map_err(fault)?;
+        let watch = PathWatch::opens_and_closes(&self.path).map_err(fault)?;
         let deadline = self.clock.deadline(TAKE);
         let run = &self.run;
         let Some(file) = open_writer(&self.path, deadline, || !run.alive()).map_err(fault)? else {

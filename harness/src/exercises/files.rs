@@ -11,15 +11,15 @@ mod watch;
 use super::Exercise;
 use crate::outcome::{Failure, Verdict};
 use crate::run::transcript::Source;
+use crate::run::Exit;
 use crate::run::{describe_exit, Run};
-use crate::sandbox::protocol::Exit;
 use crate::scenario::{Ctx, Launch, Scenario};
 use crate::text::{quote, re};
 use crate::{ensure, fail};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::time::Duration;
-use watch::{Seen, Watch};
+use watch::{FileWatch, Seen};
 
 pub static EXERCISE: Exercise = Exercise {
     id: "files",
@@ -72,7 +72,7 @@ fn observe(ctx: &mut Ctx) -> Result<Observed, Failure> {
     let dir = ctx.workdir();
     let before = tree(&dir);
     let fault = |e: nix::Error| Failure::fault(format!("watching the folder: {e}"));
-    let mut watch = Watch::new(&dir).map_err(fault)?;
+    let mut watch = FileWatch::new(&dir).map_err(fault)?;
     let mut run = ctx.start_prepared(Launch::new().observe_removals(), |reach| {
         watch.mark_mount(reach);
         Ok(())
@@ -104,7 +104,7 @@ fn observe(ctx: &mut Ctx) -> Result<Observed, Failure> {
 
 /// Every entry below `dir`: relative path -> kind and size.
 fn tree(dir: &Path) -> BTreeMap<String, String> {
-    crate::sandbox::copy::entries(dir, 5000)
+    crate::run::folder_entries(dir, 5000)
         .into_iter()
         .map(|(rel, m)| {
             let kind = if m.is_dir() {

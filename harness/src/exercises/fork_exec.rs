@@ -14,7 +14,7 @@ mod observe;
 
 use super::Exercise;
 use crate::outcome::Verdict;
-use crate::sandbox::Layer;
+use crate::scenario::Layer;
 use crate::scenario::{tools::FAKETIME, Need};
 use crate::scenario::{Ctx, Scenario, Shared};
 use crate::text::re;

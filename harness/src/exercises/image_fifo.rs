@@ -6,7 +6,7 @@
 use super::Exercise;
 use crate::ipc;
 use crate::ipc::fifo::{self, Reader};
-use crate::ipc::watch::{Counts, Watch};
+use crate::ipc::watch::{Counts, PathWatch};
 use crate::outcome::{Failure, Verdict};
 use crate::picture;
 use crate::run::{secs, Run};
@@ -75,7 +75,7 @@ fn receive(ctx: &mut Ctx, keep: usize) -> Result<(Run, Received), Failure> {
     let reader = Reader::open(&path, true).map_err(fault("opening the FIFO"))?;
     reader.grow(1 << 20);
     // Watched after the harness's own open: every event is the program's.
-    let watch = Watch::opens_and_closes(&path).map_err(fault("watching the FIFO"))?;
+    let watch = PathWatch::opens_and_closes(&path).map_err(fault("watching the FIFO"))?;
     let clock = ctx.clock();
     let mut run = ctx.start(Launch::new())?;
     let mut got = Received {

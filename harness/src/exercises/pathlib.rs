@@ -144,11 +144,7 @@ fn output(ctx: &mut Ctx) -> Verdict {
 }
 
 /// What is missing, and the reference's normalised lines against the program's.
-fn diff(
-    missing: &[&(String, String)],
-    lines: &[String],
-    exit: crate::sandbox::protocol::Exit,
-) -> String {
+fn diff(missing: &[&(String, String)], lines: &[String], exit: crate::run::Exit) -> String {
     let names: Vec<String> = missing.iter().map(|(v, _)| format!("`{v}`")).collect();
     let mut text = format!(
         "its output lacks {} ($CWD is the working directory, $NAME its name, $HOME the home folder; any format is fine, the values must be right). Normalised, reference (-) against this program (+):",

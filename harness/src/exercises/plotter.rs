@@ -15,9 +15,9 @@ use super::Exercise;
 use crate::clock::Clock;
 use crate::fail;
 use crate::outcome::{Failure, Status, Verdict};
+use crate::run::procfs;
 use crate::run::transcript::Source;
 use crate::run::Run;
-use crate::sandbox::procfs;
 use crate::scenario::{tools::MATPLOTLIB, Need};
 use crate::scenario::{Ctx, Judged, Launch, Scenario, Shared};
 use crate::text::{quote, re};
@@ -142,7 +142,7 @@ impl Plot {
                     Some(every) => Some(format!(
                         "the plot moves at a steady rate, a frame every {every:.3} s: typing, as a person would once it moves"
                     )),
-                    None if crate::sandbox::activity::main_thread_reads_stdin(pid) == Some(true) => Some(
+                    None if crate::run::activity::main_thread_reads_stdin(pid) == Some(true) => Some(
                         "the program waits for standard input on its main thread: typing".into(),
                     ),
                     None => None,

@@ -89,7 +89,7 @@ fn created(ctx: &mut Ctx) -> Verdict {
         "{SEGMENT} was made with {SIZE} bytes, but then {}; it should wait for a signal",
         ipc::ended(&mut run).unwrap_or_default()
     );
-    ipc::wait_settled(&run, ANSWER, ctx.clock());
+    ipc::wait_all_blocked(&run, ANSWER, ctx.clock());
     end_politely(&mut run, &path);
     Ok(format!("{SEGMENT} exists with {SIZE} bytes while it runs"))
 }
@@ -109,7 +109,7 @@ fn end_politely(run: &mut Run, path: &PathBuf) {
 
 fn unlinked(ctx: &mut Ctx) -> Verdict {
     let (mut run, path) = ready(ctx)?;
-    ipc::wait_settled(&run, ANSWER, ctx.clock());
+    ipc::wait_all_blocked(&run, ANSWER, ctx.clock());
     run.signal_when_idle(Signal::SIGINT, ANSWER)?;
     let exit = run.expect_exit_after(
         ANSWER,

@@ -14,7 +14,7 @@ use crate::clock::Clock;
 use crate::gui::writer_form::{self, real_secs, ARRIVE, START};
 use crate::gui::{pictures, Gui};
 use crate::ipc::segment::{self, ImageSegment};
-use crate::ipc::watch::{Counts, Watch};
+use crate::ipc::watch::{Counts, PathWatch};
 use crate::ipc::{self, IMAGE_BYTES as SIZE, IMAGE_SEGMENT as SEGMENT};
 use crate::outcome::{Failure, Verdict};
 use crate::picture;
@@ -65,7 +65,7 @@ struct Writer {
     clock: Clock,
     /// The program's opens of the segment, watched from before it started (after the
     /// harness's own open): the sign that it attached.
-    opens: Option<Watch>,
+    opens: Option<PathWatch>,
     counts: Counts,
 }
 
@@ -77,7 +77,7 @@ impl Writer {
             made.make(reach)?;
             // inotify needs no right over the program (reading its /proc entries does,
             // which a confined root lacks).
-            opens = Watch::opens_and_closes(&reach.shm_path(SEGMENT)).ok();
+            opens = PathWatch::opens_and_closes(&reach.shm_path(SEGMENT)).ok();
             Ok(())
         })?;
         let segment = made.adopt(&mut run)?;

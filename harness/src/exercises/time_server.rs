@@ -196,7 +196,7 @@ fn message(ctx: &mut Ctx) -> Verdict {
     ctx.claim(&["tcp:55555"])?;
     let run = listening(ctx, Launch::new())?;
     client(&run, "the client", ctx.clock(), true).map_err(Failure::fail)?;
-    ipc::settle(&run);
+    ipc::let_finish(&run);
     Ok("replied with the time as ctime (TZ=UTC), then end of file".into())
 }
 
@@ -238,7 +238,7 @@ fn many(ctx: &mut Ctx) -> Verdict {
         failed.len(),
         failed.join("; ")
     );
-    ipc::settle(&run);
+    ipc::let_finish(&run);
     Ok("20 clients one after another and 10 at once were all served".into())
 }
 
@@ -273,7 +273,7 @@ fn reset_client(ctx: &mut Ctx) -> Verdict {
         // kill() returns before the stop takes effect: a server still running could accept
         // and answer before the reset, and a defect would pass now and then under load.
         let stopped = ipc::poll_state(clock.deadline(CLIENT), || {
-            crate::sandbox::procfs::read(run.pid())
+            crate::run::procfs::read(run.pid())
                 .filter(|p| p.state == 'T' || p.state == 't')
                 .map(|_| ())
         });
@@ -308,7 +308,7 @@ fn reset_client(ctx: &mut Ctx) -> Verdict {
             .unwrap_or_default();
         fail!("after a client reset its connection at once: {e}{how}");
     }
-    ipc::settle(&run);
+    ipc::let_finish(&run);
     ensure!(
         run.alive(),
         "it served the next client but then {}",
@@ -373,7 +373,7 @@ fn restart(ctx: &mut Ctx) -> Verdict {
     first.note(format!(
         "{waiting} connection(s) on port {PORT} in TIME_WAIT"
     ));
-    ipc::settle(&first);
+    ipc::let_finish(&first);
     // Only the program is killed: its run (and so its network) stays for the second run.
     first.signal(Signal::SIGKILL)?;
     first.wait_exit(Duration::from_secs(2))?;
@@ -404,7 +404,7 @@ fn restart(ctx: &mut Ctx) -> Verdict {
     ) {
         second.note(format!("not judged here: {why}"));
     }
-    ipc::settle(&second);
+    ipc::let_finish(&second);
     drop(second);
     if let (Err(why), 0) = (&options, waiting) {
         return Err(Failure::skip(format!(

@@ -13,6 +13,9 @@ pub mod net;
 pub mod segment;
 pub mod watch;
 
+/// fanotify's mount marks (which see every file a run makes on a mount).
+pub use crate::sandbox::fanotify;
+
 use crate::clock::Clock;
 use nix::poll::{PollFd, PollFlags, PollTimeout};
 use std::os::fd::BorrowedFd;
@@ -87,7 +90,7 @@ pub fn ended(run: &mut crate::run::Run) -> Option<String> {
 
 /// Lets a program that is still running finish what it is doing (a line it prints after
 /// serving a client) before the harness ends it: waits until it blocks, briefly.
-pub fn settle(run: &crate::run::Run) {
+pub fn let_finish(run: &crate::run::Run) {
     let _ = run.wait_idle(Duration::from_secs(2));
 }
 
@@ -95,7 +98,7 @@ pub fn settle(run: &crate::run::Run) {
 /// program still starting a helper (Python's resource tracker, spawned when a segment is
 /// made) is not ready for a signal yet. False when that did not happen by the deadline, or
 /// at once when the program has ended (an ended program never settles).
-pub fn wait_settled(run: &crate::run::Run, within: Duration, clock: Clock) -> bool {
+pub fn wait_all_blocked(run: &crate::run::Run, within: Duration, clock: Clock) -> bool {
     use crate::sandbox::procfs;
     let main = run.pid();
     poll_state(clock.deadline(within), || {

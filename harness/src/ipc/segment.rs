@@ -2,7 +2,7 @@
 //! (`shm_image`, `shm_writer_ui`): made inside the run's namespaces before the program starts,
 //! owned by the run's identity, and read through the harness's own descriptor.
 
-use super::watch::Watch;
+use super::watch::PathWatch;
 use super::{IMAGE_BYTES, IMAGE_SEGMENT};
 use crate::outcome::Failure;
 use crate::run::Run;
@@ -14,7 +14,7 @@ pub struct ImageSegment {
     owner: Option<(u32, u32)>,
     file: Option<File>,
     /// Opens of the segment after the harness's own: the program attaching.
-    opens: Option<Watch>,
+    opens: Option<PathWatch>,
 }
 
 impl ImageSegment {
@@ -38,7 +38,7 @@ impl ImageSegment {
         self.file = Some(File::open(&path).map_err(fault)?);
         // Watched once the harness's own open is done: every open from now on is the
         // program's (or its helpers').
-        self.opens = Watch::opens_and_closes(&path).ok();
+        self.opens = PathWatch::opens_and_closes(&path).ok();
         Ok(())
     }
 
@@ -50,7 +50,7 @@ impl ImageSegment {
 
     /// [`ImageSegment::adopt`], with the watch that counts the program's opens of the
     /// segment (`None` where inotify could not watch it).
-    pub fn adopt_watched(self, run: &mut Run) -> Result<(File, Option<Watch>), Failure> {
+    pub fn adopt_watched(self, run: &mut Run) -> Result<(File, Option<PathWatch>), Failure> {
         run.allow_shm(IMAGE_SEGMENT);
         let file = self
             .file

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 /// One inotify instance watching one path.
-pub struct Watch {
+pub struct PathWatch {
     inotify: Inotify,
 }
 
@@ -24,12 +24,12 @@ pub struct Counts {
     pub overflow: bool,
 }
 
-impl Watch {
+impl PathWatch {
     /// Watches `path` for the events in `mask`.
     pub fn new(path: &Path, mask: AddWatchFlags) -> std::io::Result<Self> {
         let inotify = Inotify::init(InitFlags::IN_NONBLOCK | InitFlags::IN_CLOEXEC)?;
         inotify.add_watch(path, mask)?;
-        Ok(Watch { inotify })
+        Ok(PathWatch { inotify })
     }
 
     /// Watches a FIFO (or any file) for opens and closes.
@@ -97,7 +97,7 @@ pub fn wait_for_entry(
     deadline: Instant,
     mut give_up: impl FnMut() -> bool,
 ) -> std::io::Result<bool> {
-    let watch = Watch::new(
+    let watch = PathWatch::new(
         dir,
         AddWatchFlags::IN_CREATE | AddWatchFlags::IN_MOVED_TO | AddWatchFlags::IN_ATTRIB,
     )?;

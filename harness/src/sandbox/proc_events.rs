@@ -5,18 +5,18 @@
 //! `CN_IDX_PROC`). The kernel multicasts one message per fork, exec and exit of every task
 //! on the machine, so a child that lives a millisecond is seen like any other, without
 //! touching the program (no ptrace stops, no changed parentage). It needs root
-//! (`CAP_NET_ADMIN`) and a socket in the initial network namespace; [`Watch::subscribe`]
+//! (`CAP_NET_ADMIN`) and a socket in the initial network namespace; [`ProcessWatch::subscribe`]
 //! fails otherwise. The connector has no event for reaping: a zombie is the exited process
 //! whose `/proc/<pid>` entry still exists, so the few pending zombies are polled until it
 //! disappears.
 //!
 //! Without the connector (a container: another network or pid namespace), the run's
 //! supervisor reports the same events through a seccomp filter ([`super::proc_calls`],
-//! [`Tree::apply_reported`], [`Watch::reported`]).
+//! [`Tree::apply_reported`], [`ProcessWatch::reported`]).
 //!
 //! Robustness: a dedicated thread drains the socket (receive buffer of several megabytes);
 //! should the kernel still drop messages (`ENOBUFS`) the tree says so ([`Tree::lost`]).
-//! Memory is bounded ([`MAX_PROCS`] records), and dropping the [`Watch`] stops the thread.
+//! Memory is bounded ([`MAX_PROCS`] records), and dropping the [`ProcessWatch`] stops the thread.
 
 mod netlink;
 
@@ -158,7 +158,7 @@ impl Tree {
     }
 }
 
-/// Where a [`Watch`]'s events come from.
+/// Where a [`ProcessWatch`]'s events come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Origin {
     /// The kernel's process events connector (pids as the grader sees them).
@@ -169,17 +169,17 @@ pub enum Origin {
 }
 
 /// A live subscription to the process events of one root's descendants.
-pub struct Watch {
+pub struct ProcessWatch {
     inner: Arc<Watched<Tree>>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
     origin: Origin,
 }
 
-impl Watch {
+impl ProcessWatch {
     /// The tree a run's supervisor reports (`Run::process_tree`).
-    pub fn reported(inner: Arc<Watched<Tree>>) -> Watch {
-        Watch {
+    pub fn reported(inner: Arc<Watched<Tree>>) -> ProcessWatch {
+        ProcessWatch {
             inner,
             stop: Arc::new(AtomicBool::new(false)),
             thread: None,
@@ -194,11 +194,11 @@ impl Watch {
     /// Subscribes to process events and follows every process `root` forks from now on.
     /// Returns once the kernel confirmed the subscription, so nothing forked after this
     /// call is missed.
-    pub fn subscribe(root: i32) -> io::Result<Watch> {
+    pub fn subscribe(root: i32) -> io::Result<ProcessWatch> {
         super::phases::time("connector", || Self::subscribe_now(root))
     }
 
-    fn subscribe_now(root: i32) -> io::Result<Watch> {
+    fn subscribe_now(root: i32) -> io::Result<ProcessWatch> {
         let sock = open_socket()?;
         static NEXT: AtomicU32 = AtomicU32::new(1);
         let tag = (std::process::id() << 12) ^ NEXT.fetch_add(1, Ordering::SeqCst);
@@ -217,7 +217,7 @@ impl Watch {
             let (inner, acked, stop) = (inner.clone(), acked.clone(), stop.clone());
             std::thread::spawn(move || read_loop(&sock, &inner, tag, &acked, &stop))
         };
-        let watch = Watch {
+        let watch = ProcessWatch {
             inner,
             stop,
             thread: Some(thread),
@@ -256,14 +256,14 @@ pub fn connector_available() -> Result<(), String> {
     static ANSWER: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
     ANSWER
         .get_or_init(|| {
-            Watch::subscribe(std::process::id() as i32)
+            ProcessWatch::subscribe(std::process::id() as i32)
                 .map(drop)
                 .map_err(|e| e.to_string())
         })
         .clone()
 }
 
-impl Drop for Watch {
+impl Drop for ProcessWatch {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
         if let Some(t) = self.thread.take() {
@@ -409,7 +409,7 @@ mod tests {
     #[test]
     fn follows_a_short_lived_child() {
         // Needs root in the initial network namespace; elsewhere there is nothing to test.
-        let Ok(watch) = Watch::subscribe(std::process::id() as i32) else {
+        let Ok(watch) = ProcessWatch::subscribe(std::process::id() as i32) else {
             return;
         };
         let Ok(child) = std::process::Command::new("/bin/sleep").arg("0.1").spawn() else {

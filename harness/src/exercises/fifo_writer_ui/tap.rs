@@ -7,7 +7,7 @@
 
 use crate::clock::Clock;
 use crate::ipc::fifo::{self, Reader};
-use crate::ipc::watch::{Counts, Watch};
+use crate::ipc::watch::{Counts, PathWatch};
 use crate::ipc::{self, wait_ready};
 use crate::outcome::Failure;
 use crate::run::Run;
@@ -62,7 +62,7 @@ struct Shared {
     state: Watched<State>,
     stop: AtomicBool,
     reader: Reader,
-    watch: Watch,
+    watch: PathWatch,
 }
 
 pub struct Tap {
@@ -80,7 +80,7 @@ impl Tap {
         let reader = Reader::open(path, true).map_err(fault("opening the FIFO"))?;
         reader.grow(1 << 20);
         // Watched after the harness's own open: every event is the program's.
-        let watch = Watch::opens_and_closes(path).map_err(fault("watching the FIFO"))?;
+        let watch = PathWatch::opens_and_closes(path).map_err(fault("watching the FIFO"))?;
         let shared = Arc::new(Shared {
             state: Watched::default(),
             stop: AtomicBool::new(false),

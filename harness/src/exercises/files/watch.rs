@@ -15,8 +15,8 @@
 //!   group cannot do this: it may only mark inodes (not `tmp/`, made later by the program)
 //!   and gets file handles instead of descriptors, which only CAP_DAC_READ_SEARCH may open.
 
+use crate::run::Reach;
 use crate::run::Removed;
-use crate::sandbox::reach::Reach;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify, InotifyEvent, WatchDescriptor};
 use std::collections::{BTreeMap, BTreeSet};
@@ -115,7 +115,7 @@ impl Seen {
 }
 
 /// A watch set up before the program starts.
-pub struct Watch {
+pub struct FileWatch {
     inotify: Inotify,
     fanotify: Option<OwnedFd>,
     dir: PathBuf,
@@ -140,12 +140,12 @@ fn dir_mask() -> AddWatchFlags {
         | AddWatchFlags::IN_CLOSE_WRITE
 }
 
-impl Watch {
+impl FileWatch {
     /// Watches `dir` (and `dir/tmp` if it is there already).
-    pub fn new(dir: &Path) -> nix::Result<Watch> {
+    pub fn new(dir: &Path) -> nix::Result<FileWatch> {
         let inotify = Inotify::init(InitFlags::IN_NONBLOCK | InitFlags::IN_CLOEXEC)?;
         let dir_wd = inotify.add_watch(dir, dir_mask())?;
-        let mut watch = Watch {
+        let mut watch = FileWatch {
             inotify,
             fanotify: None,
             dir: dir.to_path_buf(),
@@ -170,7 +170,7 @@ impl Watch {
             return;
         }
         let path = format!("/proc/{}/root{}", reach.supervisor, self.dir.display());
-        match crate::sandbox::fanotify::on_mount(&path) {
+        match crate::ipc::fanotify::on_mount(&path) {
             Ok(fd) => self.fanotify = Some(fd),
             Err(e) => self.seen.inexact_because.push(format!(
                 "fanotify with file descriptors needs CAP_SYS_ADMIN ({e})"

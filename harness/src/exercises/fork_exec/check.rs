@@ -6,7 +6,7 @@
 use super::observe::Observed;
 use crate::outcome::Failure;
 use crate::run::describe_exit;
-use crate::sandbox::proc_events::{ProcRecord, UNKNOWN};
+use crate::run::processes::{ProcRecord, UNKNOWN};
 use crate::text::quote;
 use crate::{ensure, fail};
 

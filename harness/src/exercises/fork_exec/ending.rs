@@ -5,9 +5,9 @@
 
 use super::check::new_iterations;
 use super::observe::{next_counter, transcript_ms, COUNTER, NEXT};
+use crate::run::processes::{Origin, ProcessWatch};
+use crate::run::procfs;
 use crate::run::Run;
-use crate::sandbox::proc_events::{Origin, Watch};
-use crate::sandbox::procfs;
 use crate::text::re;
 use nix::sys::signal::Signal;
 use std::time::Instant;
@@ -29,7 +29,7 @@ pub enum Follow {
 /// A direct child of `main`, forked before the last counter line, still running and never
 /// reaped; `None` when one of them was reaped already (reaping was seen) or none runs.
 pub fn still_running_child(
-    watch: &Watch,
+    watch: &ProcessWatch,
     main: i32,
     counters: &[(i64, u64)],
     clock: (Instant, u64),
@@ -53,7 +53,7 @@ pub fn still_running_child(
 /// Ends the child `pid` (SIGKILL) and reads counter lines until it is reaped, or for
 /// [`AFTER_ENDING`] iterations (at most eight times as many lines). Lines that do not come
 /// end the following quietly: the observation itself is complete.
-pub fn end_child(run: &mut Run, watch: &Watch, pid: i32, at: i64) -> Vec<(i64, u64)> {
+pub fn end_child(run: &mut Run, watch: &ProcessWatch, pid: i32, at: i64) -> Vec<(i64, u64)> {
     run.note(format!(
         "no child had finished by counter {at}: the harness ended pid {pid} (still running) with SIGKILL, to see whether the program reaps it"
     ));
@@ -88,7 +88,7 @@ pub fn end_child(run: &mut Run, watch: &Watch, pid: i32, at: i64) -> Vec<(i64, u
 /// The pid the grader signals `pid` of the watch's tree by: the same for the connector; for
 /// the supervisor's tree (the program's own pids), the run's process whose innermost `NSpid`
 /// is `pid`.
-fn grader_pid(run: &Run, watch: &Watch, pid: i32) -> Option<i32> {
+fn grader_pid(run: &Run, watch: &ProcessWatch, pid: i32) -> Option<i32> {
     if watch.origin() == Origin::Connector {
         return Some(pid);
     }

@@ -8,9 +8,9 @@
 use super::ending::{end_child, still_running_child, Follow};
 use crate::clock::Clock;
 use crate::outcome::Failure;
+use crate::run::processes::{connector_available, Origin, ProcRecord, ProcessWatch};
 use crate::run::transcript::Source;
 use crate::run::Run;
-use crate::sandbox::proc_events::{connector_available, Origin, ProcRecord, Watch};
 use crate::scenario::tools::FAKETIME_LIB;
 use crate::scenario::{Ctx, Launch};
 use crate::settings::ProcEvents;
@@ -229,7 +229,7 @@ pub fn observe(ctx: &mut Ctx, follow: Follow) -> Result<Observed, Failure> {
     let mut watch = None;
     let mut run = ctx.start_prepared(launch, |reach| {
         if source == Origin::Connector {
-            let w = Watch::subscribe(reach.supervisor).map_err(|e| {
+            let w = ProcessWatch::subscribe(reach.supervisor).map_err(|e| {
                 Failure::skip(format!(
                     "cannot follow the program's processes: {e} (the kernel's process events need a grader in the initial network and pid namespaces; set SYSGRADE_PROC_EVENTS=seccomp or auto)"
                 ))
@@ -244,7 +244,7 @@ pub fn observe(ctx: &mut Ctx, follow: Follow) -> Result<Observed, Failure> {
                 "cannot follow the program's processes: the supervisor's seccomp filter: {e}"
             ))
         })?;
-        watch = Some(Watch::reported(tree));
+        watch = Some(ProcessWatch::reported(tree));
     }
     let watch = watch.ok_or_else(|| Failure::fault("no process watch"))?;
     let clock = clock(&run, speed, source);

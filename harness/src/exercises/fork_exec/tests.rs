@@ -5,8 +5,8 @@ use super::observe::Observed;
 use super::{judge_children, judge_counts, judge_reaped, RUN};
 use crate::clock::Clock;
 use crate::outcome::Status;
-use crate::sandbox::proc_events::{Exec, ProcRecord};
-use crate::sandbox::protocol::Exit;
+use crate::run::processes::{Exec, ProcRecord};
+use crate::run::Exit;
 use crate::scenario::Judged;
 use std::time::{Duration, Instant};
 

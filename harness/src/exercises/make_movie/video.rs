@@ -3,7 +3,7 @@
 //! (decoded, `-count_frames`) and rate, and one decoded frame as RGB.
 
 use crate::picture;
-use crate::sandbox::protocol::Exit;
+use crate::run::Exit;
 use crate::scenario::Ctx;
 use serde_json::Value;
 use std::path::Path;
