@@ -96,6 +96,8 @@ pub struct RunRules {
     pub ending: nix::sys::signal::Signal,
     /// The TCP ports its runs may use when they share the host's network.
     pub ports: &'static [u16],
+    /// The shared memory segments its programs use by a fixed name.
+    pub segments: &'static [&'static str],
 }
 
 /// What a scenario works with.
@@ -110,7 +112,8 @@ pub struct Ctx<'a> {
     lease: Option<Lease>,
     records: Arc<Mutex<Vec<RunRecord>>>,
     started: usize,
-    claims: Vec<names::NameLock>,
+    /// The names this scenario takes in turns with others, held for its life.
+    _claims: Vec<names::NameLock>,
 }
 
 impl<'a> Ctx<'a> {
@@ -146,7 +149,7 @@ impl<'a> Ctx<'a> {
             },
             records: Arc::new(Mutex::new(Vec::new())),
             started: 0,
-            claims: serialising_claims(guarantees, rules.exercise)?,
+            _claims: serialising_claims(guarantees, &rules)?,
         })
     }
 
@@ -233,25 +236,6 @@ impl<'a> Ctx<'a> {
         prepare: impl FnOnce(&Reach) -> Result<(), Failure>,
     ) -> Result<Run, Failure> {
         self.start_with(launch, Some(Box::new(prepare)))
-    }
-
-    /// Claims global names (`tcp:65432`, `shm:imageMap`) for the rest of the scenario when
-    /// runs share the host's namespaces; a no-op when they have their own.
-    pub fn claim(&mut self, names: &[&str]) -> Result<(), Failure> {
-        let g = self.guarantees;
-        for name in names {
-            let private = if name.starts_with("shm:") {
-                g.private_tmp
-            } else {
-                g.private_network
-            };
-            if !private {
-                let lock = names::claim(name)
-                    .map_err(|e| Failure::fault(format!("claiming {name}: {e}")))?;
-                self.claims.push(lock);
-            }
-        }
-        Ok(())
     }
 
     fn start_with(
@@ -412,13 +396,21 @@ pub fn have(tool: &Tool) -> bool {
 /// runs of one exercise (same fixed names: `/tmp/x.pid`, FIFOs, ports) take turns; and
 /// without a uid of their own either, every run of this user does, so that what a run leaves
 /// in `/tmp` is known to be its own.
-fn serialising_claims(g: &Guarantees, exercise: &str) -> Result<Vec<names::NameLock>, Error> {
+fn serialising_claims(g: &Guarantees, rules: &RunRules) -> Result<Vec<names::NameLock>, Error> {
     let mut names = Vec::new();
     if !g.private_tmp {
-        names.push(format!("exercise:{exercise}"));
+        names.push(format!("exercise:{}", rules.exercise));
     }
     if !g.attributable() {
         names.push(format!("runs-of-uid:{}", nix::unistd::geteuid()));
+    }
+    // The exercise's fixed global names, where the machine does not keep them apart: runs of
+    // exercises that use the same port or segment take turns. Always in the same order.
+    if !g.private_network {
+        names.extend(rules.ports.iter().map(|p| format!("tcp:{p}")));
+    }
+    if !g.private_tmp {
+        names.extend(rules.segments.iter().map(|s| format!("shm:{s}")));
     }
     names
         .iter()

@@ -15,6 +15,8 @@ pub fn trials() -> Vec<Trial> {
         fallback_plotter,
     )];
     for (exercise, tool) in [
+        ("files", None),
+        ("run_process", None),
         ("fork_exec", None),
         ("image_fifo", None),
         ("make_movie", Some(("ffmpeg", "apt-get install ffmpeg"))),

@@ -25,6 +25,7 @@ pub static EXERCISE: Exercise = Exercise {
     aliases: &[],
     ending: nix::sys::signal::Signal::SIGINT,
     ports: &[PORT],
+    segments: &[],
     scenarios: &[
         Scenario::new(
             "exchange",
@@ -130,7 +131,6 @@ fn serve(mut stream: std::net::TcpStream, log: &Mutex<Vec<String>>, clock: Clock
 
 /// Starts the program with the harness's server listening on 127.0.0.1:65432.
 fn with_server(ctx: &mut Ctx) -> Result<(crate::run::Run, Server), Failure> {
-    ctx.claim(&["tcp:65432"])?;
     let mut listener = None;
     let run = ctx.start_prepared(Launch::new(), |reach| {
         let bound = reach
@@ -216,7 +216,6 @@ fn hup(ctx: &mut Ctx) -> Verdict {
 }
 
 fn refused(ctx: &mut Ctx) -> Verdict {
-    ctx.claim(&["tcp:65432"])?;
     let mut run = ctx.start(Launch::new())?;
     // A client may try the server before it asks for a line, and end there: then there is
     // nothing to type.

@@ -21,6 +21,7 @@ pub static EXERCISE: Exercise = Exercise {
     aliases: &[],
     ending: nix::sys::signal::Signal::SIGINT,
     ports: &[PORT],
+    segments: &[],
     scenarios: &[
         Scenario::new("reverse", "`hello` comes back as `olleh`", reverse),
         Scenario::new(
@@ -43,7 +44,6 @@ const ANSWER: Duration = Duration::from_secs(2);
 
 /// Starts the server and waits until it listens.
 fn listening(ctx: &mut Ctx) -> Result<Run, Failure> {
-    ctx.claim(&["tcp:65432"])?;
     let mut run = ctx.start(Launch::new())?;
     net::wait_listening(&mut run, PORT, PATIENT, ctx.clock())?;
     Ok(run)

@@ -15,6 +15,7 @@ pub static EXERCISE: Exercise = Exercise {
     aliases: &[],
     ending: nix::sys::signal::Signal::SIGINT,
     ports: &[],
+    segments: &[],
     scenarios: &[Scenario::new(
         "exact",
         "prints exactly the KEY=VALUE pairs of its environment",

@@ -23,6 +23,7 @@ pub static EXERCISE: Exercise = Exercise {
     aliases: &[],
     ending: nix::sys::signal::Signal::SIGINT,
     ports: &[],
+    segments: &[],
     scenarios: &[
         Scenario::new("fifo", "mypipe appears within 2 s and is a FIFO", made),
         Scenario::new(

@@ -37,6 +37,7 @@ pub static EXERCISE: Exercise = Exercise {
     aliases: &[],
     ending: nix::sys::signal::Signal::SIGINT,
     ports: &[],
+    segments: &[],
     scenarios: &[
         Scenario::new("idle", "nothing is written to imagefifo before Start", idle).requires(NEEDS),
         Scenario::new(

@@ -10,10 +10,10 @@ mod watch;
 
 use super::Exercise;
 use crate::outcome::{Failure, Verdict};
+use crate::run::describe_exit;
 use crate::run::transcript::Source;
 use crate::run::Exit;
-use crate::run::{describe_exit, Run};
-use crate::scenario::{Ctx, Launch, Scenario};
+use crate::scenario::{Ctx, Launch, Scenario, Shared};
 use crate::text::{quote, re};
 use crate::{ensure, fail};
 use std::collections::{BTreeMap, BTreeSet};
@@ -27,22 +27,26 @@ pub static EXERCISE: Exercise = Exercise {
     aliases: &[],
     ending: nix::sys::signal::Signal::SIGINT,
     ports: &[],
+    segments: &[],
     scenarios: &[
         Scenario::new(
             "created",
             "tmpfile0.txt … tmpfile9.txt created in tmp/ and all ten listed",
             created,
-        ),
+        )
+        .shared(&RUN),
         Scenario::new(
             "stat",
             "each file's size (10–200 bytes, as written) printed with its name",
             stat,
-        ),
+        )
+        .shared(&RUN),
         Scenario::new(
             "cleanup",
             "tmp/ removed, nothing else in the folder changed",
             cleanup,
-        ),
+        )
+        .shared(&RUN),
         Scenario::new(
             "tmp_exists",
             "with an empty tmp/ already there: says so and still completes",
@@ -55,13 +59,26 @@ const WAIT: Duration = Duration::from_secs(10);
 const NAME: &str = r"tmpfile(\d+)\.txt";
 const SIZE: &str = r"st_size\D{0,3}(\d+)|(\d+)\s*bytes?\b|size\D{0,3}(\d+)";
 
+/// `created`, `stat` and `cleanup` judge one run: the files it made, the sizes it printed,
+/// and the folder it left (`tmp_exists` starts with tmp/ in place: a run of its own).
+static RUN: Shared<Observed> = Shared {
+    why: "the files made, the sizes printed and the folder left are one run's",
+    observe,
+    judges: &[
+        ("created", |o| judge_created(o).into()),
+        ("stat", |o| judge_stat(o).into()),
+        ("cleanup", |o| judge_cleanup(o).into()),
+    ],
+};
+
 fn names() -> Vec<String> {
     (0..10).map(|i| format!("tmpfile{i}.txt")).collect()
 }
 
 /// One run, watched.
 struct Observed {
-    run: Run,
+    stdout: Vec<String>,
+    stderr: Vec<String>,
     exit: Exit,
     seen: Seen,
     before: BTreeMap<String, String>,
@@ -94,7 +111,8 @@ fn observe(ctx: &mut Ctx) -> Result<Observed, Failure> {
     });
     seen.add_removed(&removed, &tmp, observed);
     Ok(Observed {
-        run,
+        stdout: run.lines(Source::Stdout),
+        stderr: run.lines(Source::Stderr),
         exit,
         seen,
         before,
@@ -178,13 +196,16 @@ fn list(items: &[String]) -> String {
 }
 
 fn created(ctx: &mut Ctx) -> Verdict {
-    let o = observe(ctx)?;
+    judge_created(&observe(ctx)?)
+}
+
+fn judge_created(o: &Observed) -> Verdict {
     ensure!(
         o.seen.tmp_created,
         "expected the folder tmp/ to be created in its working directory; it never was ({})",
         describe_exit(o.exit)
     );
-    let blocks = blocks(&o.run.lines(Source::Stdout));
+    let blocks = blocks(&o.stdout);
     // The listing: the blocks before the first one holding a size (all of them when the
     // listing and the stat are printed together).
     let split = blocks
@@ -239,8 +260,11 @@ fn not_created(seen: &Seen) -> Result<Vec<String>, Failure> {
 }
 
 fn stat(ctx: &mut Ctx) -> Verdict {
-    let o = observe(ctx)?;
-    let blocks = blocks(&o.run.lines(Source::Stdout));
+    judge_stat(&observe(ctx)?)
+}
+
+fn judge_stat(o: &Observed) -> Verdict {
+    let blocks = blocks(&o.stdout);
     let judged: Vec<(String, &watch::Written)> = names()
         .into_iter()
         .filter_map(|n| o.seen.written.get(&n).map(|w| (n, w)))
@@ -294,7 +318,10 @@ fn stat(ctx: &mut Ctx) -> Verdict {
 }
 
 fn cleanup(ctx: &mut Ctx) -> Verdict {
-    let o = observe(ctx)?;
+    judge_cleanup(&observe(ctx)?)
+}
+
+fn judge_cleanup(o: &Observed) -> Verdict {
     if o.after.contains_key("tmp") {
         let left: Vec<String> = o
             .after
@@ -342,12 +369,7 @@ fn tmp_exists(ctx: &mut Ctx) -> Verdict {
     std::fs::create_dir_all(&tmp).map_err(|e| Failure::fault(format!("making tmp/: {e}")))?;
     let o = observe(ctx)?;
     let said = re("exist");
-    let lines: Vec<String> = o
-        .run
-        .lines(Source::Stdout)
-        .into_iter()
-        .chain(o.run.lines(Source::Stderr))
-        .collect();
+    let lines: Vec<String> = o.stdout.iter().chain(&o.stderr).cloned().collect();
     let last = lines
         .last()
         .map(|l| format!("; its last line was {}", quote(l)))
@@ -431,5 +453,73 @@ mod tests {
         assert_eq!(b[1].sizes, BTreeSet::from([12]));
         assert!(b[1].bare.is_empty());
         assert!(b[2].bare.is_empty() && b[2].sizes.is_empty());
+    }
+}
+
+#[cfg(test)]
+mod judges {
+    use super::*;
+
+    /// A run that made tmp/ and the ten files (sizes 10 + i), listed and printed them, and
+    /// removed tmp/.
+    fn observed() -> Observed {
+        let mut seen = Seen {
+            tmp_created: true,
+            tmp_removed: true,
+            exact: true,
+            ..Seen::default()
+        };
+        for (i, n) in names().into_iter().enumerate() {
+            seen.created.insert(n.clone());
+            seen.deleted.insert(n.clone());
+            let w = watch::Written {
+                size: 10 + i as u64,
+                bytes: None,
+            };
+            seen.written.insert(n, w);
+        }
+        let mut stdout: Vec<String> = names();
+        stdout.extend(
+            names()
+                .into_iter()
+                .enumerate()
+                .map(|(i, n)| format!("{n} {}", 10 + i)),
+        );
+        Observed {
+            stdout,
+            stderr: Vec::new(),
+            exit: Exit::Code(0),
+            seen,
+            before: BTreeMap::new(),
+            after: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn a_correct_run_passes_all_three() {
+        let o = observed();
+        for (id, judge) in RUN.judges {
+            let j = judge(&o);
+            assert!(
+                matches!(j, crate::scenario::Judged::Verdict(Ok(_))),
+                "{id}: {j:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_wrong_size_fails_stat_only() {
+        let mut o = observed();
+        o.stdout[13] = "tmpfile3.txt 99".into();
+        assert!(judge_stat(&o).is_err());
+        assert!(judge_created(&o).is_ok() && judge_cleanup(&o).is_ok());
+    }
+
+    #[test]
+    fn tmp_left_behind_fails_cleanup_only() {
+        let mut o = observed();
+        o.after.insert("tmp".into(), "folder".into());
+        assert!(judge_cleanup(&o).is_err());
+        assert!(judge_created(&o).is_ok() && judge_stat(&o).is_ok());
     }
 }

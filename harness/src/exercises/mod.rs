@@ -43,6 +43,10 @@ pub struct Exercise {
     /// The TCP ports its programs bind or connect to. Where runs share the host's network
     /// (no network namespace), these are the only ones they may use (`Sandbox::tcp_ports`).
     pub ports: &'static [u16],
+    /// The POSIX shared memory segments its programs use by a fixed name. Where runs share
+    /// the host's `/dev/shm`, scenarios of exercises using one take turns, as they do for
+    /// `ports` where runs share the host's network.
+    pub segments: &'static [&'static str],
     pub scenarios: &'static [Scenario],
 }
 
@@ -59,6 +63,7 @@ impl Exercise {
             exercise: self.id,
             ending: self.ending,
             ports: self.ports,
+            segments: self.segments,
         }
     }
 }

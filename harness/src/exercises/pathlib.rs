@@ -26,6 +26,7 @@ pub static EXERCISE: Exercise = Exercise {
     aliases: &["path_lib"],
     ending: nix::sys::signal::Signal::SIGINT,
     ports: &[],
+    segments: &[],
     scenarios: &[Scenario::new(
         "output",
         "working directory, its name, Users/jmacey/test.py, .py, $HOME/scripts/test.py",

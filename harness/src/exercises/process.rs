@@ -14,6 +14,7 @@ pub static EXERCISE: Exercise = Exercise {
     aliases: &[],
     ending: nix::sys::signal::Signal::SIGINT,
     ports: &[],
+    segments: &[],
     scenarios: &[
         Scenario::new("ids", "prints its real pid, uid and gid", ids),
         Scenario::new("exit", "exits with status 0", exit),

@@ -16,6 +16,7 @@ pub static EXERCISE: Exercise = Exercise {
     aliases: &[],
     ending: nix::sys::signal::Signal::SIGTERM,
     ports: &[],
+    segments: &[],
     scenarios: &[
         Scenario::new("first_line", "prints its true pid within 2 s", first_line),
         Scenario::new(

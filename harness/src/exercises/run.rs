@@ -18,6 +18,7 @@ pub static EXERCISE: Exercise = Exercise {
     aliases: &[],
     ending: nix::sys::signal::Signal::SIGINT,
     ports: &[],
+    segments: &[],
     scenarios: &[
         Scenario::new("default", "no argument: i=0 … i=9, exit 0", default),
         Scenario::new(

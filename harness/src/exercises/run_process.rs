@@ -11,7 +11,7 @@ use super::Exercise;
 use crate::outcome::{Failure, Verdict};
 use crate::probe::{self, Records};
 use crate::run::transcript::Source;
-use crate::scenario::{Ctx, Launch, Scenario};
+use crate::scenario::{Ctx, Launch, Scenario, Shared};
 use crate::text::{quote, re};
 use crate::{ensure, fail};
 use serde_json::Value;
@@ -23,17 +23,20 @@ pub static EXERCISE: Exercise = Exercise {
     aliases: &[],
     ending: nix::sys::signal::Signal::SIGINT,
     ports: &[],
+    segments: &[],
     scenarios: &[
         Scenario::new(
             "children",
             "exactly three runs of ./run.py: [], [11], [2], one after the other",
             children,
-        ),
+        )
+        .shared(&RUN),
         Scenario::new(
             "capture",
             "the third run's output appears after `Captured output`, not before",
             capture,
-        ),
+        )
+        .shared(&RUN),
     ],
 };
 
@@ -95,7 +98,7 @@ impl Start {
 }
 
 /// Installs the probe, runs the program to its end, and waits for every probe run to end.
-fn observe(ctx: &mut Ctx) -> Result<(crate::run::Run, Vec<Start>), Failure> {
+fn observe(ctx: &mut Ctx) -> Result<Probed, Failure> {
     let records = Records::create(ctx, "probe")?;
     let python = ctx.settings().python.clone();
     for name in ["run.py", "run"] {
@@ -108,8 +111,27 @@ fn observe(ctx: &mut Ctx) -> Result<(crate::run::Run, Vec<Start>), Failure> {
         probe::events(r, "start").len() <= probe::events(r, "end").len()
     });
     records.note_rejected(&run);
-    Ok((run, starts(&recs)))
+    Ok(Probed {
+        starts: starts(&recs),
+        stdout: run.lines(Source::Stdout),
+    })
 }
+
+/// What one run showed: the probe's runs of ./run.py, and the program's standard output.
+struct Probed {
+    starts: Vec<Start>,
+    stdout: Vec<String>,
+}
+
+/// Both scenarios judge one run: the probe's records and the program's output.
+static RUN: Shared<Probed> = Shared {
+    why: "the runs of ./run.py and the captured output are one run's",
+    observe,
+    judges: &[
+        ("children", |p| judge_children(&p.starts).into()),
+        ("capture", |p| judge_capture(p).into()),
+    ],
+};
 
 fn starts(records: &[Value]) -> Vec<Start> {
     let num = |r: &Value, f: &str| r.get(f).and_then(Value::as_f64);
@@ -144,7 +166,10 @@ fn starts(records: &[Value]) -> Vec<Start> {
 }
 
 fn children(ctx: &mut Ctx) -> Verdict {
-    let (_run, starts) = observe(ctx)?;
+    judge_children(&observe(ctx)?.starts)
+}
+
+fn judge_children(starts: &[Start]) -> Verdict {
     let listed: Vec<String> = starts.iter().map(Start::command).collect();
     ensure!(
         starts.len() == 3,
@@ -157,7 +182,7 @@ fn children(ctx: &mut Ctx) -> Verdict {
             format!(": {}", listed.join(", "))
         }
     );
-    overlap(&starts)?;
+    overlap(starts)?;
     for (k, (start, want)) in starts.iter().zip(EXPECTED).enumerate() {
         ensure!(
             start.argv == want,
@@ -212,7 +237,11 @@ fn rank(start: &Start) -> usize {
 }
 
 fn capture(ctx: &mut Ctx) -> Verdict {
-    let (run, starts) = observe(ctx)?;
+    judge_capture(&observe(ctx)?)
+}
+
+fn judge_capture(probed: &Probed) -> Verdict {
+    let starts = &probed.starts;
     let Some(third) = starts.iter().find(|s| s.argv == ["2"]) else {
         let listed: Vec<String> = starts.iter().map(Start::command).collect();
         fail!(
@@ -224,7 +253,7 @@ fn capture(ctx: &mut Ctx) -> Verdict {
             }
         );
     };
-    let lines = run.lines(Source::Stdout);
+    let lines = &probed.stdout;
     let header = re("captured output");
     let mark = re(&format!(r"pid {}\b", third.pid));
     let seen = lines.iter().position(|l| mark.is_match(l));
@@ -323,5 +352,64 @@ mod tests {
             start(&["2"], 0.3, Some(0.4)),
         ];
         assert!(overlap(&starts).is_ok());
+    }
+}
+
+#[cfg(test)]
+mod judges {
+    use super::*;
+
+    fn start(argv: &[&str], pid: i64, at: f64, ended: f64) -> Start {
+        Start {
+            name: "./run.py".into(),
+            argv: argv.iter().map(|a| a.to_string()).collect(),
+            pid,
+            at,
+            siblings: vec![pid],
+            ended: Some(ended),
+        }
+    }
+
+    fn probed(stdout: &[&str]) -> Probed {
+        Probed {
+            starts: vec![
+                start(&[], 11, 0.0, 0.1),
+                start(&["11"], 12, 0.2, 0.3),
+                start(&["2"], 13, 0.4, 0.5),
+            ],
+            stdout: stdout.iter().map(|l| l.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn three_runs_in_turn_with_the_output_captured_pass_both() {
+        let p = probed(&["Captured output:", "run.py probe, pid 13"]);
+        for (id, judge) in RUN.judges {
+            assert!(
+                matches!(judge(&p), crate::scenario::Judged::Verdict(Ok(_))),
+                "{id}"
+            );
+        }
+    }
+
+    #[test]
+    fn output_before_the_header_fails_capture_only() {
+        let p = probed(&["run.py probe, pid 13", "Captured output:"]);
+        let f = judge_capture(&p).unwrap_err();
+        assert!(
+            f.message.contains("appeared before `Captured output`"),
+            "{}",
+            f.message
+        );
+        assert!(judge_children(&p.starts).is_ok());
+    }
+
+    #[test]
+    fn runs_that_overlap_fail_children_only() {
+        let mut p = probed(&["Captured output:", "run.py probe, pid 13"]);
+        p.starts[1].siblings = vec![11, 12];
+        p.starts[0].ended = Some(0.3);
+        assert!(judge_children(&p.starts).is_err());
+        assert!(judge_capture(&p).is_ok());
     }
 }

@@ -6,7 +6,7 @@
 use super::Exercise;
 use crate::ipc::segment::{self, ImageSegment};
 use crate::ipc::watch::Counts;
-use crate::ipc::{IMAGE_BYTES as SIZE, IMAGE_SEGMENT as SEGMENT};
+use crate::ipc::{IMAGE_BYTES as SIZE, IMAGE_SEGMENT, IMAGE_SEGMENT as SEGMENT};
 use crate::outcome::{Failure, Status, Verdict};
 use crate::picture;
 use crate::run::Exit;
@@ -24,6 +24,7 @@ pub static EXERCISE: Exercise = Exercise {
     aliases: &[],
     ending: nix::sys::signal::Signal::SIGINT,
     ports: &[],
+    segments: &[IMAGE_SEGMENT],
     scenarios: &[
         Scenario::new(
             "content",
@@ -58,7 +59,7 @@ fn written(ctx: &mut Ctx) -> Result<(Run, File, Exit), Failure> {
 
 /// [`written`], with how often the program opened the segment (`None`: not watched here).
 fn written_watched(ctx: &mut Ctx) -> Result<(Run, File, Option<usize>, Exit), Failure> {
-    let mut segment = ImageSegment::claim(ctx)?;
+    let mut segment = ImageSegment::new(ctx)?;
     let mut run = ctx.start_prepared(Launch::new(), |reach| segment.make(reach))?;
     let (file, watch) = segment.adopt_watched(&mut run)?;
     let exit = finished(&mut run)?;
@@ -156,7 +157,6 @@ fn forget_segment(run: Run) {
 }
 
 fn missing(ctx: &mut Ctx) -> Verdict {
-    ctx.claim(&[&format!("shm:{SEGMENT}")])?;
     let mut run = ctx.start(Launch::new())?;
     let exit = finished(&mut run)?;
     run.wait_tree_done(HELPERS);

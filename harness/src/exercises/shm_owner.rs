@@ -3,7 +3,7 @@
 //! exits 0. It is ready once the segment exists (seen in the run's private /dev/shm).
 
 use super::Exercise;
-use crate::ipc::{self, IMAGE_BYTES as SIZE, IMAGE_SEGMENT as SEGMENT};
+use crate::ipc::{self, IMAGE_BYTES as SIZE, IMAGE_SEGMENT, IMAGE_SEGMENT as SEGMENT};
 use crate::outcome::{Failure, Verdict};
 use crate::run::ExpectExit;
 use crate::run::{describe_exit, secs, Run};
@@ -19,6 +19,7 @@ pub static EXERCISE: Exercise = Exercise {
     aliases: &[],
     ending: nix::sys::signal::Signal::SIGINT,
     ports: &[],
+    segments: &[IMAGE_SEGMENT],
     scenarios: &[
         Scenario::new(
             "created",
@@ -41,7 +42,6 @@ const ANSWER: Duration = Duration::from_secs(2);
 /// Starts the program and waits for the segment to exist (polled: no event reaches the
 /// harness from the run's /dev/shm).
 fn ready(ctx: &mut Ctx) -> Result<(Run, PathBuf), Failure> {
-    ctx.claim(&[&format!("shm:{SEGMENT}")])?;
     let mut run = ctx.start(Launch::new())?;
     let path = run.reach().shm_path(SEGMENT);
     let deadline = ctx.within(PATIENT);

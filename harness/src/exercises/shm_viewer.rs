@@ -10,7 +10,7 @@
 
 use super::Exercise;
 use crate::gui::{pictures, Gui, Rgba};
-use crate::ipc::{self, IMAGE_BYTES as SIZE, IMAGE_SEGMENT as SEGMENT};
+use crate::ipc::{self, IMAGE_BYTES as SIZE, IMAGE_SEGMENT, IMAGE_SEGMENT as SEGMENT};
 use crate::outcome::{Failure, Verdict};
 use crate::run::{secs, Run};
 use crate::scenario::{tools::PYQT6, Need};
@@ -29,6 +29,7 @@ pub static EXERCISE: Exercise = Exercise {
     aliases: &[],
     ending: nix::sys::signal::Signal::SIGINT,
     ports: &[],
+    segments: &[IMAGE_SEGMENT],
     scenarios: &[
         Scenario::new(
             "created",
@@ -71,7 +72,6 @@ impl Viewer {
     /// Starts the viewer and waits for its segment (polled: no event reaches the harness
     /// from the run's /dev/shm).
     fn start(ctx: &mut Ctx, need: Awaits) -> Result<Viewer, Failure> {
-        ctx.claim(&[&format!("shm:{SEGMENT}")])?;
         let (mut run, gui) = Gui::start(ctx, Launch::new())?;
         let path = run.reach().shm_path(SEGMENT);
         let deadline = ctx.within(APPEAR);

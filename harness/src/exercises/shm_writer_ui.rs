@@ -15,7 +15,7 @@ use crate::gui::writer_form::{self, real_secs, ARRIVE, START};
 use crate::gui::{pictures, Gui};
 use crate::ipc::segment::{self, ImageSegment};
 use crate::ipc::watch::{Counts, PathWatch};
-use crate::ipc::{self, IMAGE_BYTES as SIZE, IMAGE_SEGMENT as SEGMENT};
+use crate::ipc::{self, IMAGE_BYTES as SIZE, IMAGE_SEGMENT, IMAGE_SEGMENT as SEGMENT};
 use crate::outcome::{Failure, Verdict};
 use crate::picture;
 use crate::run::{secs, Run};
@@ -36,6 +36,7 @@ pub static EXERCISE: Exercise = Exercise {
     aliases: &[],
     ending: nix::sys::signal::Signal::SIGINT,
     ports: &[],
+    segments: &[IMAGE_SEGMENT],
     scenarios: &[
         Scenario::new("idle", "imageMap is untouched before Start", idle).requires(NEEDS),
         Scenario::new(
@@ -71,7 +72,7 @@ struct Writer {
 
 impl Writer {
     fn start(ctx: &mut Ctx) -> Result<Writer, Failure> {
-        let mut made = ImageSegment::claim(ctx)?;
+        let mut made = ImageSegment::new(ctx)?;
         let mut opens = None;
         let (mut run, gui) = Gui::start_prepared(ctx, Launch::new(), |reach| {
             made.make(reach)?;

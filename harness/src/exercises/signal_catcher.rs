@@ -17,6 +17,7 @@ pub static EXERCISE: Exercise = Exercise {
     aliases: &[],
     ending: nix::sys::signal::Signal::SIGTERM,
     ports: &[],
+    segments: &[],
     scenarios: &[
         Scenario::new(
             "sighup",

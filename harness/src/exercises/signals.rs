@@ -18,6 +18,7 @@ pub static EXERCISE: Exercise = Exercise {
     aliases: &[],
     ending: nix::sys::signal::Signal::SIGHUP,
     ports: &[],
+    segments: &[],
     scenarios: &[
         Scenario::new(
             "sigint_survives",

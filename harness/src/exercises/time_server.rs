@@ -20,6 +20,7 @@ pub static EXERCISE: Exercise = Exercise {
     aliases: &[],
     ending: nix::sys::signal::Signal::SIGINT,
     ports: &[PORT],
+    segments: &[],
     scenarios: &[
         Scenario::new(
             "message",
@@ -193,7 +194,6 @@ fn check_date(label: &str, text: &str, now: f64, clock: Clock) -> Result<(), Str
 }
 
 fn message(ctx: &mut Ctx) -> Verdict {
-    ctx.claim(&["tcp:55555"])?;
     let run = listening(ctx, Launch::new())?;
     client(&run, "the client", ctx.clock(), true).map_err(Failure::fail)?;
     ipc::let_finish(&run);
@@ -201,7 +201,6 @@ fn message(ctx: &mut Ctx) -> Verdict {
 }
 
 fn many(ctx: &mut Ctx) -> Verdict {
-    ctx.claim(&["tcp:55555"])?;
     let clock = ctx.clock();
     // The run's own network has SYN cookies off (the supervisor sees to it): a silent
     // client of an overflowing backlog is retried instead of forgotten.
@@ -262,7 +261,6 @@ impl Drop for Stopped<'_> {
 }
 
 fn reset_client(ctx: &mut Ctx) -> Verdict {
-    ctx.claim(&["tcp:55555"])?;
     let clock = ctx.clock();
     let mut run = listening(ctx, Launch::new())?;
     {
@@ -318,7 +316,6 @@ fn reset_client(ctx: &mut Ctx) -> Verdict {
 }
 
 fn restart(ctx: &mut Ctx) -> Verdict {
-    ctx.claim(&["tcp:55555"])?;
     let clock = ctx.clock();
     let mut first = listening(ctx, Launch::new())?;
     // What the listening socket says settles it where the kernel lets the supervisor read it

@@ -18,9 +18,9 @@ pub struct ImageSegment {
 }
 
 impl ImageSegment {
-    /// Claims the segment's name for the scenario (where runs share `/dev/shm`).
-    pub fn claim(ctx: &mut Ctx) -> Result<Self, Failure> {
-        ctx.claim(&[&format!("shm:{IMAGE_SEGMENT}")])?;
+    /// The segment the run's prepare step will make, owned by the scenario's identity (its
+    /// name is the exercise's, taken in turns where runs share `/dev/shm`: `Exercise::segments`).
+    pub fn new(ctx: &Ctx) -> Result<Self, Failure> {
         Ok(ImageSegment {
             owner: ctx.identity(),
             file: None,
