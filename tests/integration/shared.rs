@@ -45,14 +45,22 @@ fn exercise<'r>(result: &'r SubmissionResult, id: &str) -> Result<&'r ExerciseRe
         .ok_or_else(|| Failed::from(format!("no {id} in the result")))
 }
 
-/// Every scenario of `exercise` in good-python passes, judged from the same one run (its
-/// transcript's label names them all), and hygiene looked at that one run.
+/// Every scenario of `exercise` in good-python passes; the members of its shared run are
+/// judged from the same one run (its transcript's label names them all), and hygiene looked
+/// at that run and at one run per scenario that does not share.
 fn one_run(id: &str, tool: Option<(&str, &str)>) -> Outcome {
     if let Some((tool, install)) = tool {
         if support::skip_without(tool, install)? {
             return Ok(());
         }
     }
+    let table = harness::exercises::get(id).ok_or_else(|| Failed::from(format!("no {id}")))?;
+    let shares = |short: &str| {
+        table
+            .scenarios
+            .iter()
+            .any(|s| s.id == short && s.shared.is_some())
+    };
     let result = grade("good-python", id)?;
     if support::overloaded(&result) {
         return Ok(());
@@ -60,12 +68,18 @@ fn one_run(id: &str, tool: Option<(&str, &str)>) -> Outcome {
     let e = exercise(&result, id)?;
     let mut wrong = Vec::new();
     let mut labels = std::collections::BTreeSet::new();
+    let mut alone = 0;
     for s in e.scenarios.iter().filter(|s| !s.id.ends_with(".hygiene")) {
         if s.status == Status::Skip && !s.missing_tools.is_empty() && !support::tools_required() {
             return Ok(());
         }
         if s.status != Status::Pass {
             wrong.push(format!("{}: {:?}, expected pass", s.id, s.status));
+        }
+        let short = s.id.rsplit('.').next().unwrap_or(&s.id);
+        if !shares(short) {
+            alone += 1;
+            continue;
         }
         match s.runs.as_slice() {
             [run] if run.label.contains(SHARED) => {
@@ -81,9 +95,13 @@ fn one_run(id: &str, tool: Option<(&str, &str)>) -> Outcome {
     if labels.len() != 1 {
         wrong.push(format!("the scenarios name different runs: {labels:?}"));
     }
+    let runs = format!("after {} run(s)", 1 + alone);
     let hygiene = e.scenarios.iter().find(|s| s.id.ends_with(".hygiene"));
-    if !hygiene.is_some_and(|h| h.status == Status::Pass && h.feedback.contains("after 1 run(s)")) {
-        wrong.push(format!("hygiene: {:?}", hygiene.map(|h| &h.feedback)));
+    if !hygiene.is_some_and(|h| h.status == Status::Pass && h.feedback.contains(&runs)) {
+        wrong.push(format!(
+            "hygiene, expected {runs}: {:?}",
+            hygiene.map(|h| &h.feedback)
+        ));
     }
     support::judged(&wrong, &result)
 }
