@@ -46,6 +46,23 @@ pub struct Bench {
     jobs: Option<usize>,
 }
 
+/// Benchmarks measure the release profile, the one that ships: a debug xtask (the default of
+/// `cargo xtask`) runs itself again as `cargo run --release -p xtask -- <the same arguments>`
+/// and exits with its status. `Ok` in the release build itself.
+pub fn in_release() -> anyhow::Result<()> {
+    if !cfg!(debug_assertions) {
+        return Ok(());
+    }
+    eprintln!("bench: measuring the release build (cargo run --release -p xtask)");
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = std::process::Command::new(cargo)
+        .args(["run", "--release", "--quiet", "--package", "xtask", "--"])
+        .args(std::env::args_os().skip(1))
+        .current_dir(crate::workspace_root())
+        .status()?;
+    std::process::exit(status.code().unwrap_or(1));
+}
+
 /// Fixture variants a generated class cycles through.
 pub(crate) const VARIANTS: [&str; 8] = [
     "good-python",

@@ -101,7 +101,7 @@ fn build_reference(root: &Path, reference: &str) -> anyhow::Result<PathBuf> {
     let removed = git(root, &["worktree", "remove", "--force"], &tree, "");
     built?;
     removed?;
-    Ok(target.join("debug").join("sysgrade"))
+    Ok(target.join("release").join("sysgrade"))
 }
 
 fn git(root: &Path, args: &[&str], tree: &Path, reference: &str) -> anyhow::Result<()> {
@@ -117,7 +117,8 @@ fn git(root: &Path, args: &[&str], tree: &Path, reference: &str) -> anyhow::Resu
 
 fn cargo_build(tree: &Path, target: Option<&Path>) -> anyhow::Result<()> {
     let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
-    cmd.args(["build", "--quiet", "--package", "sysgrade"])
+    // The release profile: what ships, and what the grader's own CPU is judged by.
+    cmd.args(["build", "--release", "--quiet", "--package", "sysgrade"])
         .current_dir(tree);
     if let Some(target) = target {
         cmd.env("CARGO_TARGET_DIR", target);

@@ -64,7 +64,7 @@ fn main() {
             harness::cli::grade(&args, harness::Settings::from_env())
         }
         Cmd::Snapshots(s) => report(s.run()),
-        Cmd::Bench(b) => report(b.run()),
+        Cmd::Bench(b) => report(bench::in_release().and_then(|()| b.run())),
         Cmd::Merge(m) => m.run(),
         Cmd::Stress(s) => report(s.run()),
         Cmd::Dist(d) => report(d.run()),
