@@ -21,6 +21,7 @@ pub fn trials() -> Vec<Trial> {
         ("image_fifo", None),
         ("make_movie", Some(("ffmpeg", "apt-get install ffmpeg"))),
         ("plotter", None),
+        ("fifo_viewer", None),
     ] {
         trials.push(Trial::test(
             format!("shared::one_run::{exercise}"),

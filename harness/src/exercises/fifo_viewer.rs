@@ -40,22 +40,31 @@ pub static EXERCISE: Exercise = Exercise {
             "imagefifo appears in its folder and is a FIFO",
             fifo,
         )
+        .shared(&RUN)
         .requires(NEEDS),
         Scenario::new(
             "shows",
             "three frames, each through its own open, are each shown within 1 s",
             shows,
         )
+        .shared(&RUN)
         .requires(NEEDS),
         Scenario::new(
             "resize",
             "after `resize 200 100`, a 200×100 frame is shown at 200×100",
             resize,
         )
+        .shared(&RUN)
         .requires(NEEDS),
-        Scenario::new("close", "closing the window removes imagefifo", close).requires(NEEDS),
+        Scenario::new("close", "closing the window removes imagefifo", close)
+            .shared(&RUN)
+            .requires(NEEDS),
     ],
 };
+
+mod shared;
+
+use shared::RUN;
 
 const FIFO: &str = "imagefifo";
 /// After the window is up, for the FIFO to appear.
@@ -165,25 +174,42 @@ fn fifo(ctx: &mut Ctx) -> Verdict {
 
 fn shows(ctx: &mut Ctx) -> Verdict {
     let mut viewer = Viewer::start(ctx, Awaits::Fifo)?;
+    show_three(&mut viewer)?;
+    Ok(SHOWN.into())
+}
+
+const SHOWN: &str =
+    "three 400×400 frames, each through its own open, were each shown within 1 s, pixel for pixel";
+
+/// Sends three 400×400 frames, each to be shown.
+fn show_three(viewer: &mut Viewer) -> Result<(), Failure> {
     for k in 0..3 {
         let frame = pictures::test_frame(k, 400, 400);
         viewer.frame(&frame, &format!("frame {} of 400×400", k + 1))?;
     }
-    Ok("three 400×400 frames, each through its own open, were each shown within 1 s, pixel for pixel".into())
+    Ok(())
 }
 
 fn resize(ctx: &mut Ctx) -> Verdict {
     let mut viewer = Viewer::start(ctx, Awaits::Fifo)?;
+    resized(resize_then_show(&mut viewer))
+}
+
+/// Sends `resize 200 100` and a 200×100 frame: whether it was shown with red and blue
+/// swapped (the colour order is `shows`' to judge: here the size and the pixels are).
+fn resize_then_show(viewer: &mut Viewer) -> Result<bool, Failure> {
     viewer.send(b"resize 200 100", "`resize 200 100`")?;
     let frame = pictures::test_frame(5, 200, 100);
     let what = "a 200×100 frame after `resize 200 100`";
     viewer.send(&frame.bytes, what)?;
-    // The colour order is `shows`' to judge: here the size and the pixels are.
-    let swapped = viewer
+    viewer
         .gui
         .shows_in_either_order(&mut viewer.run, None, &frame, SHOW)
-        .map_err(|f| f.context(format!("after {what}")))?;
-    let note = if swapped {
+        .map_err(|f| f.context(format!("after {what}")))
+}
+
+fn resized(shown: Result<bool, Failure>) -> Verdict {
+    let note = if shown? {
         ", pixel for pixel but for red and blue swapped (which `shows` judges)"
     } else {
         ", pixel for pixel"
@@ -196,13 +222,17 @@ fn resize(ctx: &mut Ctx) -> Verdict {
 fn close(ctx: &mut Ctx) -> Verdict {
     let mut viewer = Viewer::start(ctx, Awaits::Exists)?;
     let ended = viewer.gui.close_and_wait(&mut viewer.run, TAKE)?;
+    closed(ended, std::fs::symlink_metadata(&viewer.path).is_ok())
+}
+
+fn closed(ended: bool, left: bool) -> Verdict {
     let how = if ended {
         "after the window was closed and the program ended"
     } else {
         "after the window was closed (it kept running)"
     };
     ensure!(
-        std::fs::symlink_metadata(&viewer.path).is_err(),
+        !left,
         "{how}, {FIFO} was still there: remove it when the window closes (closeEvent, os.unlink)"
     );
     Ok(format!(
