@@ -22,6 +22,7 @@ pub fn trials() -> Vec<Trial> {
         ("make_movie", Some(("ffmpeg", "apt-get install ffmpeg"))),
         ("plotter", None),
         ("fifo_viewer", None),
+        ("shm_viewer", None),
     ] {
         trials.push(Trial::test(
             format!("shared::one_run::{exercise}"),
