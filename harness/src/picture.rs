@@ -2,7 +2,7 @@
 //! frame): "random coloured lines on white", as opposed to blank, noise, or garbage.
 
 mod thumbnail;
-pub use thumbnail::thumbnail;
+pub use thumbnail::{base64, thumbnail};
 
 /// What an image is made of.
 #[derive(Debug, Clone, Copy, PartialEq)]
