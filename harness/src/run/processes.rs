@@ -85,6 +85,15 @@ impl Run {
         }
     }
 
+    /// Keeps the whole frames at the start of `bytes` (each `width`×`height`, `channels`
+    /// bytes a pixel), labelled "`label` 1", "`label` 2"…, up to [`MAX_PICTURES`].
+    pub fn keep_frames(&self, label: &str, bytes: &[u8], size: (u32, u32), channels: usize) {
+        let frame = size.0 as usize * size.1 as usize * channels;
+        for (i, f) in bytes.chunks_exact(frame.max(1)).take(MAX_PICTURES).enumerate() {
+            self.keep_picture(&format!("{label} {}", i + 1), size.0, size.1, f, channels);
+        }
+    }
+
     /// The processes for the record: those kept, else the supervisor's tree when the run
     /// followed it.
     pub(super) fn process_spans(&self) -> Vec<ProcessSpan> {
