@@ -51,6 +51,7 @@ mod fixtures;
 mod formats;
 mod gradescope;
 mod hostile;
+mod html;
 mod install;
 mod modes;
 mod reference;
@@ -73,6 +74,7 @@ fn main() {
     trials.extend(cli::trials());
     trials.extend(student::trials());
     trials.extend(hostile::trials());
+    trials.extend(html::trials());
     trials.extend(formats::trials());
     trials.extend(reports::trials());
     trials.extend(class::trials());

@@ -156,7 +156,8 @@ fn describe(p: &ProcessSpan) -> String {
 }
 
 /// The processes over time: a bar per process (class `proc top` for the program, `proc
-/// child` below it), zombie time apart (class `zombie`), signals as vertical lines.
+/// child` below it), zombie time apart (class `zombie`; `zombie unreaped` when never reaped
+/// while followed), signals as vertical lines.
 pub fn processes(spans: &[ProcessSpan], signals: &[u64], span: u64) -> Markup {
     let height = spans.len() as f64 * ROW + AXIS;
     let pids: Vec<i32> = spans.iter().map(|p| p.pid).collect();
@@ -173,7 +174,7 @@ pub fn processes(spans: &[ProcessSpan], signals: &[u64], span: u64) -> Markup {
                     title { (describe(p)) }
                 }
                 @if let Some((zx, zw)) = zombie {
-                    rect class="zombie" x=(zx) y=(y + 3.0) width=(zw) height=(ROW - 6.0) {
+                    rect class=(if p.reaped_ms.is_some() { "zombie" } else { "zombie unreaped" }) x=(zx) y=(y + 3.0) width=(zw) height=(ROW - 6.0) {
                         title { (format!("zombie: pid {} exited and was not yet reaped", p.pid)) }
                     }
                 }
