@@ -110,17 +110,20 @@ pub fn timeline(entries: &[Entry], span: u64) -> Markup {
     }
 }
 
-/// A process's name on its row: its pid and what it exec'd.
-fn name(p: &ProcessSpan) -> String {
-    let command: String = p
-        .command
-        .as_deref()
-        .map(super::super::escape::text)
-        .unwrap_or_else(|| "(no exec)".into())
-        .chars()
-        .take(14)
-        .collect();
-    format!("{} {command}", p.pid)
+/// A process's name on its row: its pid and what it exec'd (the program's file name, then
+/// its arguments).
+pub fn name(p: &ProcessSpan) -> String {
+    let command = match p.command.as_deref() {
+        Some(c) => {
+            let (program, args) = c.split_once(' ').unwrap_or((c, ""));
+            let base = program.rsplit('/').next().unwrap_or(program);
+            let shown = format!("{base} {args}");
+            super::super::escape::text(shown.trim_end())
+        }
+        None => "(no exec)".into(),
+    };
+    let short: String = command.chars().take(16).collect();
+    format!("{} {short}", p.pid)
 }
 
 /// The geometry of one process: (fork→exit bar, exit→reap zombie bar), each `(x, width)`.
@@ -135,6 +138,17 @@ pub fn bars(p: &ProcessSpan, span: u64) -> ((f64, f64), Option<(f64, f64)>) {
         (end, (gone - end).max(1.0))
     });
     (live, zombie)
+}
+
+fn zombie_tip(p: &ProcessSpan) -> String {
+    match (p.exited_ms, p.reaped_ms) {
+        (Some(exited), Some(reaped)) => format!(
+            "zombie: pid {} was reaped {} after it exited",
+            p.pid,
+            seconds(reaped.saturating_sub(exited))
+        ),
+        _ => format!("zombie: pid {} exited and was never reaped while followed", p.pid),
+    }
 }
 
 fn describe(p: &ProcessSpan) -> String {
@@ -175,7 +189,7 @@ pub fn processes(spans: &[ProcessSpan], signals: &[u64], span: u64) -> Markup {
                 }
                 @if let Some((zx, zw)) = zombie {
                     rect class=(if p.reaped_ms.is_some() { "zombie" } else { "zombie unreaped" }) x=(zx) y=(y + 3.0) width=(zw) height=(ROW - 6.0) {
-                        title { (format!("zombie: pid {} exited and was not yet reaped", p.pid)) }
+                        title { (zombie_tip(p)) }
                     }
                 }
             }
@@ -263,5 +277,14 @@ mod tests {
         p.command = Some("<img src=x onerror=alert(1)>".into());
         let svg = processes(&[p], &[], 1000).into_string();
         assert!(!svg.contains("<img"), "{svg}");
+    }
+
+    #[test]
+    fn a_process_is_named_by_its_program_file_and_arguments() {
+        let mut p = span(0, None, None);
+        p.command = Some("/tmp/sysgrade-x/bin/fork_exec --fast".into());
+        assert_eq!(name(&p), "7 fork_exec --fast");
+        p.command = None;
+        assert_eq!(name(&p), "7 (no exec)");
     }
 }
