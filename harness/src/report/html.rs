@@ -99,9 +99,12 @@ fn exercise(i: usize, e: &ExerciseResult, budget: &mut Budget) -> Markup {
 fn scenario(i: usize, s: &ScenarioResult, budget: &mut Budget) -> Markup {
     budget.next_scenario();
     let status = s.status.as_str();
+    // Open what a student should look at: what did not pass, and pictures.
+    let open = s.status != crate::outcome::Status::Pass
+        || s.runs.iter().any(|r| !r.pictures.is_empty());
     html! {
         details class=(format!("scenario {status}")) id=(format!("sub-{i}-{}", s.id))
-            open[s.status != crate::outcome::Status::Pass] {
+            open[open] {
             summary {
                 span class="verdict" { (status.to_uppercase()) }
                 (s.id) " " (s.points) "/" (s.max_points)
