@@ -105,10 +105,19 @@ fn browse(chromium: &Path, page: &Path) -> Result<String, Failed> {
         .filter(|l| l.contains("CONSOLE") || l.contains("Uncaught") || l.contains("Refused to"))
         .collect();
     if !console.is_empty() {
-        return Err(format!("console messages in {}:\n{}", page.display(), console.join("\n")).into());
+        return Err(format!(
+            "console messages in {}:\n{}",
+            page.display(),
+            console.join("\n")
+        )
+        .into());
     }
     if !dom.contains("data-ready=\"1\"") {
-        return Err(format!("the page's script did not run (CSP hash?): {}", page.display()).into());
+        return Err(format!(
+            "the page's script did not run (CSP hash?): {}",
+            page.display()
+        )
+        .into());
     }
     let shot = page.with_extension("png");
     let out = headless(chromium)
@@ -128,24 +137,41 @@ fn count(dom: &str, class: &str) -> usize {
 }
 
 /// The children of the program in the runs of `result` (processes whose parent was
-/// followed), counted once per run (a shared run shows in each of its scenarios).
+/// followed): in all distinct runs (a shared run, in each of its scenarios, is drawn once),
+/// and the most in one run.
 fn children(result: &SubmissionResult) -> (usize, usize) {
-    let runs: Vec<_> = result
-        .exercises
-        .iter()
-        .flat_map(|e| &e.scenarios)
-        .flat_map(|s| &s.runs)
-        .collect();
+    let mut runs: Vec<&harness::run::RunRecord> = Vec::new();
+    for e in &result.exercises {
+        let first = runs.len();
+        for run in e.scenarios.iter().flat_map(|s| &s.runs) {
+            let seen = runs[first..]
+                .iter()
+                .any(|r| r.label == run.label && r.transcript == run.transcript);
+            if !seen {
+                runs.push(run);
+            }
+        }
+    }
     let child = |p: &harness::run::ProcessSpan, all: &[harness::run::ProcessSpan]| {
         all.iter().any(|q| q.pid == p.parent)
     };
     let drawn = runs
         .iter()
-        .map(|r| r.processes.iter().filter(|p| child(p, &r.processes)).count())
+        .map(|r| {
+            r.processes
+                .iter()
+                .filter(|p| child(p, &r.processes))
+                .count()
+        })
         .sum();
     let distinct = runs
         .iter()
-        .map(|r| r.processes.iter().filter(|p| child(p, &r.processes)).count())
+        .map(|r| {
+            r.processes
+                .iter()
+                .filter(|p| child(p, &r.processes))
+                .count()
+        })
         .max()
         .unwrap_or(0);
     (drawn, distinct)
@@ -252,7 +278,12 @@ fn snapshot(fixture: &str, exercise: &str) -> Outcome {
 fn hostile() -> Outcome {
     let result = graded("hostile-html", "process")?;
     let (path, html) = page("hostile", &result)?;
-    for attack in ["<script>window", "<img src=x", "<svg onload", "<a href=\"javascript:"] {
+    for attack in [
+        "<script>window",
+        "<img src=x",
+        "<svg onload",
+        "<a href=\"javascript:",
+    ] {
         if html.contains(attack) {
             return Err(format!("`{attack}` reached the page as markup").into());
         }
@@ -264,7 +295,10 @@ fn hostile() -> Outcome {
         return Ok(());
     };
     let dom = browse(&chromium, &path)?;
-    let root = dom.lines().find(|l| l.contains("<html")).unwrap_or_default();
+    let root = dom
+        .lines()
+        .find(|l| l.contains("<html"))
+        .unwrap_or_default();
     if root.contains("data-pwned") || dom.contains("data-pwned=\"") {
         return Err(format!("an injected script ran: {root}").into());
     }

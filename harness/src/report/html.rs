@@ -14,7 +14,7 @@ use caps::Budget;
 use maud::{html, Markup};
 
 pub fn render(results: &[SubmissionResult]) -> String {
-    let mut budget = Budget::default();
+    let mut budget = Budget::for_page(results.len());
     let title = match results.iter().find_map(|r| r.course.as_deref()) {
         Some(course) => format!("sysgrade: {course}"),
         None => "sysgrade".to_string(),
@@ -24,7 +24,7 @@ pub fn render(results: &[SubmissionResult]) -> String {
         p class="caps" {
             "Program output is quoted as text, at most " (caps::LINES_PER_SCENARIO)
             " lines per scenario, " (caps::CHARS_PER_LINE) " characters per line and "
-            (caps::BYTES_PER_PAGE / 1_000_000) " MB per page; the rest is left out and said so."
+            (caps::BYTES_PER_PAGE / 1_000_000) " MB per page, shared out among its submissions; the rest is left out and said so."
         }
         @if results.len() > 1 { (overview(results)) }
         @for (i, r) in results.iter().enumerate() { (submission(i, r, &mut budget)) }
@@ -78,6 +78,7 @@ fn ratio(score: u32, max: u32) -> String {
 }
 
 fn submission(i: usize, r: &SubmissionResult, budget: &mut Budget) -> Markup {
+    budget.next_submission();
     html! {
         section class="submission" id=(format!("sub-{i}")) {
             h2 { (super::junit::name_of(&r.submission)) ": " (r.score) "/" (r.max_score) }
@@ -89,30 +90,59 @@ fn submission(i: usize, r: &SubmissionResult, budget: &mut Budget) -> Markup {
 }
 
 fn exercise(i: usize, e: &ExerciseResult, budget: &mut Budget) -> Markup {
+    let mut drawn = Vec::new();
     html! {
         h3 { (e.id) " " span class=(grade(e.score, e.max_score)) { (e.score) "/" (e.max_score) } }
         @if let Some(w) = &e.warnings { pre class="warnings" { (text(w)) } }
-        @for s in &e.scenarios { (scenario(i, s, budget)) }
+        @for s in &e.scenarios { (scenario(i, s, budget, &mut drawn)) }
     }
 }
 
-fn scenario(i: usize, s: &ScenarioResult, budget: &mut Budget) -> Markup {
+/// Runs already drawn in an exercise, with the anchor of the scenario that drew them: a
+/// shared run is drawn once, its other members link to it.
+type Drawn<'a> = Vec<(&'a RunRecord, String)>;
+
+fn scenario<'a>(
+    i: usize,
+    s: &'a ScenarioResult,
+    budget: &mut Budget,
+    drawn: &mut Drawn<'a>,
+) -> Markup {
+    let anchor = format!("sub-{i}-{}", s.id);
     budget.next_scenario();
     let status = s.status.as_str();
     // Open what a student should look at: what did not pass, and pictures.
-    let open = s.status != crate::outcome::Status::Pass
-        || s.runs.iter().any(|r| !r.pictures.is_empty());
+    let open =
+        s.status != crate::outcome::Status::Pass || s.runs.iter().any(|r| !r.pictures.is_empty());
     html! {
-        details class=(format!("scenario {status}")) id=(format!("sub-{i}-{}", s.id))
+        details class=(format!("scenario {status}")) id=(anchor)
             open[open] {
             summary {
                 span class="verdict" { (status.to_uppercase()) }
                 (s.id) " " (s.points) "/" (s.max_points)
             }
             pre class="feedback" { (text(&s.feedback)) }
-            @for run in &s.runs { (run_pictures(run, budget)) }
+            @for run in &s.runs { (drawn_once(run, &anchor, budget, drawn)) }
         }
     }
+}
+
+/// The pictures of `run`, or a link to where they were drawn already.
+fn drawn_once<'a>(
+    run: &'a RunRecord,
+    anchor: &str,
+    budget: &mut Budget,
+    drawn: &mut Drawn<'a>,
+) -> Markup {
+    let same =
+        |r: &&(&RunRecord, String)| r.0.label == run.label && r.0.transcript == run.transcript;
+    if let Some((_, at)) = drawn.iter().find(same) {
+        return html! {
+            p class="same" { (run.label) ": drawn above, in " a href=(format!("#{at}")) { (at) } }
+        };
+    }
+    drawn.push((run, anchor.to_string()));
+    run_pictures(run, budget)
 }
 
 fn run_pictures(run: &RunRecord, budget: &mut Budget) -> Markup {
@@ -186,7 +216,11 @@ mod tests {
             ..Default::default()
         }];
         let page = render(&[r.clone(), r]);
-        assert_eq!(page.matches("<script").count(), 1, "only the page's own script");
+        assert_eq!(
+            page.matches("<script").count(),
+            1,
+            "only the page's own script"
+        );
         assert!(!page.contains("<img src=x"));
         assert!(page.contains("&lt;script&gt;window.__pwned=1&lt;/script&gt;&lt;/svg&gt;"));
         assert!(page.contains("script-src 'sha256-"));

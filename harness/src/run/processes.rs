@@ -76,7 +76,14 @@ impl Run {
 
     /// Keeps an image for the run's record, scaled down (see [`crate::picture::thumbnail`]);
     /// `pixels` is `channels` bytes a pixel, row by row. Beyond [`MAX_PICTURES`] it is dropped.
-    pub fn keep_picture(&self, label: &str, width: u32, height: u32, pixels: &[u8], channels: usize) {
+    pub fn keep_picture(
+        &self,
+        label: &str,
+        width: u32,
+        height: u32,
+        pixels: &[u8],
+        channels: usize,
+    ) {
         if self.shared.lock().pictures.len() >= MAX_PICTURES {
             return;
         }
@@ -89,7 +96,11 @@ impl Run {
     /// bytes a pixel), labelled "`label` 1", "`label` 2"…, up to [`MAX_PICTURES`].
     pub fn keep_frames(&self, label: &str, bytes: &[u8], size: (u32, u32), channels: usize) {
         let frame = size.0 as usize * size.1 as usize * channels;
-        for (i, f) in bytes.chunks_exact(frame.max(1)).take(MAX_PICTURES).enumerate() {
+        for (i, f) in bytes
+            .chunks_exact(frame.max(1))
+            .take(MAX_PICTURES)
+            .enumerate()
+        {
             self.keep_picture(&format!("{label} {}", i + 1), size.0, size.1, f, channels);
         }
     }

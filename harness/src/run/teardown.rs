@@ -88,7 +88,11 @@ pub(super) fn teardown(run: &mut Run, mut launched: Launched) -> RunRecord {
     let processes = run.process_spans();
     let (transcript, started, pictures) = {
         let st = shared.lock();
-        (st.entries.clone(), st.main_pid.is_some(), st.pictures.clone())
+        (
+            st.entries.clone(),
+            st.main_pid.is_some(),
+            st.pictures.clone(),
+        )
     };
     RunRecord {
         label: run.oversight.label.clone(),

@@ -7,26 +7,44 @@ use crate::run::transcript::Entry;
 pub const LINES_PER_SCENARIO: usize = 200;
 /// Characters shown per line.
 pub const CHARS_PER_LINE: usize = 200;
-/// Bytes of transcript quoted per page; beyond, transcripts are left out.
-pub const BYTES_PER_PAGE: usize = 4_000_000;
+/// Bytes of transcript quoted per page (each line counts twice, in its timeline mark's
+/// tooltip and in the transcript, with its markup), shared out equally among the page's
+/// submissions; beyond, lines are left out.
+pub const BYTES_PER_PAGE: usize = 3_000_000;
+/// What one line costs besides its text (its mark, its tooltip's and transcript's markup).
+const LINE_COST: usize = 96;
 
-/// What is left to quote: per scenario and per page.
+/// What is left to quote: per scenario and per submission.
 #[derive(Debug)]
 pub struct Budget {
+    /// Each submission's share of the page.
+    pub share: usize,
     pub page_bytes: usize,
     pub scenario_lines: usize,
 }
 
 impl Default for Budget {
     fn default() -> Self {
-        Budget {
-            page_bytes: BYTES_PER_PAGE,
-            scenario_lines: LINES_PER_SCENARIO,
-        }
+        Budget::for_page(1)
     }
 }
 
 impl Budget {
+    /// The budget of a page of `submissions`.
+    pub fn for_page(submissions: usize) -> Self {
+        let share = BYTES_PER_PAGE / submissions.max(1);
+        Budget {
+            share,
+            page_bytes: share,
+            scenario_lines: LINES_PER_SCENARIO,
+        }
+    }
+
+    /// A new submission begins: its share of the page.
+    pub fn next_submission(&mut self) {
+        self.page_bytes = self.share;
+    }
+
     /// A new scenario begins: its own lines, the page's bytes as they are.
     pub fn next_scenario(&mut self) {
         self.scenario_lines = LINES_PER_SCENARIO;
@@ -38,15 +56,13 @@ impl Budget {
         let mut kept = Vec::new();
         for e in entries {
             let text = cut(&e.text);
-            if self.scenario_lines == 0 || self.page_bytes < text.len() + 32 {
+            let cost = 2 * text.len() + LINE_COST;
+            if self.scenario_lines == 0 || self.page_bytes < cost {
                 break;
             }
             self.scenario_lines -= 1;
-            self.page_bytes -= text.len() + 32;
-            kept.push(Entry {
-                text,
-                ..e.clone()
-            });
+            self.page_bytes -= cost;
+            kept.push(Entry { text, ..e.clone() });
         }
         let omitted = entries.len() - kept.len();
         (kept, omitted)
@@ -78,12 +94,20 @@ mod tests {
         let mut budget = Budget::default();
         let flood = vec![line(&"x".repeat(10_000)); 1000];
         let (kept, omitted) = budget.take(&flood);
-        assert_eq!((kept.len(), omitted), (LINES_PER_SCENARIO, 1000 - LINES_PER_SCENARIO));
+        assert_eq!(
+            (kept.len(), omitted),
+            (LINES_PER_SCENARIO, 1000 - LINES_PER_SCENARIO)
+        );
         assert!(kept[0].text.ends_with("… [cut]"));
         assert_eq!(kept[0].text.chars().count(), CHARS_PER_LINE + 7);
         assert_eq!(budget.take(&flood).0.len(), 0);
         budget.next_scenario();
         budget.page_bytes = 100;
         assert_eq!(budget.take(&flood).0.len(), 0);
+        let mut class = Budget::for_page(100);
+        assert_eq!(class.share, BYTES_PER_PAGE / 100);
+        class.page_bytes = 0;
+        class.next_submission();
+        assert_eq!(class.page_bytes, BYTES_PER_PAGE / 100);
     }
 }

@@ -16,7 +16,44 @@ const LANE: f64 = 18.0;
 const ROW: f64 = 16.0;
 const AXIS: f64 = 16.0;
 /// Characters of a line shown in a tooltip.
-const TIP: usize = 160;
+const TIP: usize = 100;
+/// Marks closer than this (SVG units) in one lane are drawn as one.
+const MERGE: f64 = 2.0;
+
+/// One mark on the timeline: where, in which lane, whether a signal, and its tooltip (the
+/// first line it stands for, and how many more).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mark {
+    pub x: f64,
+    pub source: Source,
+    pub signal: bool,
+    pub tip: String,
+    pub more: usize,
+}
+
+/// The marks of `entries`: one per entry, except that entries of one lane within
+/// [`MERGE`] of the previous mark join it (a burst of lines is one mark, "+N more").
+/// Signals are never merged.
+pub fn marks(entries: &[Entry], span: u64) -> Vec<Mark> {
+    let mut out: Vec<Mark> = Vec::new();
+    for e in entries {
+        let x = x_at(e.at_ms, span);
+        let signal = is_signal(e);
+        let near = out.iter_mut().rev().find(|m| m.source == e.source);
+        if let Some(m) = near.filter(|m| !signal && !m.signal && x - m.x < MERGE) {
+            m.more += 1;
+            continue;
+        }
+        out.push(Mark {
+            x,
+            source: e.source,
+            signal,
+            tip: tip(e),
+            more: 0,
+        });
+    }
+    out
+}
 
 /// The x of `ms` on an axis from 0 to `span_ms` (at least 1).
 pub fn x_at(ms: u64, span_ms: u64) -> f64 {
@@ -57,10 +94,12 @@ pub fn lane(source: Source) -> usize {
 /// Tick marks: about five round instants (ms) on an axis of `span_ms`.
 pub fn ticks(span_ms: u64) -> Vec<u64> {
     let rough = span_ms / 5;
-    let step = [100, 200, 500, 1000, 2000, 5000, 10_000, 20_000, 30_000, 60_000]
-        .into_iter()
-        .find(|s| *s >= rough)
-        .unwrap_or(rough.max(1));
+    let step = [
+        100, 200, 500, 1000, 2000, 5000, 10_000, 20_000, 30_000, 60_000,
+    ]
+    .into_iter()
+    .find(|s| *s >= rough)
+    .unwrap_or(rough.max(1));
     (0..=span_ms / step).map(|i| i * step).collect()
 }
 
@@ -69,7 +108,10 @@ fn seconds(ms: u64) -> String {
 }
 
 fn tip(e: &Entry) -> String {
-    let text: String = super::super::escape::text(&e.text).chars().take(TIP).collect();
+    let text: String = super::super::escape::text(&e.text)
+        .chars()
+        .take(TIP)
+        .collect();
     format!("{} {}: {text}", seconds(e.at_ms), e.source.label())
 }
 
@@ -92,17 +134,20 @@ pub fn timeline(entries: &[Entry], span: u64) -> Markup {
             @for (i, source) in [Source::Harness, Source::Stdout, Source::Stderr].iter().enumerate() {
                 text class="lane" x="4" y=(i as f64 * LANE + 13.0) { (source.label()) }
             }
-            @for e in entries {
-                @let x = x_at(e.at_ms, span);
-                @let y = lane(e.source) as f64 * LANE;
-                @if is_signal(e) {
-                    path class="signal" d=(format!("M{x} {}l5 5l-5 5l-5 -5z", y + 4.0)) {
-                        title { (tip(e)) }
+            @for m in marks(entries, span) {
+                @let y = lane(m.source) as f64 * LANE;
+                @let tip = match m.more {
+                    0 => m.tip.clone(),
+                    n => format!("{} (+{n} more)", m.tip),
+                };
+                @if m.signal {
+                    path class="signal" d=(format!("M{} {}l5 5l-5 5l-5 -5z", m.x, y + 4.0)) {
+                        title { (tip) }
                     }
                 } @else {
-                    rect class=(format!("mark {}", e.source.label())) x=(x - 1.0) y=(y + 3.0)
-                        width="3" height=(LANE - 6.0) {
-                        title { (tip(e)) }
+                    path class=(format!("mark {}", m.source.label()))
+                        d=(format!("M{} {}v{}", m.x, y + 3.0, LANE - 6.0)) {
+                        title { (tip) }
                     }
                 }
             }
@@ -147,7 +192,10 @@ fn zombie_tip(p: &ProcessSpan) -> String {
             p.pid,
             seconds(reaped.saturating_sub(exited))
         ),
-        _ => format!("zombie: pid {} exited and was never reaped while followed", p.pid),
+        _ => format!(
+            "zombie: pid {} exited and was never reaped while followed",
+            p.pid
+        ),
     }
 }
 
@@ -161,7 +209,10 @@ fn describe(p: &ProcessSpan) -> String {
         "pid {} (parent {}) {}: forked {}, exec {}, exited {} ({exit}), reaped {}",
         p.pid,
         p.parent,
-        p.command.as_deref().map(super::super::escape::text).unwrap_or_default(),
+        p.command
+            .as_deref()
+            .map(super::super::escape::text)
+            .unwrap_or_default(),
         seconds(p.forked_ms),
         at(p.exec_ms),
         at(p.exited_ms),
@@ -245,6 +296,35 @@ mod tests {
         assert_eq!(span_ms(&[], &[span(0, Some(2500), Some(4200))]), 4200);
         assert_eq!(span_ms(&[], &[]), 1000);
         assert_eq!(ticks(4200), [0, 1000, 2000, 3000, 4000]);
+    }
+
+    #[test]
+    fn a_burst_of_lines_is_one_mark_and_signals_stay_apart() {
+        let at = |at_ms, source, text: &str| Entry {
+            at_ms,
+            source,
+            text: text.into(),
+        };
+        let entries = [
+            at(0, Source::Stdout, "a"),
+            at(1, Source::Stderr, "x"),
+            at(2, Source::Stdout, "b"),
+            at(3, Source::Harness, "sent SIGINT to pid 7"),
+            at(500, Source::Stdout, "c"),
+        ];
+        let m = marks(&entries, 1000);
+        let shown: Vec<(Source, usize, bool)> =
+            m.iter().map(|m| (m.source, m.more, m.signal)).collect();
+        assert_eq!(
+            shown,
+            [
+                (Source::Stdout, 1, false),
+                (Source::Stderr, 0, false),
+                (Source::Harness, 0, true),
+                (Source::Stdout, 0, false)
+            ]
+        );
+        assert_eq!(m[0].tip, "0.0s stdout: a");
     }
 
     #[test]
