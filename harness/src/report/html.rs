@@ -25,6 +25,9 @@ pub fn render(results: &[SubmissionResult]) -> String {
             "Program output is quoted as text, at most " (caps::LINES_PER_SCENARIO)
             " lines per scenario, " (caps::CHARS_PER_LINE) " characters per line and "
             (caps::BYTES_PER_PAGE / 1_000_000) " MB per page, shared out among its submissions; the rest is left out and said so."
+            @if results.len() > 1 {
+                " In a class's page, passed scenarios show their verdict, feedback and images; a student's own page (one submission) draws every run."
+            }
         }
         @if results.len() > 1 { (overview(results)) }
         @for (i, r) in results.iter().enumerate() { (submission(i, r, &mut budget)) }
@@ -122,7 +125,11 @@ fn scenario<'a>(
                 (s.id) " " (s.points) "/" (s.max_points)
             }
             pre class="feedback" { (text(&s.feedback)) }
-            @for run in &s.runs { (drawn_once(run, &anchor, budget, drawn)) }
+            @if s.status == crate::outcome::Status::Pass && budget.class {
+                @for p in s.runs.iter().flat_map(|r| &r.pictures) { (picture(p)) }
+            } @else {
+                @for run in &s.runs { (drawn_once(run, &anchor, budget, drawn)) }
+            }
         }
     }
 }
@@ -158,18 +165,22 @@ fn run_pictures(run: &RunRecord, budget: &mut Budget) -> Markup {
             h4 { (run.label) }
             (svg::timeline(&entries, span))
             @if !run.processes.is_empty() { (svg::processes(&run.processes, &signals, span)) }
-            @for p in &run.pictures {
-                figure class="picture" {
-                    img src=(format!("data:image/png;base64,{}", p.png_base64))
-                        width=(p.width) height=(p.height) alt=(p.label);
-                    figcaption { (p.label) }
-                }
-            }
+            @for p in &run.pictures { (picture(p)) }
             details class="transcript" {
                 summary { "transcript (" (entries.len()) " lines)" }
                 pre { @for e in &entries { (line(e)) "\n" } }
                 @if omitted > 0 { p class="caps" { (omitted) " more lines left out (caps above)" } }
             }
+        }
+    }
+}
+
+fn picture(p: &crate::run::Picture) -> Markup {
+    html! {
+        figure class="picture" {
+            img src=(format!("data:image/png;base64,{}", p.png_base64))
+                width=(p.width) height=(p.height) alt=(p.label);
+            figcaption { (p.label) }
         }
     }
 }
@@ -205,6 +216,7 @@ mod tests {
     fn hostile_output_and_feedback_stay_text() {
         let mut r = super::super::sample::fault_and_build_failure();
         let s = &mut r.exercises[0].scenarios[0];
+        s.status = crate::outcome::Status::Fail;
         s.feedback = "saw <img src=x onerror=alert(1)>".into();
         s.runs = vec![RunRecord {
             label: "run 1".into(),

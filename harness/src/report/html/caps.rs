@@ -19,6 +19,8 @@ const LINE_COST: usize = 96;
 pub struct Budget {
     /// Each submission's share of the page.
     pub share: usize,
+    /// A page of several submissions (a class): passed scenarios show their pictures only.
+    pub class: bool,
     pub page_bytes: usize,
     pub scenario_lines: usize,
 }
@@ -35,6 +37,7 @@ impl Budget {
         let share = BYTES_PER_PAGE / submissions.max(1);
         Budget {
             share,
+            class: submissions > 1,
             page_bytes: share,
             scenario_lines: LINES_PER_SCENARIO,
         }

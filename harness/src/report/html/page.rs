@@ -17,7 +17,7 @@ details.fault{border-color:#808}details.skip{border-color:#999}
 .verdict{font-weight:bold;display:inline-block;width:5em}
 pre{background:#f6f6f6;padding:.4em;white-space:pre-wrap;overflow-wrap:anywhere;max-height:30em;overflow:auto}
 svg{display:block;margin:.3em 0;background:#fcfcfc;border:1px solid #ddd}
-svg text{font:10px monospace;fill:#444}svg line.tick{stroke:#e4e4e4}
+svg text{font:10px monospace;fill:#444}svg path.tick{stroke:#e4e4e4}
 path.mark{stroke-width:3}path.stdout{stroke:#2a6fdb}path.stderr{stroke:#d9480f}path.harness{stroke:#777}
 path.signal{fill:#c2185b}line.signal{stroke:#c2185b;stroke-dasharray:3 2}
 rect.proc{fill:#3a9a5b}rect.top{fill:#5b7fa6}rect.zombie{fill:#e8a33d;stroke:#9a5b00}

@@ -115,11 +115,18 @@ fn tip(e: &Entry) -> String {
     format!("{} {}: {text}", seconds(e.at_ms), e.source.label())
 }
 
+/// Grid lines at the ticks (one path), labelled at the first and the last.
 fn axis(y: f64, span: u64) -> Markup {
+    let ticks = ticks(span);
+    let grid: String = ticks
+        .iter()
+        .map(|t| format!("M{} 0v{y}", x_at(*t, span)))
+        .collect();
+    let ends = [ticks.first(), ticks.last()];
     html! {
-        @for t in ticks(span) {
-            line class="tick" x1=(x_at(t, span)) x2=(x_at(t, span)) y1="0" y2=(y) {}
-            text class="tick" x=(x_at(t, span)) y=(y + 12.0) { (seconds(t)) }
+        path class="tick" d=(grid) {}
+        @for t in ends.into_iter().flatten() {
+            text class="tick" x=(x_at(*t, span)) y=(y + 12.0) { (seconds(*t)) }
         }
     }
 }
