@@ -115,8 +115,9 @@ fn scenario<'a>(
     budget.next_scenario();
     let status = s.status.as_str();
     // Open what a student should look at: what did not pass, and pictures.
-    let open =
-        s.status != crate::outcome::Status::Pass || s.runs.iter().any(|r| !r.pictures.is_empty());
+    // (In a class's page, only what did not pass.)
+    let pictures = s.runs.iter().any(|r| !r.pictures.is_empty());
+    let open = s.status != crate::outcome::Status::Pass || (pictures && !budget.class);
     html! {
         details class=(format!("scenario {status}")) id=(anchor)
             open[open] {
@@ -126,7 +127,11 @@ fn scenario<'a>(
             }
             pre class="feedback" { (text(&s.feedback)) }
             @if s.status == crate::outcome::Status::Pass && budget.class {
-                @for p in s.runs.iter().flat_map(|r| &r.pictures) { (picture(p)) }
+                @for run in &s.runs {
+                    @if first_drawing(run, &anchor, drawn) {
+                        @for p in &run.pictures { (picture(p)) }
+                    }
+                }
             } @else {
                 @for run in &s.runs { (drawn_once(run, &anchor, budget, drawn)) }
             }
@@ -141,15 +146,30 @@ fn drawn_once<'a>(
     budget: &mut Budget,
     drawn: &mut Drawn<'a>,
 ) -> Markup {
-    let same =
-        |r: &&(&RunRecord, String)| r.0.label == run.label && r.0.transcript == run.transcript;
-    if let Some((_, at)) = drawn.iter().find(same) {
+    if !first_drawing(run, anchor, drawn) {
+        let at = drawn
+            .iter()
+            .find(|(r, _)| same_run(r, run))
+            .map_or("", |(_, at)| at.as_str());
         return html! {
             p class="same" { (run.label) ": drawn above, in " a href=(format!("#{at}")) { (at) } }
         };
     }
-    drawn.push((run, anchor.to_string()));
     run_pictures(run, budget)
+}
+
+/// Whether `run` is drawn here for the first time in its exercise (then noted as drawn).
+fn first_drawing<'a>(run: &'a RunRecord, anchor: &str, drawn: &mut Drawn<'a>) -> bool {
+    if drawn.iter().any(|(r, _)| same_run(r, run)) {
+        return false;
+    }
+    drawn.push((run, anchor.to_string()));
+    true
+}
+
+/// One run shared by several scenarios: the same label and transcript.
+fn same_run(a: &RunRecord, b: &RunRecord) -> bool {
+    a.label == b.label && a.transcript == b.transcript
 }
 
 fn run_pictures(run: &RunRecord, budget: &mut Budget) -> Markup {
@@ -179,7 +199,7 @@ fn picture(p: &crate::run::Picture) -> Markup {
     html! {
         figure class="picture" {
             img src=(format!("data:image/png;base64,{}", p.png_base64))
-                width=(p.width) height=(p.height) alt=(p.label);
+                width=(p.width) height=(p.height) alt=(p.label) loading="lazy";
             figcaption { (p.label) }
         }
     }
