@@ -21,6 +21,7 @@ pub fn trials() -> Vec<Trial> {
         Trial::test("html::fork_exec_one_bar_per_child", fork_exec_bars),
         Trial::test("html::zombie_drawn_as_one", zombie),
         Trial::test("html::image_fifo_shows_its_frames", images),
+        Trial::test("html::class_overview_links_each_student", class),
         Trial::test("snapshot::html::good-python::fork_exec", || {
             snapshot("good-python", "fork_exec")
         }),
@@ -230,6 +231,42 @@ fn images() -> Outcome {
     let shown = dom.matches("<img src=\"data:image/png;base64,").count();
     if shown == 0 {
         return Err("no frame shown in the image_fifo page".into());
+    }
+    Ok(())
+}
+
+/// A class of three (one lost a point): the overview has a row per student, coloured,
+/// each linking to a section of the page, and the script that sorts it ran.
+fn class() -> Outcome {
+    let one = graded("good-python", "image_fifo")?;
+    let mut class: Vec<SubmissionResult> = ["ada", "bob", "cy"]
+        .iter()
+        .map(|name| SubmissionResult {
+            submission: format!("class/{name}"),
+            ..one.clone()
+        })
+        .collect();
+    let lost = &mut class[1].exercises[0];
+    lost.scenarios[0].points = 0;
+    lost.scenarios[0].status = harness::outcome::Status::Fail;
+    *lost = lost.clone().total();
+    class[1] = class[1].clone().total();
+    let html = report::render(Format::Html, &class, false);
+    std::fs::create_dir_all(artifacts())?;
+    let path = artifacts().join("class.html");
+    std::fs::write(&path, &html)?;
+    let Some(chromium) = chromium()? else {
+        return Ok(());
+    };
+    let dom = browse(&chromium, &path)?;
+    for i in 0..3 {
+        let (link, target) = (format!("href=\"#sub-{i}\""), format!("id=\"sub-{i}\""));
+        if !dom.contains(&link) || !dom.contains(&target) {
+            return Err(format!("student {i}: no link {link} to {target}").into());
+        }
+    }
+    if count(&dom, "partial") + count(&dom, "low") == 0 || count(&dom, "full") < 2 {
+        return Err("the overview does not colour the scores apart".into());
     }
     Ok(())
 }
