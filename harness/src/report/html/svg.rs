@@ -122,11 +122,12 @@ fn axis(y: f64, span: u64) -> Markup {
         .iter()
         .map(|t| format!("M{} 0v{y}", x_at(*t, span)))
         .collect();
-    let ends = [ticks.first(), ticks.last()];
+    let last = ticks.last().copied().filter(|t| *t > 0);
     html! {
         path class="tick" d=(grid) {}
-        @for t in ends.into_iter().flatten() {
-            text class="tick" x=(x_at(*t, span)) y=(y + 12.0) { (seconds(*t)) }
+        text class="tick" x=(x_at(0, span)) y=(y + 12.0) { (seconds(0)) }
+        @if let Some(t) = last {
+            text class="tick" x=(x_at(t, span)) y=(y + 12.0) text-anchor="end" { (seconds(t)) }
         }
     }
 }
