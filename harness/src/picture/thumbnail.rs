@@ -10,7 +10,7 @@ pub const MAX_WIDTH: u32 = 160;
 pub const MAX_HEIGHT: u32 = 160;
 
 /// `pixels` (`channels` bytes a pixel: 1 grey, 3 RGB, 4 RGBA; row by row) scaled down to at
-/// most [`MAX_WIDTH`]×[`MAX_HEIGHT`] (nearest pixel), as a PNG. `None` for an image whose
+/// most [`MAX_WIDTH`]×[`MAX_HEIGHT`] (each pixel the mean of the block it covers), as a PNG. `None` for an image whose
 /// bytes do not match its size.
 pub fn thumbnail(
     label: &str,
@@ -30,15 +30,10 @@ pub fn thumbnail(
     let th = ((height as f64 / scale).round() as usize).max(1);
     let mut rgb = Vec::with_capacity(tw * th * 3);
     for y in 0..th {
-        let sy = ((y as f64 * scale) as usize).min(h - 1);
+        let rows = block(y, scale, h);
         for x in 0..tw {
-            let sx = ((x as f64 * scale) as usize).min(w - 1);
-            let at = (sy * w + sx) * ch;
-            let px = &pixels[at..at + ch];
-            match ch {
-                1 | 2 => rgb.extend([px[0]; 3]),
-                _ => rgb.extend(&px[..3]),
-            }
+            let cols = block(x, scale, w);
+            rgb.extend(average(pixels, w, ch, rows.clone(), cols));
         }
     }
     Some(Picture {
@@ -47,6 +42,41 @@ pub fn thumbnail(
         height: th as u32,
         png_base64: base64(&png(tw as u32, th as u32, &rgb)),
     })
+}
+
+/// The source pixels (one axis) that target pixel `i` covers at `scale`.
+fn block(i: usize, scale: f64, len: usize) -> std::ops::Range<usize> {
+    let start = ((i as f64 * scale) as usize).min(len - 1);
+    let end = (((i + 1) as f64 * scale) as usize).clamp(start + 1, len);
+    start..end
+}
+
+/// The mean colour (RGB) of a block: thin lines fade instead of breaking up.
+fn average(
+    pixels: &[u8],
+    width: usize,
+    ch: usize,
+    rows: std::ops::Range<usize>,
+    cols: std::ops::Range<usize>,
+) -> [u8; 3] {
+    let mut sum = [0u32; 3];
+    let mut n = 0u32;
+    for y in rows {
+        for x in cols.clone() {
+            let at = (y * width + x) * ch;
+            let px = &pixels[at..at + ch];
+            let rgb = if ch < 3 {
+                [px[0]; 3]
+            } else {
+                [px[0], px[1], px[2]]
+            };
+            for (s, v) in sum.iter_mut().zip(rgb) {
+                *s += u32::from(v);
+            }
+            n += 1;
+        }
+    }
+    sum.map(|s| (s / n.max(1)) as u8)
 }
 
 /// An 8-bit RGB PNG of `rgb` (`width`×`height`).
@@ -117,5 +147,8 @@ mod tests {
         assert_eq!((p.width, p.height), (160, 120));
         assert!(p.png_base64.starts_with("iVBORw0KGgo"), "{}", p.png_base64);
         assert!(thumbnail("short", 10, 10, &pixels[..10], 3).is_none());
+        let grey = [0u8, 255, 0, 255];
+        assert_eq!(average(&grey, 4, 1, 0..1, 0..4), [127, 127, 127]);
+        assert_eq!(block(1, 2.5, 400), 2..5);
     }
 }
