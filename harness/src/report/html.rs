@@ -26,7 +26,7 @@ pub fn render(results: &[SubmissionResult]) -> String {
             " lines per scenario, " (caps::CHARS_PER_LINE) " characters per line and "
             (caps::BYTES_PER_PAGE / 1_000_000) " MB per page, shared out among its submissions; the rest is left out and said so."
             @if results.len() > 1 {
-                " In a class's page, passed scenarios show their verdict, feedback and images; a student's own page (one submission) draws every run."
+                " In a class's page, passed scenarios show their verdict, feedback and a run's first image; a student's own page (one submission) draws every run."
             }
         }
         @if results.len() > 1 { (overview(results)) }
@@ -129,7 +129,8 @@ fn scenario<'a>(
             @if s.status == crate::outcome::Status::Pass && budget.class {
                 @for run in &s.runs {
                     @if first_drawing(run, &anchor, drawn) {
-                        @for p in &run.pictures { (picture(p)) }
+                        // One picture a run: a class's page stays small.
+                        @for p in run.pictures.iter().take(1) { (picture(p)) }
                     }
                 }
             } @else {
