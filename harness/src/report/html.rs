@@ -93,7 +93,7 @@ fn submission(i: usize, r: &SubmissionResult, budget: &mut Budget) -> Markup {
 }
 
 fn exercise(i: usize, e: &ExerciseResult, budget: &mut Budget) -> Markup {
-    let mut drawn = Vec::new();
+    let mut drawn = homes(i, e);
     html! {
         h3 { (e.id) " " span class=(grade(e.score, e.max_score)) { (e.score) "/" (e.max_score) } }
         @if let Some(w) = &e.warnings { pre class="warnings" { (text(w)) } }
@@ -101,9 +101,25 @@ fn exercise(i: usize, e: &ExerciseResult, budget: &mut Budget) -> Markup {
     }
 }
 
-/// Runs already drawn in an exercise, with the anchor of the scenario that drew them: a
-/// shared run is drawn once, its other members link to it.
-type Drawn<'a> = Vec<(&'a RunRecord, String)>;
+/// Each distinct run of an exercise, the anchor of the scenario that draws it, and whether
+/// it was drawn yet: a shared run is drawn once, its other members link to it.
+type Drawn<'a> = Vec<(&'a RunRecord, String, bool)>;
+
+/// Where each run of `e` is drawn: in the first scenario that did not pass and holds it
+/// (what a student opens), else in the first that holds it.
+fn homes(i: usize, e: &ExerciseResult) -> Drawn<'_> {
+    let pass = |s: &&ScenarioResult| s.status == crate::outcome::Status::Pass;
+    let (passed, other): (Vec<_>, Vec<_>) = e.scenarios.iter().partition(pass);
+    let mut homes: Drawn<'_> = Vec::new();
+    for s in other.into_iter().chain(passed) {
+        for run in &s.runs {
+            if !homes.iter().any(|(r, _, _)| same_run(r, run)) {
+                homes.push((run, format!("sub-{i}-{}", s.id), false));
+            }
+        }
+    }
+    homes
+}
 
 fn scenario<'a>(
     i: usize,
@@ -128,7 +144,7 @@ fn scenario<'a>(
             pre class="feedback" { (text(&s.feedback)) }
             @if s.status == crate::outcome::Status::Pass && budget.class {
                 @for run in &s.runs {
-                    @if first_drawing(run, &anchor, drawn) {
+                    @if drawn_here(run, &anchor, drawn) {
                         // One picture a run: a class's page stays small.
                         @for p in run.pictures.iter().take(1) { (picture(p)) }
                     }
@@ -140,31 +156,35 @@ fn scenario<'a>(
     }
 }
 
-/// The pictures of `run`, or a link to where they were drawn already.
+/// The pictures of `run`, or a link to where they are drawn.
 fn drawn_once<'a>(
     run: &'a RunRecord,
     anchor: &str,
     budget: &mut Budget,
     drawn: &mut Drawn<'a>,
 ) -> Markup {
-    if !first_drawing(run, anchor, drawn) {
+    if !drawn_here(run, anchor, drawn) {
         let at = drawn
             .iter()
-            .find(|(r, _)| same_run(r, run))
-            .map_or("", |(_, at)| at.as_str());
+            .find(|(r, _, _)| same_run(r, run))
+            .map_or("", |(_, at, _)| at.as_str());
         return html! {
-            p class="same" { (run.label) ": drawn above, in " a href=(format!("#{at}")) { (at) } }
+            p class="same" { (run.label) ": drawn in " a href=(format!("#{at}")) { (at) } }
         };
     }
     run_pictures(run, budget)
 }
 
-/// Whether `run` is drawn here for the first time in its exercise (then noted as drawn).
-fn first_drawing<'a>(run: &'a RunRecord, anchor: &str, drawn: &mut Drawn<'a>) -> bool {
-    if drawn.iter().any(|(r, _)| same_run(r, run)) {
+/// Whether `run` is drawn in the scenario at `anchor`: its home, the first time.
+fn drawn_here<'a>(run: &'a RunRecord, anchor: &str, drawn: &mut Drawn<'a>) -> bool {
+    let Some(home) = drawn.iter_mut().find(|(r, _, _)| same_run(r, run)) else {
+        drawn.push((run, anchor.to_string(), true));
+        return true;
+    };
+    if home.1 != anchor || home.2 {
         return false;
     }
-    drawn.push((run, anchor.to_string()));
+    home.2 = true;
     true
 }
 
@@ -224,6 +244,24 @@ fn text(t: &str) -> String {
 mod tests {
     use super::*;
     use crate::run::transcript::{Entry, Source};
+
+    #[test]
+    fn a_shared_run_is_drawn_once_in_the_member_that_did_not_pass() {
+        let mut r = super::super::sample::fault_and_build_failure();
+        let run = RunRecord {
+            label: "run 1, shared by ids, exit".into(),
+            ..Default::default()
+        };
+        for s in &mut r.exercises[0].scenarios[..2] {
+            s.runs = vec![run.clone()];
+        }
+        let page = render(&[r]);
+        assert_eq!(page.matches("<svg class=\"timeline\"").count(), 1, "{page}");
+        assert!(
+            page.contains("drawn in <a href=\"#sub-0-process.exit\">"),
+            "{page}"
+        );
+    }
 
     #[test]
     fn scores_are_coloured_by_share() {
