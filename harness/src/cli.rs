@@ -320,6 +320,8 @@ fn configure(args: &GradeArgs, settings: &mut Settings) -> anyhow::Result<()> {
     if args.cargo_target_dir.is_some() {
         settings.cargo_target_dir = args.cargo_target_dir.clone();
     }
+    // The HTML report draws every scenario's runs, passed ones too.
+    settings.keep_transcripts |= args.format == Format::Html;
     Ok(())
 }
 

@@ -1,6 +1,9 @@
 //! Judging images a program produced (a FIFO frame, a shared memory segment, a decoded video
 //! frame): "random coloured lines on white", as opposed to blank, noise, or garbage.
 
+mod thumbnail;
+pub use thumbnail::{base64, thumbnail};
+
 /// What an image is made of.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Stats {

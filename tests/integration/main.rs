@@ -8,6 +8,9 @@
 //! - `cli::…`: the command line's messages and exit codes (cli.rs), and a student's own
 //!   loop: grading what a folder holds, `list`, `explain`, `--watch` (student.rs).
 //! - `hostile::…`: floods, hangs and daemons are graded and cleaned up (hostile.rs).
+//! - `html::…`, `snapshot::html::…`, `hostile::html_…`: the HTML report, loaded in headless
+//!   Chromium (no console message, one bar per child, zombies, images, injected markup inert)
+//!   and snapshotted (html.rs).
 //! - `formats::…`, `snapshot::format::…`: every report format, hostile output (formats.rs);
 //!   class and course report shapes (reports.rs).
 //! - `class::…`: a class of 100, partitions and merge, detection, `--repeat` (class.rs).
@@ -51,6 +54,7 @@ mod fixtures;
 mod formats;
 mod gradescope;
 mod hostile;
+mod html;
 mod install;
 mod modes;
 mod reference;
@@ -73,6 +77,7 @@ fn main() {
     trials.extend(cli::trials());
     trials.extend(student::trials());
     trials.extend(hostile::trials());
+    trials.extend(html::trials());
     trials.extend(formats::trials());
     trials.extend(reports::trials());
     trials.extend(class::trials());

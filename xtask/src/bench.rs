@@ -10,6 +10,8 @@
 //! - `bench --class N`: grades a generated class of N submissions (copies and variants of the
 //!   fixtures) and compares the wall time with the ideal: the larger of the summed CPU time
 //!   over the cores and the summed wall time of the single runs over the jobs.
+//! - `bench --html N`: the HTML report of a class of N copies of one graded submission: its
+//!   size and headless Chromium's load time (`bench_html.rs`).
 //! - `bench --unchanged N`: regrades an unchanged class of N through a results folder
 //!   (`bench_regrade.rs`).
 
@@ -41,6 +43,10 @@ pub struct Bench {
     /// unchanged (`grade --results`) and report both times.
     #[arg(long, value_name = "N")]
     unchanged: Option<usize>,
+    /// Measure the HTML report of a class of this many copies of the submission: its size
+    /// and Chromium's load time.
+    #[arg(long, value_name = "N")]
+    html: Option<usize>,
     /// Scenarios at once (default: the grader's default).
     #[arg(long)]
     jobs: Option<usize>,
@@ -95,6 +101,10 @@ impl Bench {
                 &self.exercises,
                 self.rounds.unwrap_or(3).max(1),
             );
+        }
+        if let Some(n) = self.html {
+            let dir = crate::workspace_root().join(&self.dir);
+            return crate::bench_html::run(&settings, &dir, &self.exercises, n);
         }
         if let Some(n) = self.unchanged {
             return crate::bench_regrade::run(n, &self.exercises);

@@ -11,6 +11,7 @@
 
 mod bench;
 mod bench_compare;
+mod bench_html;
 mod bench_measure;
 mod bench_regrade;
 mod bench_table;

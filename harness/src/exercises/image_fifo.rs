@@ -125,6 +125,7 @@ struct Sent {
 /// Receives the frames (keeping the first [`LOOKED_AT`]) and notes how the program ended.
 fn sent(ctx: &mut Ctx) -> Result<Sent, Failure> {
     let (mut run, got) = receive(ctx, LOOKED_AT * FRAME)?;
+    run.keep_frames("frame received", &got.kept, (400, 400), 4);
     let how = if got.stalled {
         String::new()
     } else {

@@ -90,6 +90,7 @@ fn content(ctx: &mut Ctx) -> Verdict {
             "could not read {SIZE} bytes of {SEGMENT} after the program: {e} (was it shrunk?)"
         ))
     })?;
+    run.keep_frames("image in the segment", &image, (400, 400), 4);
     forget_segment(run);
     if image.iter().all(|b| *b == 0) {
         fail!(

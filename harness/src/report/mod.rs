@@ -8,6 +8,7 @@ pub mod changes;
 pub mod csv;
 pub mod escape;
 pub mod gradescope;
+pub mod html;
 pub mod human;
 pub mod json;
 pub mod junit;
@@ -31,6 +32,8 @@ pub enum Format {
     Csv,
     /// PrairieLearn's external-grader results.json (score in [0, 1], under 1 MB).
     Prairielearn,
+    /// One self-contained HTML page: timelines, processes, pictures; a class overview.
+    Html,
 }
 
 /// Renders `results` in `format`. `color` applies to the human format only.
@@ -43,6 +46,7 @@ pub fn render(format: Format, results: &[SubmissionResult], color: bool) -> Stri
         Format::Markdown => markdown::render(results),
         Format::Csv => csv::render(results),
         Format::Prairielearn => prairielearn::render(results),
+        Format::Html => html::render(results),
     }
 }
 

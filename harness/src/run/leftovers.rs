@@ -77,4 +77,10 @@ pub struct RunRecord {
     /// Places the teardown could not look in for leftovers, each with why.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unscanned: Vec<String>,
+    /// The run's processes over time, when it followed them (at most 64).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub processes: Vec<super::ProcessSpan>,
+    /// A few images of the run, scaled down (image exercises).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pictures: Vec<super::Picture>,
 }

@@ -12,6 +12,7 @@ mod launch;
 mod leftovers;
 pub mod oneshot;
 mod output;
+pub mod processes;
 mod scan;
 mod state;
 mod steps;
@@ -20,6 +21,7 @@ pub mod transcript;
 
 pub use expect::ExpectExit;
 pub use leftovers::{Leftovers, RunRecord};
+pub use processes::{Picture, ProcessSpan};
 pub use state::{Reaped, Removed};
 pub use steps::Mark;
 

@@ -74,6 +74,10 @@ pub struct State {
     pub processes: std::sync::Arc<Watched<crate::sandbox::proc_events::Tree>>,
     /// Why the supervisor could not observe the processes, when it could not.
     pub processes_problem: Option<String>,
+    /// Processes kept for the record (`Run::keep_processes`).
+    pub spans: Vec<super::processes::ProcessSpan>,
+    /// Images kept for the record (`Run::keep_picture`).
+    pub pictures: Vec<super::processes::Picture>,
 }
 
 impl State {

@@ -85,9 +85,14 @@ pub(super) fn teardown(run: &mut Run, mut launched: Launched) -> RunRecord {
             "the harness could not look for leftovers in {place}"
         ));
     }
-    let (transcript, started) = {
+    let processes = run.process_spans();
+    let (transcript, started, pictures) = {
         let st = shared.lock();
-        (st.entries.clone(), st.main_pid.is_some())
+        (
+            st.entries.clone(),
+            st.main_pid.is_some(),
+            st.pictures.clone(),
+        )
     };
     RunRecord {
         label: run.oversight.label.clone(),
@@ -95,6 +100,8 @@ pub(super) fn teardown(run: &mut Run, mut launched: Launched) -> RunRecord {
         leftovers,
         started,
         unscanned: unscanned.0,
+        processes,
+        pictures,
     }
 }
 

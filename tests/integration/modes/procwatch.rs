@@ -38,11 +38,23 @@ fn procwatch(mode: Mode) -> Outcome {
     grade_and_compare(mode, &class, LIMIT, &names_the_supervisor)
 }
 
-/// A failure's transcript says the supervisor was the source (passing scenarios keep no
+/// A failure's transcript says the supervisor was the source, and its runs carry the
+/// processes followed (`runs[].processes`, for the HTML report) (passing scenarios keep no
 /// transcript; hygiene follows no process).
 fn names_the_supervisor(_: &str, id: &str, scenario: &serde_json::Value) -> Option<String> {
     let failed = scenario["status"].as_str() == Some("fail");
-    (failed && id != "fork_exec.hygiene")
-        .then(|| transcript_says(scenario, SOURCE))
-        .flatten()
+    if !failed || id == "fork_exec.hygiene" {
+        return None;
+    }
+    let runs = scenario["runs"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let followed = runs
+        .iter()
+        .any(|r| r["processes"].as_array().is_some_and(|p| !p.is_empty()));
+    if !followed {
+        return Some(format!("{id}: no `processes` in its runs"));
+    }
+    transcript_says(scenario, SOURCE)
 }

@@ -268,6 +268,7 @@ pub fn observe(ctx: &mut Ctx, follow: Follow) -> Result<Observed, Failure> {
         let tree = watch.tree();
         (tree.procs.clone(), tree.lost)
     };
+    run.keep_processes(&watch.tree());
     drop(watch);
     let ended_run = end(&mut run);
     if speed > 1.0 {
