@@ -12,7 +12,7 @@ mod launch;
 mod leftovers;
 pub mod oneshot;
 mod output;
-pub mod processes;
+pub mod pictured;
 mod scan;
 mod state;
 mod steps;
@@ -21,7 +21,7 @@ pub mod transcript;
 
 pub use expect::ExpectExit;
 pub use leftovers::{Leftovers, RunRecord};
-pub use processes::{Picture, ProcessSpan};
+pub use pictured::{Picture, ProcessSpan};
 pub use state::{Reaped, Removed};
 pub use steps::Mark;
 

@@ -75,9 +75,9 @@ pub struct State {
     /// Why the supervisor could not observe the processes, when it could not.
     pub processes_problem: Option<String>,
     /// Processes kept for the record (`Run::keep_processes`).
-    pub spans: Vec<super::processes::ProcessSpan>,
+    pub spans: Vec<super::pictured::ProcessSpan>,
     /// Images kept for the record (`Run::keep_picture`).
-    pub pictures: Vec<super::processes::Picture>,
+    pub pictures: Vec<super::pictured::Picture>,
 }
 
 impl State {
