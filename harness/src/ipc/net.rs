@@ -15,26 +15,30 @@ pub const ESTABLISHED: &str = "01";
 pub const LISTEN: &str = "0A";
 pub const TIME_WAIT: &str = "06";
 
-/// The states of the TCP sockets on local `port` in the network of process `pid`.
+/// The states of the TCP sockets on local `port` in the network of process `pid`: those of the
+/// IPv4 table, or of the IPv6 one when the IPv4 table has none (a server on `::`). Each table
+/// read costs the kernel a walk of its whole connection hash, and this is polled.
 pub fn states(pid: i32, port: u16) -> Vec<String> {
-    let mut found = Vec::new();
     for table in ["tcp", "tcp6"] {
-        let text = std::fs::read_to_string(format!("/proc/{pid}/net/{table}")).unwrap_or_default();
-        for line in text.lines().skip(1) {
-            let cols: Vec<&str> = line.split_whitespace().collect();
-            let (Some(local), Some(state)) = (cols.get(1), cols.get(3)) else {
-                continue;
-            };
-            let local_port = local
-                .rsplit(':')
-                .next()
-                .and_then(|h| u16::from_str_radix(h, 16).ok());
-            if local_port == Some(port) {
-                found.push((*state).to_string());
-            }
+        let text = crate::run::procfs::tcp_table(pid, table);
+        let found: Vec<String> = text
+            .lines()
+            .skip(1)
+            .filter_map(|line| {
+                let cols: Vec<&str> = line.split_whitespace().collect();
+                let (local, state) = (cols.get(1)?, cols.get(3)?);
+                let local_port = local
+                    .rsplit(':')
+                    .next()
+                    .and_then(|h| u16::from_str_radix(h, 16).ok());
+                (local_port == Some(port)).then(|| (*state).to_string())
+            })
+            .collect();
+        if !found.is_empty() {
+            return found;
         }
     }
-    found
+    Vec::new()
 }
 
 /// Whether something listens on `port` in the run's network.
@@ -109,41 +113,32 @@ pub fn close_leaving_nothing(run: &Run, port: u16, stream: TcpStream, deadline: 
     };
     let sup = run.supervisor_pid().unwrap_or(-1);
     let orphaned = super::poll_state(deadline, || {
-        server_sides(sup, port)
-            .iter()
-            .any(|(peer, inode)| *peer == local.port() && inode == "0")
-            .then_some(())
+        (server_side(sup, port, local.port()).as_deref() == Some("0")).then_some(())
     });
     if orphaned.is_some() {
         let _ = reset(stream);
     }
 }
 
-/// The server's side of each connection on local `port` in the network of process `pid`:
-/// the peer's port and the socket's inode (0 once no process holds it).
-fn server_sides(pid: i32, port: u16) -> Vec<(u16, String)> {
-    let mut found = Vec::new();
-    for table in ["tcp", "tcp6"] {
-        let text = std::fs::read_to_string(format!("/proc/{pid}/net/{table}")).unwrap_or_default();
-        for line in text.lines().skip(1) {
+/// The inode of the server's side of the connection from local `port` to the client's `peer`
+/// port in the network of process `pid` ("0" once no process holds it), if it is still
+/// there. The IPv4 table first: reading a table costs the kernel a walk of its whole
+/// connection hash, and a server on `::` (whose side is in the IPv6 table) is the rarer case.
+fn server_side(pid: i32, port: u16, peer: u16) -> Option<String> {
+    ["tcp", "tcp6"].iter().find_map(|table| {
+        let text = crate::run::procfs::tcp_table(pid, table);
+        text.lines().skip(1).find_map(|line| {
             let cols: Vec<&str> = line.split_whitespace().collect();
-            let (Some(local), Some(remote), Some(inode)) = (cols.get(1), cols.get(2), cols.get(9))
-            else {
-                continue;
-            };
+            let (local, remote, inode) = (cols.get(1)?, cols.get(2)?, cols.get(9)?);
             let port_of = |addr: &str| {
                 addr.rsplit(':')
                     .next()
                     .and_then(|h| u16::from_str_radix(h, 16).ok())
             };
-            if let (Some(p), Some(peer)) = (port_of(local), port_of(remote)) {
-                if p == port && peer != 0 {
-                    found.push((peer, (*inode).to_string()));
-                }
-            }
-        }
-    }
-    found
+            (port_of(local) == Some(port) && port_of(remote) == Some(peer))
+                .then(|| (*inode).to_string())
+        })
+    })
 }
 
 /// Reads from `stream` until end of file, `enough` says the data is complete, or

@@ -65,7 +65,7 @@ pub fn inspect(port: u16) -> Result<ListenerOptions, String> {
 fn listening_inodes(port: u16) -> Vec<String> {
     let mut found = Vec::new();
     for table in ["tcp", "tcp6"] {
-        let text = std::fs::read_to_string(format!("/proc/self/net/{table}")).unwrap_or_default();
+        let text = super::procfs::tcp_table("self", table);
         for line in text.lines().skip(1) {
             let cols: Vec<&str> = line.split_whitespace().collect();
             let (Some(local), Some(state), Some(inode)) = (cols.get(1), cols.get(3), cols.get(9))

@@ -186,6 +186,28 @@ pub fn ticks_per_second() -> u64 {
     }
 }
 
+/// A `/proc/<who>/net/<table>` file (`who`: a pid or `self`; `table`: `tcp`, `tcp6`) read in as
+/// few calls as possible ("" when
+/// unreadable). The kernel walks its whole connection hash table again at the start of each
+/// read call, so reading in the usual small chunks costs a walk per chunk: measured, that was
+/// most of the grader's CPU for `time_server`, which looks at the table while it serves 30
+/// clients.
+pub fn tcp_table(who: impl std::fmt::Display, table: &str) -> String {
+    use std::io::Read;
+    let Ok(mut file) = fs::File::open(format!("/proc/{who}/net/{table}")) else {
+        return String::new();
+    };
+    let mut out = Vec::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        match file.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// TCP ports in LISTEN state held by `pid`, seen in the network namespace of `pid`.
 pub fn listening_ports(pid: i32) -> Vec<u16> {
     let inodes = socket_inodes(pid);
@@ -194,7 +216,7 @@ pub fn listening_ports(pid: i32) -> Vec<u16> {
     }
     let mut ports = Vec::new();
     for table in ["tcp", "tcp6"] {
-        let text = fs::read_to_string(format!("/proc/{pid}/net/{table}")).unwrap_or_default();
+        let text = tcp_table(pid, table);
         for line in text.lines().skip(1) {
             let cols: Vec<&str> = line.split_whitespace().collect();
             let (Some(local), Some(state), Some(inode)) = (cols.get(1), cols.get(3), cols.get(9))
