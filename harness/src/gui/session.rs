@@ -241,8 +241,13 @@ impl Gui {
             want.size(),
             secs(within)
         );
+        // For the HTML report: what was sent beside what the window showed.
+        run.keep_picture("frame sent", want.width, want.height, &want.bytes, 4);
         match reply.get("image").and_then(Rgba::from_json) {
-            Some(shown) => Ok((shown, what)),
+            Some(shown) => {
+                run.keep_picture("window showed", shown.width, shown.height, &shown.bytes, 4);
+                Ok((shown, what))
+            }
             None => Err(Failure::fail(format!("{what}; no label shows any image"))),
         }
     }
