@@ -156,7 +156,7 @@ fn children(result: &SubmissionResult) -> (usize, usize) {
     let child = |p: &harness::run::ProcessSpan, all: &[harness::run::ProcessSpan]| {
         all.iter().any(|q| q.pid == p.parent)
     };
-    let drawn = runs
+    let per_run: Vec<usize> = runs
         .iter()
         .map(|r| {
             r.processes
@@ -164,17 +164,9 @@ fn children(result: &SubmissionResult) -> (usize, usize) {
                 .filter(|p| child(p, &r.processes))
                 .count()
         })
-        .sum();
-    let distinct = runs
-        .iter()
-        .map(|r| {
-            r.processes
-                .iter()
-                .filter(|p| child(p, &r.processes))
-                .count()
-        })
-        .max()
-        .unwrap_or(0);
+        .collect();
+    let drawn = per_run.iter().sum();
+    let distinct = per_run.iter().copied().max().unwrap_or(0);
     (drawn, distinct)
 }
 

@@ -227,12 +227,7 @@ fn view(ctx: &mut Ctx) -> Result<Viewed, Failure> {
 mod judges {
     use super::*;
 
-    fn verdict(j: Judged) -> Verdict {
-        match j {
-            Judged::Verdict(v) => v,
-            Judged::Alone(why) => panic!("alone: {why}"),
-        }
-    }
+    use crate::scenario::shared::decided as verdict;
 
     fn correct() -> Viewed {
         Viewed {

@@ -5,7 +5,7 @@ use super::task::{self, Check, Done, Slot, Task};
 use crate::outcome::{Failure, Verdict};
 use crate::run::RunRecord;
 use crate::sandbox::Guarantees;
-use crate::scenario::{Ctx, Judged, SharedRun};
+use crate::scenario::{Judged, SharedRun};
 use crate::settings::Settings;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
@@ -99,20 +99,11 @@ fn observe(
     dir: &Path,
     work: &Path,
 ) -> Vec<RunRecord> {
-    let mut ctx = match Ctx::new(
-        settings,
-        guarantees,
-        &task.program,
-        task.rules,
-        &task.root,
-        dir,
-        work,
-    ) {
+    let mut ctx = match task::context(settings, guarantees, task, dir, work) {
         Ok(ctx) => ctx,
-        Err(e) => {
-            let _ = std::fs::remove_dir_all(dir);
+        Err(f) => {
             for &k in active {
-                verdicts[k] = Some(Err(Failure::fault(&e)));
+                verdicts[k] = Some(Err(f.clone()));
             }
             return Vec::new();
         }

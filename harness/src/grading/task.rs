@@ -231,6 +231,31 @@ pub(super) fn panic_injected(id: &str) -> bool {
     std::env::var(PANIC_HOOK).is_ok_and(|ids| ids.split(',').any(|x| x.trim() == id))
 }
 
+/// The scenario's context in `dir` (a copy of the submission, a lease); the grader's fault
+/// when it cannot be made (what was made by then is removed).
+pub(super) fn context<'a>(
+    settings: &'a Settings,
+    guarantees: &'a Guarantees,
+    task: &'a Task,
+    dir: &Path,
+    work: &Path,
+) -> Result<Ctx<'a>, Failure> {
+    Ctx::new(
+        settings,
+        guarantees,
+        &task.program,
+        task.rules,
+        &task.root,
+        dir,
+        work,
+    )
+    .map_err(|e| {
+        // What `Ctx::new` made before it failed; a `Ctx` removes its own.
+        let _ = std::fs::remove_dir_all(dir);
+        Failure::fault(e)
+    })
+}
+
 /// Runs one scenario on its own in `dir`: its verdict and its runs' records.
 pub(super) fn run_scenario(
     settings: &Settings,
@@ -245,21 +270,9 @@ pub(super) fn run_scenario(
             return (Err(skip), Vec::new());
         }
     }
-    let mut ctx = match Ctx::new(
-        settings,
-        guarantees,
-        &task.program,
-        task.rules,
-        &task.root,
-        dir,
-        work,
-    ) {
+    let mut ctx = match context(settings, guarantees, task, dir, work) {
         Ok(ctx) => ctx,
-        Err(e) => {
-            // What `Ctx::new` made before it failed; a `Ctx` removes its own.
-            let _ = std::fs::remove_dir_all(dir);
-            return (Err(Failure::fault(e)), Vec::new());
-        }
+        Err(f) => return (Err(f), Vec::new()),
     };
     let verdict = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         if panic_injected(&slot.id) {

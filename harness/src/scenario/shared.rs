@@ -44,6 +44,15 @@ impl Judged {
     }
 }
 
+/// In tests: the verdict of a judge that must decide from the observation given.
+#[cfg(test)]
+pub fn decided(j: Judged) -> Verdict {
+    match j {
+        Judged::Verdict(v) => v,
+        Judged::Alone(why) => panic!("expected a verdict, got a run of its own: {why}"),
+    }
+}
+
 impl From<Verdict> for Judged {
     fn from(v: Verdict) -> Self {
         Judged::Verdict(v)

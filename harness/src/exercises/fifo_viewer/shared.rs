@@ -142,12 +142,7 @@ mod tests {
         }
     }
 
-    fn verdict(j: Judged) -> Verdict {
-        match j {
-            Judged::Verdict(v) => v,
-            Judged::Alone(why) => panic!("alone: {why}"),
-        }
-    }
+    use crate::scenario::shared::decided as verdict;
 
     #[test]
     fn a_correct_viewer_passes_all_four() {

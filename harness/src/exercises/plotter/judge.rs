@@ -139,12 +139,7 @@ mod tests {
         }
     }
 
-    fn verdict(j: Judged) -> Verdict {
-        match j {
-            Judged::Verdict(v) => v,
-            Judged::Alone(why) => panic!("alone: {why}"),
-        }
-    }
+    use crate::scenario::shared::decided as verdict;
 
     #[test]
     fn a_slow_animation_on_a_starved_machine_is_skipped_not_failed() {
