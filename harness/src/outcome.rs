@@ -123,6 +123,14 @@ impl From<crate::error::Error> for Failure {
     }
 }
 
+/// How a skip's feedback opens when the machine was too busy to judge (not a missing tool).
+pub const OVERLOADED: &str = "the machine was overloaded";
+
+/// Whether `feedback` is that of a skip because the machine was too busy to judge.
+pub fn overloaded(feedback: &str) -> bool {
+    feedback.starts_with(OVERLOADED)
+}
+
 /// What a scenario function returns: `Ok` with what was observed, or the failure.
 pub type Verdict = Result<String, Failure>;
 

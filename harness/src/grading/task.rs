@@ -146,6 +146,12 @@ pub(super) fn run_repeated(
 /// were several), else `flaky`, quoting a run that did not pass. A fault of the grader in any
 /// repeat is the verdict: the program is not called flaky for the grader's fault.
 pub(super) fn combine(mut results: Vec<Raw>) -> Raw {
+    // A repeat the machine was too busy to judge gives no verdict: it neither passes nor
+    // makes the others flaky, unless no repeat judged at all.
+    let judged = |r: &Raw| !(r.status == Status::Skip && crate::outcome::overloaded(&r.feedback));
+    if results.iter().any(judged) {
+        results.retain(judged);
+    }
     let repeats = results.len() as u32;
     let passes = results.iter().filter(|r| r.status == Status::Pass).count() as u32;
     let fault = results.iter().position(|r| r.status == Status::Fault);
@@ -322,6 +328,19 @@ mod tests {
             "{}",
             r.feedback
         );
+    }
+
+    #[test]
+    fn a_repeat_too_busy_to_judge_does_not_vote() {
+        let busy = Raw::new(
+            "x.y".into(),
+            Status::Skip,
+            "the machine was overloaded: …".into(),
+        );
+        let r = combine(vec![with(Status::Pass), busy.clone(), with(Status::Pass)]);
+        assert_eq!((r.status, r.passes), (Status::Pass, Some(2)));
+        let r = combine(vec![busy.clone(), busy]);
+        assert_eq!(r.status, Status::Skip);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The plotter's judges: pure functions of what a run showed, so that one run can be judged
 //! by all three scenarios (and each judge is tested from hand-built values).
 
-use crate::outcome::{Failure, Status, Verdict};
+use crate::outcome::{Failure, Status, Verdict, OVERLOADED};
 use crate::scenario::Judged;
 use crate::text::quote;
 use crate::{ensure, fail};
@@ -71,7 +71,7 @@ pub fn animates(a: &Animation) -> Verdict {
             "kept drawing while input was idle: {drawn} frames in 3 s (a busy machine slowed the first second)"
         )),
         Animation::Slow { drawn, starved, .. } if *starved > 0.2 => Err(Failure::skip(format!(
-            "the machine was overloaded: the program drew {drawn} frames in 3 s but spent {:.0}% of that time waiting for a CPU, so its frame rate says nothing about it (grade again on a quieter machine, or with --time-scale)",
+            "{OVERLOADED}: the program drew {drawn} frames in 3 s but spent {:.0}% of that time waiting for a CPU, so its frame rate says nothing about it (grade again on a quieter machine, or with --time-scale)",
             starved * 100.0
         ))),
         Animation::Slow { drawn, rate, .. } => fail!(
