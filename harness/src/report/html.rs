@@ -24,7 +24,8 @@ pub fn render(results: &[SubmissionResult]) -> String {
         p class="caps" {
             "Program output is quoted as text, at most " (caps::LINES_PER_SCENARIO)
             " lines per scenario, " (caps::CHARS_PER_LINE) " characters per line and "
-            (caps::BYTES_PER_PAGE / 1_000_000) " MB per page, shared out among its submissions; the rest is left out and said so."
+            (caps::BYTES_PER_PAGE / 1_000_000) " MB per page, and pictures at most "
+            (caps::PICTURE_BYTES_PER_PAGE / 1_000_000) " MB per page, each shared out among its submissions; the rest is left out and said so."
             @if results.len() > 1 {
                 " In a class's page, passed scenarios show their verdict, feedback and a run's first image; a student's own page (one submission) draws every run."
             }
@@ -146,7 +147,7 @@ fn scenario<'a>(
                 @for run in &s.runs {
                     @if drawn_here(run, &anchor, drawn) {
                         // One picture a run: a class's page stays small.
-                        @for p in run.pictures.iter().take(1) { (picture(p)) }
+                        @for p in run.pictures.iter().take(1) { (picture(p, budget)) }
                     }
                 }
             } @else {
@@ -206,7 +207,7 @@ fn run_pictures(run: &RunRecord, budget: &mut Budget) -> Markup {
             h4 { (run.label) }
             (svg::timeline(&entries, span))
             @if !run.processes.is_empty() { (svg::processes(&run.processes, &signals, span)) }
-            @for p in &run.pictures { (picture(p)) }
+            @for p in &run.pictures { (picture(p, budget)) }
             details class="transcript" {
                 summary { "transcript (" (entries.len()) " lines)" }
                 pre { @for e in &entries { (line(e)) "\n" } }
@@ -216,7 +217,12 @@ fn run_pictures(run: &RunRecord, budget: &mut Budget) -> Markup {
     }
 }
 
-fn picture(p: &crate::run::Picture) -> Markup {
+fn picture(p: &crate::run::Picture, budget: &mut Budget) -> Markup {
+    if !budget.take_picture(p.png_base64.len()) {
+        return html! {
+            p class="caps" { (p.label) ": picture left out (pictures are capped per page, see above)" }
+        };
+    }
     html! {
         figure class="picture" {
             img src=(format!("data:image/png;base64,{}", p.png_base64))

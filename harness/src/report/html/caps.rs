@@ -11,6 +11,10 @@ pub const CHARS_PER_LINE: usize = 200;
 /// tooltip and in the transcript, with its markup), shared out equally among the page's
 /// submissions; beyond, lines are left out.
 pub const BYTES_PER_PAGE: usize = 3_000_000;
+/// Bytes of pictures (their base64 PNGs) per page, shared out equally among the page's
+/// submissions; beyond, a picture is left out and the page says so. With the transcripts'
+/// share, a page stays under 10 MB however large the class.
+pub const PICTURE_BYTES_PER_PAGE: usize = 5_000_000;
 /// What one line costs besides its text (its mark, its tooltip's and transcript's markup).
 const LINE_COST: usize = 96;
 
@@ -23,6 +27,8 @@ pub struct Budget {
     pub class: bool,
     pub page_bytes: usize,
     pub scenario_lines: usize,
+    /// Bytes of pictures left for this submission.
+    pub picture_bytes: usize,
 }
 
 impl Default for Budget {
@@ -40,12 +46,23 @@ impl Budget {
             class: submissions > 1,
             page_bytes: share,
             scenario_lines: LINES_PER_SCENARIO,
+            picture_bytes: PICTURE_BYTES_PER_PAGE / submissions.max(1),
         }
     }
 
     /// A new submission begins: its share of the page.
     pub fn next_submission(&mut self) {
         self.page_bytes = self.share;
+        self.picture_bytes = PICTURE_BYTES_PER_PAGE * self.share / BYTES_PER_PAGE;
+    }
+
+    /// Whether a picture of `bytes` (base64) still fits this submission's share.
+    pub fn take_picture(&mut self, bytes: usize) -> bool {
+        let fits = bytes <= self.picture_bytes;
+        if fits {
+            self.picture_bytes -= bytes;
+        }
+        fits
     }
 
     /// A new scenario begins: its own lines, the page's bytes as they are.
@@ -112,5 +129,15 @@ mod tests {
         class.page_bytes = 0;
         class.next_submission();
         assert_eq!(class.page_bytes, BYTES_PER_PAGE / 100);
+    }
+
+    #[test]
+    fn pictures_are_capped_per_submission() {
+        let mut b = Budget::for_page(100);
+        let share = PICTURE_BYTES_PER_PAGE / 100;
+        assert!(b.take_picture(share / 2));
+        assert!(!b.take_picture(share));
+        b.next_submission();
+        assert!(b.take_picture(share));
     }
 }
