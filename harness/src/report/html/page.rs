@@ -7,6 +7,7 @@ use sha2::Digest;
 
 const CSS: &str = r#"
 body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}
+section.submission{content-visibility:auto;contain-intrinsic-size:auto 3000px}
 h1{font-size:1.4em}h2{font-size:1.2em;border-top:2px solid #ccc;padding-top:.5em}
 table.overview{border-collapse:collapse}table.overview th,table.overview td{border:1px solid #ccc;padding:2px 8px;text-align:right}
 table.overview th{cursor:pointer;background:#eee}table.overview td:first-child{text-align:left}
