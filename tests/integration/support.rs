@@ -195,6 +195,8 @@ pub fn redactions() -> Vec<(&'static str, &'static str)> {
         // Amounts that depend on how far a program got before the harness looked.
         (r"\b\d+ bytes of imageMap", "[N] bytes of imageMap"),
         (r"cover \d+%", "cover [N]%"),
+        // How many colours a random drawing has at the moment it is looked at.
+        (r"\(\d+ colours;", "([N] colours;"),
         // A server dying of a reset refuses the next client, or accepts and drops it, by timing.
         (
             r"the next client: (could not connect to [^;]*|no reply[^;]*); it exited",
