@@ -14,6 +14,27 @@ pub fn trials() -> Vec<Trial> {
         "shared::fallback::plotter_crash_on_number_loses_tracks_only",
         fallback_plotter,
     )];
+    // A viewer whose defect comes before the closing: the scenarios after it are judged
+    // from windows of their own and pass.
+    for (fixture, exercise, failing, alone) in [
+        (
+            "fifo-viewer-no-resize",
+            "fifo_viewer",
+            "fifo_viewer.resize",
+            &["fifo_viewer.fifo", "fifo_viewer.close"][..],
+        ),
+        (
+            "shm-viewer-wrong-size",
+            "shm_viewer",
+            "shm_viewer.created",
+            &["shm_viewer.close"][..],
+        ),
+    ] {
+        trials.push(Trial::test(
+            format!("shared::fallback::{fixture}"),
+            move || fallback_viewer(fixture, exercise, failing, alone),
+        ));
+    }
     for (exercise, tool) in [
         ("files", None),
         ("run_process", None),
@@ -141,6 +162,43 @@ fn fallback_plotter() -> Outcome {
                 s.runs.iter().map(|r| &r.label).collect::<Vec<_>>()
             ))
         )),
+    }
+    support::judged(&wrong, &result)
+}
+
+/// `failing` fails from the shared run; each of `alone` passes from a run of its own (its
+/// records hold a run not shared), since the shared run stopped before its part.
+fn fallback_viewer(fixture: &str, id: &str, failing: &str, alone: &[&str]) -> Outcome {
+    let result = grade(fixture, id)?;
+    let e = exercise(&result, id)?;
+    if e.scenarios.iter().any(|s| s.status == Status::Skip) && !support::tools_required() {
+        return Ok(());
+    }
+    let find = |id: &str| e.scenarios.iter().find(|s| s.id == id);
+    let mut wrong = Vec::new();
+    match find(failing) {
+        Some(s) if s.status == Status::Fail && s.runs.iter().all(|r| r.label.contains(SHARED)) => {}
+        other => wrong.push(format!(
+            "{failing}: expected a fail from the shared run alone, got {:?}",
+            other.map(|s| (
+                s.status,
+                s.runs.iter().map(|r| &r.label).collect::<Vec<_>>()
+            ))
+        )),
+    }
+    for id in alone {
+        match find(id) {
+            Some(s)
+                if s.status == Status::Pass && s.runs.iter().any(|r| !r.label.contains(SHARED)) => {
+            }
+            other => wrong.push(format!(
+                "{id}: expected a pass from a run of its own, got {:?}",
+                other.map(|s| (
+                    s.status,
+                    s.runs.iter().map(|r| &r.label).collect::<Vec<_>>()
+                ))
+            )),
+        }
     }
     support::judged(&wrong, &result)
 }
