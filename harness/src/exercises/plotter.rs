@@ -72,6 +72,8 @@ const STEADY: usize = 4;
 /// Typing goes ahead anyway (and the transcript says so) when the plot has neither moved
 /// steadily nor waited for input on its main thread this long after its first frame.
 const READY_WITHIN: Duration = Duration::from_secs(3);
+/// The size of the report's chart of the plotted value.
+const CHART: (u32, u32) = (160, 80);
 const MESSAGE: &str = r"must be a number|not a (valid )?number";
 
 /// A started plotter and the frames it drew.
@@ -341,6 +343,15 @@ fn plotted(ctx: &mut Ctx) -> Result<Plotted, Failure> {
         Ok(()) => Some(type_bad_input(&mut plot)),
         Err(_) => None,
     };
+    // For the HTML report: the plotted value over time against the values typed.
+    let chart = plot.frames.chart(&[5.0, 2.0, 7.0], CHART.0, CHART.1);
+    plot.run.keep_picture(
+        "plotted value over time (blue), values typed (red)",
+        CHART.0,
+        CHART.1,
+        &chart,
+        4,
+    );
     Ok(Plotted {
         animation,
         tracking,

@@ -98,6 +98,12 @@ impl Frames {
         }
     }
 
+    /// A `width`×`height` RGBA chart of each line's last value over the frames' arrival times
+    /// (blue), with a red line at each value typed, for the report's pictures.
+    pub fn chart(&self, typed: &[f64], width: u32, height: u32) -> Vec<u8> {
+        chart(&self.frames, typed, width, height)
+    }
+
     /// Reads frames until `done` holds for them, `within` passes, or the program ends.
     pub fn wait(
         &mut self,
@@ -194,5 +200,82 @@ mod tests {
         // Frames drawn at the same instant are no rate.
         let stuck: Vec<Frame> = [0.0, 0.5, 0.5, 0.5, 0.5, 0.5].map(at).into();
         assert_eq!(steady(&stuck, 4), None);
+    }
+}
+
+/// See [`Frames::chart`]. Frames are spaced evenly in the order they came (a typed value's
+/// step shows however quickly it was drawn); a value's change is joined by a vertical line.
+fn chart(frames: &[Frame], typed: &[f64], width: u32, height: u32) -> Vec<u8> {
+    let (w, h) = (width.max(2) as usize, height.max(2) as usize);
+    let mut px = [255u8; 4].repeat(w * h);
+    // Every line's last value: which line is the data is the program's choice.
+    let drawn: Vec<(usize, f64)> = frames
+        .iter()
+        .enumerate()
+        .flat_map(|(i, f)| f.ys.iter().flatten().map(move |y| (i, *y)))
+        .collect();
+    if drawn.is_empty() {
+        return px;
+    }
+    let values = drawn.iter().map(|p| p.1).chain(typed.iter().copied());
+    let (lo, hi) = values.fold((f64::MAX, f64::MIN), |(lo, hi), v| (lo.min(v), hi.max(v)));
+    let (lo, hi) = if hi - lo < 1e-9 {
+        (lo - 1.0, hi + 1.0)
+    } else {
+        (lo, hi)
+    };
+    let row = |v: f64| ((hi - v) / (hi - lo) * (h - 1) as f64).round() as usize;
+    let last = frames.len().saturating_sub(1).max(1) as f64;
+    let column = |i: usize| (i as f64 / last * (w - 1) as f64).round() as usize;
+    let mut put = |x: usize, y: usize, c: [u8; 4]| {
+        let i = (y.min(h - 1) * w + x.min(w - 1)) * 4;
+        px[i..i + 4].copy_from_slice(&c);
+    };
+    for &v in typed {
+        for x in (0..w).step_by(2) {
+            put(x, row(v), [220, 30, 30, 255]);
+        }
+    }
+    const BLUE: [u8; 4] = [30, 60, 200, 255];
+    for pair in drawn.windows(2) {
+        let ((i, a), (j, b)) = (pair[0], pair[1]);
+        put(column(i), row(a), BLUE);
+        if j == i + 1 {
+            let (top, bottom) = (row(a).min(row(b)), row(a).max(row(b)));
+            for y in top..=bottom {
+                put(column(j), y, BLUE);
+            }
+        }
+    }
+    if let Some(&(i, v)) = drawn.last() {
+        put(column(i), row(v), BLUE);
+    }
+    px
+}
+
+#[cfg(test)]
+mod chart_tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn the_value_is_drawn_over_time_against_the_values_typed() {
+        let t0 = Instant::now();
+        let frame = |ms: u64, y: f64| Frame {
+            seen: t0 + Duration::from_millis(ms),
+            t: None,
+            ys: vec![Some(y)],
+        };
+        let frames = vec![frame(0, 0.0), frame(500, 5.0), frame(1000, 2.0)];
+        let px = chart(&frames, &[5.0, 2.0], 11, 6);
+        let at = |x: usize, y: usize| &px[(y * 11 + x) * 4..(y * 11 + x) * 4 + 3];
+        // 5 is the top row, 0 the bottom one: the first point bottom left, the step up to 5
+        // in the middle column, the last point (2) right; the red line of 5 across the top.
+        assert_eq!(at(0, 5), [30, 60, 200]);
+        assert_eq!(at(5, 0), [30, 60, 200]);
+        assert_eq!(at(5, 3), [30, 60, 200]);
+        assert_eq!(at(10, 2), [30, 60, 200]);
+        assert_eq!(at(2, 0), [220, 30, 30]);
+        assert_eq!(px.len(), 11 * 6 * 4);
     }
 }
