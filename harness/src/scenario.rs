@@ -363,6 +363,30 @@ impl<'a> Ctx<'a> {
         Ok(dir)
     }
 
+    /// Keeps an image (`channels` bytes a pixel) with the record of the last run that ended,
+    /// for the report's pictures: for what the harness looked at after tearing the run down
+    /// (a frame its tool decoded from the program's movie).
+    pub fn keep_picture_after(
+        &self,
+        label: &str,
+        size: (u32, u32),
+        pixels: &[u8],
+        channels: usize,
+    ) {
+        let Ok(mut records) = self.records.lock() else {
+            return;
+        };
+        let Some(last) = records.last_mut() else {
+            return;
+        };
+        if last.pictures.len() >= crate::run::pictured::MAX_PICTURES {
+            return;
+        }
+        if let Some(p) = crate::picture::thumbnail(label, size.0, size.1, pixels, channels) {
+            last.pictures.push(p);
+        }
+    }
+
     /// The transcripts and leftovers of every run this scenario started (call after the
     /// scenario function returned, so every run has been torn down).
     pub fn take_records(&self) -> Vec<RunRecord> {

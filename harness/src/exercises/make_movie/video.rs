@@ -103,7 +103,8 @@ pub fn check_stream(
     Ok(wrong)
 }
 
-/// Decodes frame [`SAMPLE`] and judges it: lines on white, or what it is instead.
+/// Decodes frame [`SAMPLE`] and judges it: lines on white, or what it is instead. The frame
+/// decoded is kept with the run's record for the report's pictures.
 pub fn check_frame(ctx: &Ctx, ffmpeg: &Path, movie: &Path, limit: Duration) -> Result<(), String> {
     let path = movie.display().to_string();
     let select = format!("select=eq(n\\,{SAMPLE})");
@@ -123,6 +124,12 @@ pub fn check_frame(ctx: &Ctx, ffmpeg: &Path, movie: &Path, limit: Duration) -> R
             bytes.len()
         ));
     }
+    ctx.keep_picture_after(
+        &format!("movie.mp4, frame {SAMPLE}"),
+        (WIDTH as u32, HEIGHT as u32),
+        &bytes,
+        3,
+    );
     picture::lines_on_white(&picture::stats(&bytes, 3), &picture::VIDEO)
         .map_err(|e| format!("frame {SAMPLE}: {e}"))
 }
