@@ -174,6 +174,7 @@ fn frames(ctx: &mut Ctx) -> Verdict {
     }
     w.one_open_each(FULL, &base)?;
     let kept = w.tap.kept();
+    w.run.keep_frames("frame written", &kept, (400, 400), 4);
     let frames: Vec<&[u8]> = kept.chunks_exact(FULL).take(FRAMES).collect();
     for (i, frame) in frames.iter().enumerate() {
         let s = picture::stats(frame, 4);

@@ -193,7 +193,9 @@ fn writes(ctx: &mut Ctx) -> Verdict {
     writer_form::go(&mut w.gui, &mut w.run)?;
     let first = w
         .until(ARRIVE, |i| differ(i, &at_start) && lines(i).is_ok())
+        .inspect(|image| w.run.keep_picture("imageMap in mode 0", 400, 400, image, 4))
         .map_err(|last| {
+            w.run.keep_picture("imageMap in mode 0", 400, 400, &last, 4);
             let why = lines(&last).err().unwrap_or_else(|| {
                 "it held what it held when Start was clicked".to_string()
             });
@@ -206,7 +208,9 @@ fn writes(ctx: &mut Ctx) -> Verdict {
         .map_err(|_| Failure::fail(format!("after its first image, {SEGMENT} did not change to new lines on white within {}: each tick should draw a new image", secs(ARRIVE))))?;
     w.gui.set(&mut w.run, "mode", json!(1))?;
     w.until(ARRIVE, |i| pictures::checker(i, 400).is_ok())
+        .inspect(|image| w.run.keep_picture("imageMap in mode 1", 400, 400, image, 4))
         .map_err(|last| {
+            w.run.keep_picture("imageMap in mode 1", 400, 400, &last, 4);
             let why = pictures::checker(&last, 400).err().unwrap_or_default();
             Failure::fail(format!(
                 "within {} of setting mode to 1, expected a checker in {SEGMENT}; {why}",
