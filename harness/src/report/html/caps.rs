@@ -14,7 +14,7 @@ pub const BYTES_PER_PAGE: usize = 3_000_000;
 /// Bytes of pictures (their base64 PNGs) per page, shared out equally among the page's
 /// submissions; beyond, a picture is left out and the page says so. With the transcripts'
 /// share, a page stays under 10 MB however large the class.
-pub const PICTURE_BYTES_PER_PAGE: usize = 5_000_000;
+pub const PICTURE_BYTES_PER_PAGE: usize = 2_000_000;
 /// What one line costs besides its text (its mark, its tooltip's and transcript's markup).
 const LINE_COST: usize = 96;
 
