@@ -379,10 +379,9 @@ impl<'a> Ctx<'a> {
         let Some(last) = records.last_mut() else {
             return;
         };
-        if last.pictures.len() >= crate::run::pictured::MAX_PICTURES {
-            return;
-        }
-        if let Some(p) = crate::picture::thumbnail(label, size.0, size.1, pixels, channels) {
+        let held = last.pictures.len();
+        if let Some(p) = crate::run::pictured::picture_if_room(held, label, size, pixels, channels)
+        {
             last.pictures.push(p);
         }
     }

@@ -304,21 +304,14 @@ fn type_bad_input(plot: &mut Plot) -> Result<BadInput, Failure> {
         .map(|_| ());
     let said = plot.run.lines(Source::Stderr).split_off(before);
     let raised = raised(&said, &plot.run);
-    if message.is_err() {
-        return Ok(BadInput {
-            message,
-            said,
-            raised,
-            ended: None,
-            seven: Ok(()),
-        });
-    }
-    let ended = (!plot.run.alive()).then(|| {
+    // Only an answered `abc` is followed: whether it kept running, then whether `7` is plotted.
+    let answered = message.is_ok();
+    let ended = (answered && !plot.run.alive()).then(|| {
         plot.run
             .exit()
             .map_or_else(|| "stopped".to_string(), crate::run::describe_exit)
     });
-    let seven = if ended.is_none() {
+    let seven = if answered && ended.is_none() {
         plot.track("7", 7.0)
     } else {
         Ok(())

@@ -212,8 +212,7 @@ fn view(ctx: &mut Ctx) -> Result<Viewed, Failure> {
     };
     let shows = show_two(&mut viewer);
     let closed = shows.is_ok().then(|| {
-        let exit = viewer.gui.close(&mut viewer.run);
-        let ended = exit.is_ok() && viewer.run.wait_tree_done(HELPERS);
+        let (exit, ended) = viewer.gui.close_and_settle(&mut viewer.run, HELPERS);
         (exit, ended, viewer.path.exists())
     });
     Ok(Viewed {

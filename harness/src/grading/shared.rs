@@ -2,7 +2,7 @@
 //! for each member the shared run could not show (see [`crate::scenario::shared`]).
 
 use super::task::{self, Check, Done, Slot, Task};
-use crate::outcome::{Failure, Verdict};
+use crate::outcome::Verdict;
 use crate::run::RunRecord;
 use crate::sandbox::Guarantees;
 use crate::scenario::{Judged, SharedRun};
@@ -10,8 +10,6 @@ use crate::settings::Settings;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 use std::time::Instant;
-
-const PANICKED: &str = "the scenario panicked (a bug in the harness; please report it)";
 
 /// Runs `run` once for `members` (in `dir`), then each member the run could not show on its
 /// own: one [`Done`] per member, in order.
@@ -52,34 +50,27 @@ pub(super) fn run(
         )
     };
     let shared_ms = started.elapsed();
-    let mut done = Vec::new();
     let records = label(records, members, &active);
-    let mut hygiene = Some(records.clone());
+    let mut done = Vec::new();
     for (k, slot) in members.iter().enumerate() {
         let alone_started = Instant::now();
         let (verdict, own) = match verdicts[k].take() {
             Some(v) => (v, Vec::new()),
             None => {
-                let alone = dir.with_file_name(format!(
-                    "{}-alone-{k}",
-                    dir.file_name()
-                        .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
-                ));
+                let alone = std::path::PathBuf::from(format!("{}-alone-{k}", dir.display()));
                 task::run_scenario(settings, guarantees, task, slot, &alone, work)
             }
         };
-        let judged_from: Vec<RunRecord> = if active.contains(&k) {
-            records.iter().chain(&own).cloned().collect()
-        } else {
-            own.clone()
-        };
+        let shared: &[RunRecord] = if active.contains(&k) { &records } else { &[] };
+        let judged_from: Vec<RunRecord> = shared.iter().chain(&own).cloned().collect();
         let mut result = task::raw(settings, &slot.id, verdict, alone_started, &judged_from);
         result.duration_ms += shared_ms.as_millis() as u64;
         // The shared run's records count for hygiene once, with the first member that ran.
-        let mut for_hygiene = own;
-        if active.first() == Some(&k) {
-            for_hygiene.splice(0..0, hygiene.take().unwrap_or_default());
-        }
+        let for_hygiene = if active.first() == Some(&k) {
+            judged_from
+        } else {
+            own
+        };
         done.push((result, for_hygiene));
     }
     done
@@ -108,26 +99,12 @@ fn observe(
             return Vec::new();
         }
     };
-    let prefix = format!("{}.", task.rules.exercise);
-    let ids: Vec<&str> = active
-        .iter()
-        .map(|&k| {
-            members[k]
-                .id
-                .strip_prefix(&prefix)
-                .unwrap_or(&members[k].id)
-        })
-        .collect();
+    let ids: Vec<&str> = active.iter().map(|&k| short(&members[k].id)).collect();
     let exercise = task.rules.exercise;
     let mut wrap = |id: &str, judge: &mut dyn FnMut() -> Judged| {
-        let full = format!("{exercise}.{id}");
-        catch_unwind(AssertUnwindSafe(|| {
-            if task::panic_injected(&full) {
-                panic!("{} names {full}", task::PANIC_HOOK);
-            }
-            judge()
-        }))
-        .unwrap_or_else(|_| Judged::Verdict(Err(Failure::fault(PANICKED))))
+        task::guarded(&format!("{exercise}.{id}"), judge, |f| {
+            Judged::Verdict(Err(f))
+        })
     };
     let judged = catch_unwind(AssertUnwindSafe(|| {
         run.judge_all(&mut ctx, &ids, &mut wrap)
@@ -141,7 +118,7 @@ fn observe(
             .collect(),
         Err(_) => ids
             .iter()
-            .map(|_| Judged::Verdict(Err(Failure::fault(PANICKED))))
+            .map(|_| Judged::Verdict(Err(task::panicked())))
             .collect(),
     };
     for (&k, j) in active.iter().zip(judged) {
@@ -150,6 +127,11 @@ fn observe(
         }
     }
     ctx.take_records()
+}
+
+/// A scenario's short id (`counts` of `fork_exec.counts`), as its shared run names it.
+fn short(id: &str) -> &str {
+    id.rsplit('.').next().unwrap_or(id)
 }
 
 /// What a shared run's label says after its run number.
@@ -165,10 +147,7 @@ fn label(mut records: Vec<RunRecord>, members: &[Slot], active: &[usize]) -> Vec
     if active.len() < 2 {
         return records;
     }
-    let names: Vec<&str> = active
-        .iter()
-        .map(|&k| members[k].id.rsplit('.').next().unwrap_or(&members[k].id))
-        .collect();
+    let names: Vec<&str> = active.iter().map(|&k| short(&members[k].id)).collect();
     for r in &mut records {
         r.label = format!("{}{SHARED_BY}{}", r.label, names.join(", "));
     }

@@ -233,8 +233,29 @@ pub(super) fn missing_tools(needs: &[Tool]) -> Option<Failure> {
 /// panic as soon as they start. Only the grader's own environment can set it.
 pub const PANIC_HOOK: &str = "__SYSGRADE_TEST_PANIC";
 
-pub(super) fn panic_injected(id: &str) -> bool {
+fn panic_injected(id: &str) -> bool {
     std::env::var(PANIC_HOOK).is_ok_and(|ids| ids.split(',').any(|x| x.trim() == id))
+}
+
+/// Runs `check` for scenario `id` (panicking first when the test hook names it); a panic,
+/// a bug in the harness, becomes that scenario's fault through `fault`.
+pub(super) fn guarded<T>(
+    id: &str,
+    check: impl FnOnce() -> T,
+    fault: impl FnOnce(Failure) -> T,
+) -> T {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        if panic_injected(id) {
+            panic!("{PANIC_HOOK} names {id}");
+        }
+        check()
+    }))
+    .unwrap_or_else(|_| fault(panicked()))
+}
+
+/// The fault of a scenario whose check panicked.
+pub(super) fn panicked() -> Failure {
+    Failure::fault("the scenario panicked (a bug in the harness; please report it)")
 }
 
 /// The scenario's context in `dir` (a copy of the submission, a lease); the grader's fault
@@ -280,20 +301,14 @@ pub(super) fn run_scenario(
         Ok(ctx) => ctx,
         Err(f) => return (Err(f), Vec::new()),
     };
-    let verdict = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        if panic_injected(&slot.id) {
-            panic!("{PANIC_HOOK} names {}", slot.id);
-        }
-        match slot.check {
+    let verdict = guarded(
+        &slot.id,
+        || match slot.check {
             Check::Builtin(s) => (s.check)(&mut ctx),
             Check::Data(d) => d.run(&mut ctx),
-        }
-    }))
-    .unwrap_or_else(|_| {
-        Err(Failure::fault(
-            "the scenario panicked (a bug in the harness; please report it)",
-        ))
-    });
+        },
+        Err,
+    );
     (verdict, ctx.take_records())
 }
 

@@ -276,6 +276,18 @@ impl Gui {
         Some(tasks.count())
     }
 
+    /// [`Gui::close`], then, once the program ended, waits up to `helpers` for what it
+    /// started (a resource tracker): its exit (or why not), and whether everything ended.
+    pub fn close_and_settle(
+        &mut self,
+        run: &mut Run,
+        helpers: Duration,
+    ) -> (Result<Exit, Failure>, bool) {
+        let exit = self.close(run);
+        let ended = exit.is_ok() && run.wait_tree_done(helpers);
+        (exit, ended)
+    }
+
     /// Closes the window as a user would (its closeEvent runs) and waits up to the usual
     /// time for the program (and its helpers, a resource tracker) to end, without judging
     /// whether it did; true when it did.

@@ -19,26 +19,17 @@ pub const TIME_WAIT: &str = "06";
 /// IPv4 table, or of the IPv6 one when the IPv4 table has none (a server on `::`). Each table
 /// read costs the kernel a walk of its whole connection hash, and this is polled.
 pub fn states(pid: i32, port: u16) -> Vec<String> {
-    for table in ["tcp", "tcp6"] {
-        let text = crate::run::procfs::tcp_table(pid, table);
-        let found: Vec<String> = text
-            .lines()
-            .skip(1)
-            .filter_map(|line| {
-                let cols: Vec<&str> = line.split_whitespace().collect();
-                let (local, state) = (cols.get(1)?, cols.get(3)?);
-                let local_port = local
-                    .rsplit(':')
-                    .next()
-                    .and_then(|h| u16::from_str_radix(h, 16).ok());
-                (local_port == Some(port)).then(|| (*state).to_string())
-            })
-            .collect();
-        if !found.is_empty() {
-            return found;
-        }
-    }
-    Vec::new()
+    ["tcp", "tcp6"]
+        .iter()
+        .map(|table| {
+            procfs::tcp_sockets(pid, table)
+                .into_iter()
+                .filter(|s| s.local_port == port)
+                .map(|s| s.state)
+                .collect::<Vec<_>>()
+        })
+        .find(|found| !found.is_empty())
+        .unwrap_or_default()
 }
 
 /// Whether something listens on `port` in the run's network.
@@ -126,18 +117,10 @@ pub fn close_leaving_nothing(run: &Run, port: u16, stream: TcpStream, deadline: 
 /// connection hash, and a server on `::` (whose side is in the IPv6 table) is the rarer case.
 fn server_side(pid: i32, port: u16, peer: u16) -> Option<String> {
     ["tcp", "tcp6"].iter().find_map(|table| {
-        let text = crate::run::procfs::tcp_table(pid, table);
-        text.lines().skip(1).find_map(|line| {
-            let cols: Vec<&str> = line.split_whitespace().collect();
-            let (local, remote, inode) = (cols.get(1)?, cols.get(2)?, cols.get(9)?);
-            let port_of = |addr: &str| {
-                addr.rsplit(':')
-                    .next()
-                    .and_then(|h| u16::from_str_radix(h, 16).ok())
-            };
-            (port_of(local) == Some(port) && port_of(remote) == Some(peer))
-                .then(|| (*inode).to_string())
-        })
+        procfs::tcp_sockets(pid, table)
+            .into_iter()
+            .find(|s| s.local_port == port && s.remote_port == peer)
+            .map(|s| s.inode)
     })
 }
 

@@ -47,6 +47,21 @@ pub struct Picture {
     pub png_base64: String,
 }
 
+/// `pixels` (`channels` bytes a pixel, row by row) as a [`Picture`] for a record that already
+/// holds `held` of them; `None` beyond [`MAX_PICTURES`] (or when it cannot be encoded).
+pub fn picture_if_room(
+    held: usize,
+    label: &str,
+    (width, height): (u32, u32),
+    pixels: &[u8],
+    channels: usize,
+) -> Option<Picture> {
+    if held >= MAX_PICTURES {
+        return None;
+    }
+    crate::picture::thumbnail(label, width, height, pixels, channels)
+}
+
 /// The processes of `tree` (at most [`MAX_SPANS`]), timed from `started`.
 pub fn spans(tree: &Tree, started: Instant) -> Vec<ProcessSpan> {
     let ms = |at: Instant| at.saturating_duration_since(started).as_millis() as u64;
@@ -84,10 +99,8 @@ impl Run {
         pixels: &[u8],
         channels: usize,
     ) {
-        if self.shared.lock().pictures.len() >= MAX_PICTURES {
-            return;
-        }
-        if let Some(p) = crate::picture::thumbnail(label, width, height, pixels, channels) {
+        let held = self.shared.lock().pictures.len();
+        if let Some(p) = picture_if_room(held, label, (width, height), pixels, channels) {
             self.shared.update(|st| st.pictures.push(p));
         }
     }

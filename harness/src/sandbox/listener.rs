@@ -63,25 +63,12 @@ pub fn inspect(port: u16) -> Result<ListenerOptions, String> {
 
 /// The inodes of the sockets listening on `port` in this process's network.
 fn listening_inodes(port: u16) -> Vec<String> {
-    let mut found = Vec::new();
-    for table in ["tcp", "tcp6"] {
-        let text = super::procfs::tcp_table("self", table);
-        for line in text.lines().skip(1) {
-            let cols: Vec<&str> = line.split_whitespace().collect();
-            let (Some(local), Some(state), Some(inode)) = (cols.get(1), cols.get(3), cols.get(9))
-            else {
-                continue;
-            };
-            let local_port = local
-                .rsplit(':')
-                .next()
-                .and_then(|h| u16::from_str_radix(h, 16).ok());
-            if *state == "0A" && local_port == Some(port) {
-                found.push((*inode).to_string());
-            }
-        }
-    }
-    found
+    ["tcp", "tcp6"]
+        .iter()
+        .flat_map(|table| super::procfs::tcp_sockets("self", table))
+        .filter(|s| s.state == "0A" && s.local_port == port)
+        .map(|s| s.inode)
+        .collect()
 }
 
 /// Duplicates descriptor `fd` of process `pid` and reads its reuse options.

@@ -186,13 +186,45 @@ pub fn ticks_per_second() -> u64 {
     }
 }
 
-/// A `/proc/<who>/net/<table>` file (`who`: a pid or `self`; `table`: `tcp`, `tcp6`) read in as
-/// few calls as possible ("" when
-/// unreadable). The kernel walks its whole connection hash table again at the start of each
-/// read call, so reading in the usual small chunks costs a walk per chunk: measured, that was
-/// most of the grader's CPU for `time_server`, which looks at the table while it serves 30
-/// clients.
-pub fn tcp_table(who: impl std::fmt::Display, table: &str) -> String {
+/// One row of `/proc/<pid>/net/tcp` (or `tcp6`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TcpSocket {
+    pub local_port: u16,
+    pub remote_port: u16,
+    /// The kernel's state in hex (`0A` LISTEN, `01` ESTABLISHED, `06` TIME_WAIT).
+    pub state: String,
+    /// The socket's inode ("0" once no process holds it).
+    pub inode: String,
+}
+
+/// The sockets of `/proc/<who>/net/<table>` (`who`: a pid or `self`; `table`: `tcp`, `tcp6`);
+/// none when it cannot be read.
+pub fn tcp_sockets(who: impl std::fmt::Display, table: &str) -> Vec<TcpSocket> {
+    let port = |addr: &str| {
+        addr.rsplit(':')
+            .next()
+            .and_then(|h| u16::from_str_radix(h, 16).ok())
+    };
+    tcp_table(who, table)
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let cols: Vec<&str> = line.split_whitespace().collect();
+            Some(TcpSocket {
+                local_port: port(cols.get(1)?)?,
+                remote_port: port(cols.get(2)?)?,
+                state: (*cols.get(3)?).to_string(),
+                inode: (*cols.get(9)?).to_string(),
+            })
+        })
+        .collect()
+}
+
+/// A `/proc/<who>/net/<table>` file read in as few calls as possible ("" when unreadable).
+/// The kernel walks its whole connection hash table again at the start of each read call,
+/// so reading in the usual small chunks costs a walk per chunk: measured, that was most of
+/// the grader's CPU for `time_server`, which looks at the table while it serves 30 clients.
+fn tcp_table(who: impl std::fmt::Display, table: &str) -> String {
     use std::io::Read;
     let Ok(mut file) = fs::File::open(format!("/proc/{who}/net/{table}")) else {
         return String::new();
@@ -214,27 +246,12 @@ pub fn listening_ports(pid: i32) -> Vec<u16> {
     if inodes.is_empty() {
         return Vec::new();
     }
-    let mut ports = Vec::new();
-    for table in ["tcp", "tcp6"] {
-        let text = tcp_table(pid, table);
-        for line in text.lines().skip(1) {
-            let cols: Vec<&str> = line.split_whitespace().collect();
-            let (Some(local), Some(state), Some(inode)) = (cols.get(1), cols.get(3), cols.get(9))
-            else {
-                continue;
-            };
-            if *state != "0A" || !inodes.contains(*inode) {
-                continue;
-            }
-            if let Some(port) = local
-                .rsplit(':')
-                .next()
-                .and_then(|h| u16::from_str_radix(h, 16).ok())
-            {
-                ports.push(port);
-            }
-        }
-    }
+    let mut ports: Vec<u16> = ["tcp", "tcp6"]
+        .iter()
+        .flat_map(|table| tcp_sockets(pid, table))
+        .filter(|s| s.state == "0A" && inodes.contains(s.inode.as_str()))
+        .map(|s| s.local_port)
+        .collect();
     ports.sort_unstable();
     ports.dedup();
     ports

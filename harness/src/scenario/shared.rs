@@ -72,6 +72,16 @@ pub struct Shared<O: 'static> {
     pub judges: &'static [(&'static str, Judge<O>)],
 }
 
+impl<O> Shared<O> {
+    /// The judge of member `id`.
+    fn judge(&self, id: &str) -> Option<Judge<O>> {
+        self.judges
+            .iter()
+            .find(|(j, _)| *j == id)
+            .map(|(_, judge)| *judge)
+    }
+}
+
 /// A shared run with its observation's type erased, as the scenario table holds it.
 pub trait SharedRun: Sync {
     /// Why these scenarios share a run.
@@ -79,7 +89,7 @@ pub trait SharedRun: Sync {
     /// The members' short ids.
     fn members(&self) -> Vec<&'static str>;
     /// Observes once and judges each of `ids` (short ids, members of this run), in order.
-    /// `judge` wraps each judge call (the grader catches a panicking judge there).
+    /// `wrap` wraps each judge call (the grader catches a panicking judge there).
     fn judge_all(
         &self,
         ctx: &mut Ctx,
@@ -106,11 +116,9 @@ impl<O: 'static> SharedRun for Shared<O> {
         let observed = (self.observe)(ctx)?;
         Ok(ids
             .iter()
-            .map(|id| match self.judges.iter().find(|(j, _)| j == id) {
-                Some((_, judge)) => wrap(id, &mut || judge(&observed)),
-                None => Judged::Verdict(Err(Failure::fault(format!(
-                    "{id} is not a member of its shared run"
-                )))),
+            .map(|id| match self.judge(id) {
+                Some(judge) => wrap(id, &mut || judge(&observed)),
+                None => Judged::Verdict(Err(not_a_member(id))),
             })
             .collect())
     }
@@ -120,16 +128,10 @@ impl<O: 'static> SharedRun for Shared<O> {
 /// as the member's `check`). A judge that cannot decide even from a run of its own is the
 /// grader's fault.
 pub fn alone<O>(shared: &Shared<O>, id: &str, ctx: &mut Ctx) -> Verdict {
-    let observed = (shared.observe)(ctx)?;
-    match shared.judges.iter().find(|(j, _)| *j == id) {
-        Some((_, judge)) => match judge(&observed) {
-            Judged::Verdict(v) => v,
-            Judged::Alone(why) => Err(Failure::fault(format!(
-                "{id} could not be judged from a run of its own: {why}"
-            ))),
-        },
-        None => Err(Failure::fault(format!(
-            "{id} is not a member of its shared run"
-        ))),
-    }
+    let judge = shared.judge(id).ok_or_else(|| not_a_member(id))?;
+    judge(&(shared.observe)(ctx)?).verdict()
+}
+
+fn not_a_member(id: &str) -> Failure {
+    Failure::fault(format!("{id} is not a member of its shared run"))
 }

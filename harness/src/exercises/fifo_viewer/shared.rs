@@ -72,8 +72,7 @@ fn view(ctx: &mut Ctx) -> Result<Viewed, Failure> {
 }
 
 fn close(viewer: &mut Viewer) -> Closed {
-    let exit = viewer.gui.close(&mut viewer.run);
-    let ended = exit.is_ok() && viewer.run.wait_tree_done(TAKE);
+    let (exit, ended) = viewer.gui.close_and_settle(&mut viewer.run, TAKE);
     Closed {
         exit,
         ended,
