@@ -20,6 +20,11 @@ use std::time::{Duration, Instant};
 
 /// Grace for descendants to finish by themselves, nominal.
 const GRACE: Duration = Duration::from_millis(1500);
+/// How long the readers may take to deliver the last of the output once the program's tree
+/// and the supervisor are gone, nominal. The end always comes then (nothing holds the
+/// terminal or the pipe any more), so this is only ever waited in full on a machine so loaded
+/// that the reader threads are not scheduled; a shorter wait lost a program's last line in CI.
+const DRAIN: Duration = Duration::from_secs(10);
 /// How long a program still running at the end may take to block before it is signalled
 /// (a third of it), nominal: the time a person takes to reach for Ctrl-C.
 const READY: Duration = GRACE;
@@ -67,10 +72,17 @@ pub(super) fn teardown(run: &mut Run, mut launched: Launched) -> RunRecord {
     let finishing = Instant::now();
     send(&launched, &Command::Quit);
     launched.handle.finish();
-    let _ = shared.wait_for(Instant::now() + Duration::from_secs(2), |st| {
-        (st.stdout.eof && st.stderr.eof).then_some(())
-    });
+    let drained = shared
+        .wait_for(Instant::now() + run.oversight.clock.real(DRAIN), |st| {
+            (st.stdout.eof && st.stderr.eof).then_some(())
+        })
+        .is_some();
     phases::record("teardown.finish", finishing.elapsed().as_secs_f64());
+    if !drained {
+        shared.note(
+            "the harness stopped reading the program's output before its end: lines printed last may be missing here",
+        );
+    }
     note_exit(&shared);
     for finding in leftovers.all() {
         shared.note(finding);
