@@ -66,19 +66,18 @@ fn listening(ctx: &mut Ctx, launch: Launch) -> Result<Run, Failure> {
     let Err(failed) = net::wait_listening(&mut run, PORT, PATIENT, clock) else {
         return Ok(run);
     };
-    let sup = run.supervisor_pid().unwrap_or(-1);
-    let lingering = |sup: i32| {
-        net::states(sup, PORT)
+    let lingering = |run: &Run| {
+        net::states(run, PORT)
             .iter()
             .filter(|s| *s == net::TIME_WAIT)
             .count()
     };
-    let waiting = lingering(sup);
+    let waiting = lingering(&run);
     if run.reach().private_network || waiting == 0 {
         return Err(failed);
     }
     let expired = ipc::poll_state(clock.deadline(TIME_WAIT_LEN), || {
-        (lingering(sup) == 0).then_some(())
+        (lingering(&run) == 0).then_some(())
     });
     if expired.is_none() {
         return Err(Failure::skip(format!(
@@ -286,9 +285,8 @@ fn reset_client(ctx: &mut Ctx) -> Verdict {
         // Loopback hands the reset to a softirq, which a loaded machine may run late: until
         // the server's side of the connection is gone, a server resumed now could answer the
         // reset client as if it were a normal one, and a defect would pass now and then.
-        let sup = run.supervisor_pid().unwrap_or(-1);
         let processed = ipc::poll_state(clock.deadline(CLIENT), || {
-            let states = net::states(sup, PORT);
+            let states = net::states(&run, PORT);
             (!states.iter().any(|s| s == net::ESTABLISHED)).then_some(())
         });
         if processed.is_none() {
@@ -352,9 +350,8 @@ fn restart(ctx: &mut Ctx) -> Verdict {
         Close::Orderly,
     )
     .map_err(Failure::fail)?;
-    let sup = first.supervisor_pid().unwrap_or(-1);
     let in_time_wait = || {
-        let n = net::states(sup, PORT)
+        let n = net::states(&first, PORT)
             .iter()
             .filter(|s| *s == net::TIME_WAIT)
             .count();

@@ -1,5 +1,5 @@
-//! TCP inside a run's network namespace: whether a port listens (the namespace's
-//! `/proc/<supervisor>/net/tcp`), clients made in the namespace, reading with deadlines,
+//! TCP inside a run's network namespace: whether a port listens (asked of the run's socket
+//! table through netlink, or read from `/proc/<supervisor>/net/tcp`), clients made in the namespace, reading with deadlines,
 //! resetting a connection, and naming the processes that hold a port.
 
 use crate::clock::Clock;
@@ -15,10 +15,14 @@ pub const ESTABLISHED: &str = "01";
 pub const LISTEN: &str = "0A";
 pub const TIME_WAIT: &str = "06";
 
-/// The states of the TCP sockets on local `port` in the network of process `pid`: those of the
-/// IPv4 table, or of the IPv6 one when the IPv4 table has none (a server on `::`). Each table
-/// read costs the kernel a walk of its whole connection hash, and this is polled.
-pub fn states(pid: i32, port: u16) -> Vec<String> {
+/// The states of the TCP sockets on local `port` in the run's network: those of the IPv4
+/// table, or of the IPv6 one when the IPv4 table has none (a server on `::`), in
+/// `/proc/net/tcp`'s notation.
+pub fn states(run: &Run, port: u16) -> Vec<String> {
+    if let Some(found) = run.sock_diag().and_then(|d| d.on_port(port).ok()) {
+        return found.iter().map(|s| format!("{:02X}", s.state)).collect();
+    }
+    let pid = run.supervisor_pid().unwrap_or(-1);
     ["tcp", "tcp6"]
         .iter()
         .map(|table| {
@@ -32,10 +36,13 @@ pub fn states(pid: i32, port: u16) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// Whether something listens on `port` in the run's network.
+/// Whether something listens on `port` in the run's network. Polled: asked of the kernel's
+/// listening sockets alone, never a walk of every connection of the machine.
 pub fn listening(run: &Run, port: u16) -> bool {
-    let pid = run.supervisor_pid().unwrap_or(-1);
-    states(pid, port).iter().any(|s| s == LISTEN)
+    match run.sock_diag().map(|d| d.listening(port)) {
+        Some(Ok(listens)) => listens,
+        _ => states(run, port).iter().any(|s| s == LISTEN),
+    }
 }
 
 /// Waits until something listens on `port` in the run's network (polled: there is no event
@@ -102,9 +109,8 @@ pub fn close_leaving_nothing(run: &Run, port: u16, stream: TcpStream, deadline: 
     let Ok(local) = stream.local_addr() else {
         return;
     };
-    let sup = run.supervisor_pid().unwrap_or(-1);
     let orphaned = super::poll_state(deadline, || {
-        (server_side(sup, port, local.port()).as_deref() == Some("0")).then_some(())
+        (server_side(run, port, local.port()) == Some(0)).then_some(())
     });
     if orphaned.is_some() {
         let _ = reset(stream);
@@ -112,15 +118,19 @@ pub fn close_leaving_nothing(run: &Run, port: u16, stream: TcpStream, deadline: 
 }
 
 /// The inode of the server's side of the connection from local `port` to the client's `peer`
-/// port in the network of process `pid` ("0" once no process holds it), if it is still
-/// there. The IPv4 table first: reading a table costs the kernel a walk of its whole
-/// connection hash, and a server on `::` (whose side is in the IPv6 table) is the rarer case.
-fn server_side(pid: i32, port: u16, peer: u16) -> Option<String> {
+/// port in the run's network (0 once no process holds it), if it is still there. Polled: one
+/// lookup by addresses; where the kernel cannot answer that, the IPv4 table is read first (a
+/// server on `::`, whose side is in the IPv6 table, is the rarer case).
+fn server_side(run: &Run, port: u16, peer: u16) -> Option<u32> {
+    if let Some(found) = run.sock_diag().and_then(|d| d.connection(port, peer).ok()) {
+        return found.map(|s| s.inode);
+    }
+    let pid = run.supervisor_pid().unwrap_or(-1);
     ["tcp", "tcp6"].iter().find_map(|table| {
         procfs::tcp_sockets(pid, table)
             .into_iter()
             .find(|s| s.local_port == port && s.remote_port == peer)
-            .map(|s| s.inode)
+            .and_then(|s| s.inode.parse().ok())
     })
 }
 

@@ -97,6 +97,9 @@ pub struct Run {
     allowed_shm: Vec<String>,
     /// How to close the program's window, for a program that has one.
     closer: Option<Closer>,
+    /// The run's socket table, asked through netlink: made at the first question, `None`
+    /// where the kernel cannot answer (then `/proc/<supervisor>/net/tcp` is read).
+    sock_diag: std::sync::OnceLock<Option<crate::sandbox::sock_diag::SockDiag>>,
 }
 
 impl Run {
@@ -128,6 +131,7 @@ impl Run {
             shared_before,
             allowed_shm: Vec::new(),
             closer: None,
+            sock_diag: std::sync::OnceLock::new(),
         };
         // Generous and scaled: on a loaded machine starting a supervisor and its namespaces
         // can take seconds, and that must never be blamed on the program.
@@ -193,6 +197,13 @@ impl Run {
     }
 
     /// The run's namespaces, for the harness's own sockets and shared memory.
+    /// The run's socket table (see the field).
+    pub fn sock_diag(&self) -> Option<&crate::sandbox::sock_diag::SockDiag> {
+        self.sock_diag
+            .get_or_init(|| self.reach().sock_diag().ok())
+            .as_ref()
+    }
+
     pub fn reach(&self) -> Reach {
         use crate::sandbox::protocol::Network;
         Reach {

@@ -3,7 +3,7 @@
 //! server, a server for a student's client) live there, even where the grader may not enter
 //! that namespace itself (it belongs to a user namespace, and the grader is multi-threaded).
 //!
-//! The grader asks with `Command::TcpSocket` on the control socket; the supervisor answers on
+//! The grader asks with `Command::TcpSocket` (or `DiagSocket`) on the control socket; the supervisor answers on
 //! the channel (descriptor 4) with one byte and, on success, the socket as `SCM_RIGHTS`.
 
 use super::protocol::CHANNEL_FD;
@@ -13,14 +13,18 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::net::UnixStream;
 use std::time::Duration;
 
-/// Supervisor side: makes the socket and sends it (a byte `0` without one on failure).
+/// Supervisor side: makes a TCP socket and sends it (see [`send_socket`]).
 pub fn send_tcp_socket(ipv6: bool) {
     let domain = if ipv6 { libc::AF_INET6 } else { libc::AF_INET };
     // SAFETY: socket(2) with constant arguments; the descriptor is owned below.
     let fd = unsafe { libc::socket(domain, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0) };
-    let owned = (fd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(fd) });
-    let fds: Vec<RawFd> = owned.iter().map(AsRawFd::as_raw_fd).collect();
-    let byte = [u8::from(owned.is_some())];
+    send_socket((fd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(fd) }));
+}
+
+/// Supervisor side: sends `socket` (a byte `0` without one, when it could not be made).
+pub fn send_socket(socket: Option<OwnedFd>) {
+    let fds: Vec<RawFd> = socket.iter().map(AsRawFd::as_raw_fd).collect();
+    let byte = [u8::from(socket.is_some())];
     let iov = [IoSlice::new(&byte)];
     let cmsgs = [ControlMessage::ScmRights(&fds)];
     let cmsgs: &[ControlMessage] = if fds.is_empty() { &[] } else { &cmsgs };

@@ -2,8 +2,8 @@
 //! (`Command::ListenerOptions`): whether a server set SO_REUSEADDR is a fact of its socket,
 //! not something to infer from a bind that failed on a shared network.
 //!
-//! The socket is found by its inode (the LISTEN entry for the port in the run's
-//! `/proc/net/tcp`) among the descriptors of the supervisor's descendants, duplicated with
+//! The socket is found by its inode (the kernel's LISTEN entry for the port in the run's
+//! network) among the descriptors of the supervisor's descendants, duplicated with
 //! `pidfd_getfd` and asked with `getsockopt`; the duplicate is closed at once. `pidfd_getfd`
 //! needs ptrace access to the holder: the supervisor has it as root, and as the program's own
 //! uid in a user namespace (it is the program's parent, so Yama's `ptrace_scope=1` allows it
@@ -61,8 +61,15 @@ pub fn inspect(port: u16) -> Result<ListenerOptions, String> {
     }))
 }
 
-/// The inodes of the sockets listening on `port` in this process's network.
+/// The inodes of the sockets listening on `port` in this process's network: asked of the
+/// kernel's listening sockets alone where it can answer, else read from `/proc/net/tcp`.
 fn listening_inodes(port: u16) -> Vec<String> {
+    let asked = super::sock_diag::socket()
+        .and_then(super::sock_diag::SockDiag::new)
+        .and_then(|d| d.listeners(port));
+    if let Ok(found) = asked {
+        return found.iter().map(|d| d.inode.to_string()).collect();
+    }
     ["tcp", "tcp6"]
         .iter()
         .flat_map(|table| super::procfs::tcp_sockets("self", table))

@@ -25,6 +25,7 @@ pub mod pty;
 pub mod reach;
 pub mod removals;
 pub mod rootfs;
+pub mod sock_diag;
 mod spawn;
 pub mod supervisor;
 mod tap;

@@ -123,6 +123,9 @@ pub enum Command {
     /// (descriptor 4): the grader's own clients and servers live in the run's network even
     /// when it may not enter it (a user namespace it does not own).
     TcpSocket { ipv6: bool },
+    /// Make a `NETLINK_SOCK_DIAG` socket in the run's network and send it back the same way:
+    /// the grader asks the run's socket table through it.
+    DiagSocket,
     /// Read the options of the socket listening on TCP `port` in the run's network, held by
     /// one of the run's processes (answered with `Report::Listener`).
     ListenerOptions { port: u16 },

@@ -72,8 +72,23 @@ impl Reach {
         Ok(TcpStream::from(fd))
     }
 
+    /// A way to ask the run's network for its TCP sockets (`NETLINK_SOCK_DIAG`).
+    pub fn sock_diag(&self) -> std::io::Result<super::sock_diag::SockDiag> {
+        let fd = if self.private_network {
+            self.ask(&super::protocol::Command::DiagSocket)?
+        } else {
+            super::sock_diag::socket()?
+        };
+        super::sock_diag::SockDiag::new(fd)
+    }
+
     /// A fresh TCP socket from the run's supervisor.
     fn socket(&self, ipv6: bool) -> std::io::Result<OwnedFd> {
+        self.ask(&super::protocol::Command::TcpSocket { ipv6 })
+    }
+
+    /// Asks the run's supervisor for a socket made inside the run's network.
+    fn ask(&self, command: &super::protocol::Command) -> std::io::Result<OwnedFd> {
         let (control, channel) = self
             .sockets
             .as_ref()
@@ -81,7 +96,7 @@ impl Reach {
         let channel = channel
             .lock()
             .map_err(|_| std::io::Error::other("socket channel poisoned"))?;
-        super::protocol::Command::TcpSocket { ipv6 }.send(control)?;
+        command.send(control)?;
         super::channel::receive(&channel, Duration::from_secs(10))
     }
 

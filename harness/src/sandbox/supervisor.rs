@@ -313,6 +313,7 @@ fn control_loop(reader: &mut BufReader<UnixStream>, out: &Sender, deadline: Inst
 fn answer(cmd: &Command, out: &Sender) {
     match cmd {
         Command::TcpSocket { ipv6 } => super::channel::send_tcp_socket(*ipv6),
+        Command::DiagSocket => super::channel::send_socket(super::sock_diag::socket().ok()),
         Command::ListenerOptions { port } => {
             let options = super::listener::inspect(*port);
             send(
