@@ -179,7 +179,10 @@ fn snapshot(name: &str, format: Format) -> Outcome {
     let result = support::process_exit1()?;
     let text = report::render(format, &[result], false);
     let mut settings = support::insta_settings();
-    settings.add_filter(r#""(duration_ms|at_ms)": \d+"#, r#""$1": [MS]"#);
+    settings.add_filter(
+        r#""(duration_ms|at_ms|from_ms|by_ms|ended_ms)": \d+"#,
+        r#""$1": [MS]"#,
+    );
     settings.add_filter(r#"time="\d+\.\d+""#, r#"time="[S]""#);
     settings.add_filter(
         r#""(own_uid|private_network|private_tmp|separate_uid|namespaces|user_namespace|private_filesystem|signals_contained)": (true|false)"#,

@@ -21,6 +21,7 @@ pub fn trials() -> Vec<Trial> {
         Trial::test("html::fork_exec_one_bar_per_child", fork_exec_bars),
         Trial::test("html::zombie_drawn_as_one", zombie),
         Trial::test("html::image_fifo_shows_its_frames", images),
+        Trial::test("html::missed_deadline_drawn", missed_deadline),
         Trial::test("html::class_overview_links_each_student", class),
         Trial::test("snapshot::html::good-python::fork_exec", || {
             snapshot("good-python", "fork_exec")
@@ -223,6 +224,42 @@ fn images() -> Outcome {
     let shown = dom.matches("<img src=\"data:image/png;base64,").count();
     if shown == 0 {
         return Err("no frame shown in the image_fifo page".into());
+    }
+    Ok(())
+}
+
+/// A first line that comes too late (`procloop-slow-start`): the deadline its timeout rests
+/// on is drawn as missed; the passing scenarios' deadlines as met.
+fn missed_deadline() -> Outcome {
+    let result = graded("procloop-slow-start", "procloop")?;
+    let recorded = |met: bool| {
+        result
+            .exercises
+            .iter()
+            .flat_map(|e| &e.scenarios)
+            .flat_map(|s| &s.runs)
+            .flat_map(|r| &r.deadlines)
+            .filter(|d| d.met == met)
+            .count()
+    };
+    if recorded(false) == 0 || recorded(true) == 0 {
+        return Err(format!(
+            "expected deadlines both met and missed, recorded {} met and {} missed",
+            recorded(true),
+            recorded(false)
+        )
+        .into());
+    }
+    let (path, _) = page("procloop_deadlines", &result)?;
+    let Some(chromium) = chromium()? else {
+        return Ok(());
+    };
+    let dom = browse(&chromium, &path)?;
+    if count(&dom, "deadline missed") == 0 {
+        return Err("no missed deadline drawn for the first line that came too late".into());
+    }
+    if count(&dom, "waited met") == 0 {
+        return Err("no met deadline drawn".into());
     }
     Ok(())
 }

@@ -185,7 +185,7 @@ fn exchange(ctx: &mut Ctx) -> Verdict {
     }
     // End of input: a client that stops there ends cleanly, not killed.
     run.close_stdin();
-    let _ = run.wait_exit(ANSWER);
+    let _ = run.let_exit(ANSWER);
     Ok(format!(
         "{} lines, each over its own connection, each reply printed",
         LINES.len()

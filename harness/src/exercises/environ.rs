@@ -37,7 +37,7 @@ fn exact(ctx: &mut Ctx) -> Verdict {
     let mut run = ctx.start(launch)?;
     // The description asks for the lines, not for an exit: a program that printed them and
     // then waits (for a key, say: `getchar()`) is judged on what it printed by then.
-    let waiting = match run.wait_exit(Duration::from_secs(5)) {
+    let waiting = match run.let_exit(Duration::from_secs(5)) {
         Ok(_) => String::new(),
         Err(f) if f.status == Status::Timeout && run.wait_idle(Duration::from_secs(1)).is_ok() => {
             format!(

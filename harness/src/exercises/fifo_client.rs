@@ -103,7 +103,7 @@ fn lines(ctx: &mut Ctx) -> Verdict {
         });
     }
     judge(&data, eof).map_err(|e| Failure::fail(format!("through {FIFO}: {e}")))?;
-    let _ = run.wait_exit(Duration::from_secs(2));
+    let _ = run.let_exit(Duration::from_secs(2));
     Ok(format!(
         "read exactly 0…99 ({} bytes) through {FIFO}, then end of file",
         data.len()
@@ -117,7 +117,7 @@ fn release(run: &mut Run, path: &std::path::Path, clock: Clock) -> usize {
         Ok(reader) => reader.read_to_eof(clock.deadline(RELEASE)).0.len(),
         Err(_) => 0,
     };
-    let _ = run.wait_exit(RELEASE);
+    let _ = run.let_exit(RELEASE);
     got
 }
 
@@ -158,7 +158,7 @@ fn creates(ctx: &mut Ctx) -> Verdict {
         Some(kind) => {
             // A program writing into its regular file may still be at it: the size is told
             // once it has ended, so that it does not depend on when the harness looked.
-            let _ = run.wait_exit(Duration::from_secs(2));
+            let _ = run.let_exit(Duration::from_secs(2));
             let kind = fifo::describe(&path).unwrap_or(kind);
             fail!("it made {FIFO} as {kind}, not as a FIFO (make it with mkfifo before opening it)")
         }

@@ -103,7 +103,7 @@ fn receive(ctx: &mut Ctx, keep: usize) -> Result<(Run, Received), Failure> {
             got.bytes += reader.drain(&mut got.kept, keep).0;
             watch.count(&mut got.counts);
             // Its exit is reported a moment after it shows in /proc.
-            let _ = run.wait_exit(Duration::from_secs(2));
+            let _ = run.let_exit(Duration::from_secs(2));
             return Ok((run, got));
         }
         if (got.bytes, got.counts) != before {

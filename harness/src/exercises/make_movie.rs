@@ -183,7 +183,7 @@ fn wait_program(run: &mut Run, records: &Records, clock: Clock) -> Result<Exit, 
     let deadline = Instant::now() + clock.real(EXIT_WAIT);
     let mut complete_since: Option<Instant> = None;
     loop {
-        match run.wait_exit(SLICE) {
+        match run.let_exit(SLICE) {
             Ok(exit) => return Ok(exit),
             Err(f) if f.status != Status::Timeout => return Err(f),
             Err(_) => {}

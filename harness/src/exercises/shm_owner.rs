@@ -98,7 +98,7 @@ fn created(ctx: &mut Ctx) -> Verdict {
 /// the segment; what it leaves anyway is `unlinked`'s business, not this scenario's.
 fn end_politely(run: &mut Run, path: &PathBuf) {
     if run.signal_when_idle(Signal::SIGINT, ANSWER).is_ok() {
-        let _ = run.wait_exit(ANSWER);
+        let _ = run.let_exit(ANSWER);
         run.wait_tree_done(Duration::from_secs(5));
     }
     if path.exists() {

@@ -243,7 +243,7 @@ fn many(ctx: &mut Ctx) -> Verdict {
 /// When a client was not served because the server had ended (or was ending: a client can
 /// meet a closing listener or a refused port, depending on timing), that is the finding.
 fn stopped_serving(run: &mut Run, served: usize) -> Option<Failure> {
-    let exit = run.wait_exit(Duration::from_secs(2)).ok()?;
+    let exit = run.let_exit(Duration::from_secs(2)).ok()?;
     Some(Failure::fail(format!(
         "after serving {served} client(s) the server {}: it should keep serving clients until it is stopped",
         crate::run::describe_exit(exit)
@@ -298,7 +298,7 @@ fn reset_client(ctx: &mut Ctx) -> Verdict {
     }
     if let Err(e) = client(&run, "the next client", clock, false) {
         // A server dying of the reset may still be on its way out.
-        let _ = run.wait_exit(Duration::from_secs(1));
+        let _ = run.let_exit(Duration::from_secs(1));
         let how = ipc::ended(&mut run)
             .map(|h| format!("; {h}"))
             .unwrap_or_default();

@@ -293,7 +293,7 @@ impl Gui {
     /// whether it did; true when it did.
     pub fn close_and_wait(&mut self, run: &mut Run, helpers: Duration) -> Result<bool, Failure> {
         self.close_window(run)?;
-        let ended = run.wait_exit(EXIT).is_ok();
+        let ended = run.let_exit(EXIT).is_ok();
         if !ended {
             run.note(format!(
                 "it was still running {} after its window was closed",
@@ -310,7 +310,7 @@ impl Gui {
         let reply = match self.request(run, json!({"cmd": "close"}), Duration::ZERO) {
             Ok(reply) => reply,
             // It ended as the window closed, before answering: the close did its work.
-            Err(f) if f.status != Status::Timeout && run.wait_exit(EXIT).is_ok() => return Ok(()),
+            Err(f) if f.status != Status::Timeout && run.let_exit(EXIT).is_ok() => return Ok(()),
             Err(f) => return Err(f),
         };
         if reply["windows"].as_u64().unwrap_or(0) > 0 && reply["closed"].as_u64() == Some(0) {

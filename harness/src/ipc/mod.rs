@@ -82,7 +82,7 @@ pub fn last_stderr(run: &crate::run::Run) -> String {
 /// (a program seen dead in /proc is given a moment for its exit to be reported).
 pub fn ended(run: &mut crate::run::Run) -> Option<String> {
     if run.exit().is_none() && !run.alive() {
-        let _ = run.wait_exit(Duration::from_secs(2));
+        let _ = run.let_exit(Duration::from_secs(2));
     }
     run.exit()
         .map(|e| format!("it {}{}", crate::run::describe_exit(e), last_stderr(run)))
@@ -91,7 +91,7 @@ pub fn ended(run: &mut crate::run::Run) -> Option<String> {
 /// Lets a program that is still running finish what it is doing (a line it prints after
 /// serving a client) before the harness ends it: waits until it blocks, briefly.
 pub fn let_finish(run: &crate::run::Run) {
-    let _ = run.wait_idle(Duration::from_secs(2));
+    let _ = run.let_block(Duration::from_secs(2));
 }
 
 /// Waits (polling /proc) until the program and every process it started are blocked: a

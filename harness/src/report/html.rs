@@ -1,10 +1,12 @@
 //! A self-contained HTML report (`--format html`): for a class, an overview table (student ×
 //! exercise, coloured by score, sortable) linking to each student's section; per scenario its
-//! verdict and feedback, and per run a timeline of the transcript, the processes over time
+//! verdict and feedback, and per run a timeline of the transcript, the deadlines waited
+//! against ([`deadlines`]), the processes over time
 //! and the pictures the run kept. Templates are maud (compile-time, escaping by default);
 //! pictures are hand-written SVG ([`svg`]). Program output is quoted within [`caps`].
 
 pub mod caps;
+pub mod deadlines;
 pub mod page;
 pub mod svg;
 
@@ -196,7 +198,8 @@ fn same_run(a: &RunRecord, b: &RunRecord) -> bool {
 
 fn run_pictures(run: &RunRecord, budget: &mut Budget) -> Markup {
     let (entries, omitted) = budget.take(&run.transcript);
-    let span = svg::span_ms(&run.transcript, &run.processes);
+    let span =
+        svg::span_ms(&run.transcript, &run.processes).max(deadlines::span_needed(&run.deadlines));
     let signals: Vec<u64> = entries
         .iter()
         .filter(|e| svg::is_signal(e))
@@ -206,6 +209,7 @@ fn run_pictures(run: &RunRecord, budget: &mut Budget) -> Markup {
         div class="run" {
             h4 { (run.label) }
             (svg::timeline(&entries, span))
+            (deadlines::drawing(&run.deadlines, span))
             @if !run.processes.is_empty() { (svg::processes(&run.processes, &signals, span)) }
             @for p in &run.pictures { (picture(p, budget)) }
             details class="transcript" {

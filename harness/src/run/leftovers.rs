@@ -83,4 +83,7 @@ pub struct RunRecord {
     /// A few images of the run, scaled down (image exercises).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pictures: Vec<super::Picture>,
+    /// The deadlines the harness waited against (at most 64).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deadlines: Vec<super::transcript::Deadline>,
 }

@@ -1,7 +1,7 @@
 //! The state of one live run, shared between the reader threads and the scenario: a mutex
 //! and a condition variable, so every wait is a wait for an event with a deadline.
 
-use super::transcript::{Entry, Source};
+use super::transcript::{Deadline, Entry, Source};
 use crate::sandbox::protocol::{Exit, ListenerOptions};
 use crate::wait::Watched;
 use std::sync::MutexGuard;
@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 pub const MAX_LINE: usize = 4096;
 /// Most removed files kept (`Spec::observe_removals`); later ones are not recorded.
 pub const MAX_REMOVED: usize = 1000;
+/// Deadlines kept per run: a scenario waits a handful of times; a loop of waits is cut.
+pub const MAX_DEADLINES: usize = 64;
 
 /// Per-stream bookkeeping.
 #[derive(Debug, Default)]
@@ -78,6 +80,8 @@ pub struct State {
     pub spans: Vec<super::pictured::ProcessSpan>,
     /// Images kept for the record (`Run::keep_picture`).
     pub pictures: Vec<super::pictured::Picture>,
+    /// The deadlines waited against, the first [`MAX_DEADLINES`].
+    pub deadlines: Vec<Deadline>,
 }
 
 impl State {
@@ -118,6 +122,32 @@ impl Shared {
     /// Applies `f` under the lock and wakes every waiter.
     pub fn update(&self, f: impl FnOnce(&mut State)) {
         self.state.update(f)
+    }
+
+    /// The start and the end, in the transcript's milliseconds, of a wait ending at `deadline`.
+    pub fn deadline_span(&self, deadline: Instant) -> (u64, u64) {
+        let from = self.now_ms();
+        let left = deadline
+            .saturating_duration_since(Instant::now())
+            .as_millis() as u64;
+        (from, from + left)
+    }
+
+    /// Records a wait for `what` over `span` (see [`Shared::deadline_span`]), met now or not.
+    pub fn note_deadline(&self, what: impl Into<String>, span: (u64, u64), met: bool) {
+        let ended_ms = self.now_ms();
+        let what = what.into();
+        self.update(|st| {
+            if st.deadlines.len() < MAX_DEADLINES {
+                st.deadlines.push(Deadline {
+                    what,
+                    from_ms: span.0,
+                    by_ms: span.1,
+                    ended_ms,
+                    met,
+                });
+            }
+        });
     }
 
     /// Adds a harness note to the transcript.

@@ -46,6 +46,7 @@ impl Run {
         let from = self.cursors.get(&source).copied().unwrap_or(0);
         let began_ms = self.shared.now_ms();
         let deadline = self.deadline(within);
+        let span = self.shared.deadline_span(deadline);
         let found = self.shared.wait_for(deadline, |st| {
             let hit = st.entries[from..]
                 .iter()
@@ -57,6 +58,9 @@ impl Run {
             let stream_done = st.stream(source).eof;
             (st.flooded.is_some() || stream_done || st.supervisor_gone).then_some(None)
         });
+        let awaited = format!("{what} on {}", source.label());
+        self.shared
+            .note_deadline(awaited, span, matches!(found, Some(Some(_))));
         match found {
             Some(Some((index, text))) => {
                 self.cursors.insert(source, index + 1);
@@ -190,8 +194,18 @@ impl Run {
         procfs::read(self.pid()).is_some_and(|p| !p.is_zombie())
     }
 
-    /// Waits until the program has ended.
+    /// Waits until the program has ended (a deadline of the record).
     pub fn wait_exit(&mut self, within: Duration) -> Result<Exit, Failure> {
+        let span = self.shared.deadline_span(self.deadline(within));
+        let ended = self.let_exit(within);
+        self.shared
+            .note_deadline("the program to exit", span, ended.is_ok());
+        ended
+    }
+
+    /// [`Run::wait_exit`] without recording a deadline: the harness letting the program
+    /// finish, or one slice of a longer wait, never a check of its own.
+    pub fn let_exit(&mut self, within: Duration) -> Result<Exit, Failure> {
         let deadline = self.deadline(within);
         let done = self.shared.wait_for(deadline, |st| {
             if let Some(r) = st.main_exit {
@@ -249,7 +263,7 @@ impl Run {
     pub fn signal_soon(&self, sig: Signal, within: Duration) -> Result<(), Failure> {
         // Ends as soon as the program blocks or ends; only a program that never blocks is
         // waited on for all of `within` (there is no event for "it will not block").
-        if let Err(f) = self.wait_idle(within) {
+        if let Err(f) = self.idle_by(self.deadline(within), within) {
             if f.status != crate::outcome::Status::Timeout {
                 return Err(f);
             }
@@ -339,6 +353,21 @@ impl Run {
     /// There is no event for this, so /proc is polled, at first every millisecond.
     pub fn wait_idle(&self, within: Duration) -> Result<(), Failure> {
         let deadline = self.deadline(within);
+        let span = self.shared.deadline_span(deadline);
+        let blocked = self.idle_by(deadline, within);
+        self.shared
+            .note_deadline("the program to block", span, blocked.is_ok());
+        blocked
+    }
+
+    /// Gives the program up to `within` to block, without recording a deadline: the harness
+    /// letting it finish, never a check. True when it blocked.
+    pub fn let_block(&self, within: Duration) -> bool {
+        self.idle_by(self.deadline(within), within).is_ok()
+    }
+
+    /// [`Run::wait_idle`] until `deadline`, unrecorded.
+    fn idle_by(&self, deadline: Instant, within: Duration) -> Result<(), Failure> {
         let pid = self.pid();
         let mut pause = Duration::from_micros(500);
         loop {
@@ -373,7 +402,7 @@ impl Run {
         // Ends early either way: blocked again (alive), or gone (ended). Only a program that
         // stays busy is watched for all of `within`: for it, the watch is the check (a busy
         // program that dies within `within` of `event` fails).
-        let _ = self.wait_idle(within);
+        let _ = self.idle_by(self.deadline(within), within);
         if self.alive() {
             return Ok(());
         }

@@ -98,12 +98,13 @@ pub(super) fn teardown(run: &mut Run, mut launched: Launched) -> RunRecord {
         ));
     }
     let processes = run.process_spans();
-    let (transcript, started, pictures) = {
+    let (transcript, started, pictures, deadlines) = {
         let st = shared.lock();
         (
             st.entries.clone(),
             st.main_pid.is_some(),
             st.pictures.clone(),
+            st.deadlines.clone(),
         )
     };
     RunRecord {
@@ -114,6 +115,7 @@ pub(super) fn teardown(run: &mut Run, mut launched: Launched) -> RunRecord {
         unscanned: unscanned.0,
         processes,
         pictures,
+        deadlines,
     }
 }
 
@@ -170,7 +172,7 @@ fn end_as_a_person_would(run: &mut Run, shared: &Shared, main: i32, grace: Durat
     };
     // As with any signal a scenario sends: once the program is blocked, so that its handler
     // (installed at start-up) is in place, and anyway when it never blocks.
-    if run.wait_idle(READY / 3).is_err() && run.exit().is_none() {
+    if !run.let_block(READY / 3) && run.exit().is_none() {
         shared.note(format!(
             "it never blocked within {}: the harness sent {sig} while it ran",
             super::secs(READY / 3)

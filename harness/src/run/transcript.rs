@@ -32,3 +32,17 @@ pub struct Entry {
     pub source: Source,
     pub text: String,
 }
+
+/// A deadline the harness waited against: what it expected, from when, by when, and when the
+/// wait ended, met or not (not met before `by_ms`: the program ended or its output closed
+/// first). Verdicts that say "expected … within N s" rest on these; the HTML report draws them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deadline {
+    /// What was awaited, in the feedback's words ("a line matching /…/ on stdout").
+    pub what: String,
+    /// Milliseconds since the run started, as `Entry::at_ms`.
+    pub from_ms: u64,
+    pub by_ms: u64,
+    pub ended_ms: u64,
+    pub met: bool,
+}

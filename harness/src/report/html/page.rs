@@ -22,6 +22,7 @@ svg text{font:10px monospace;fill:#444}svg path.tick{stroke:#e4e4e4}
 path.mark{stroke-width:3}path.stdout{stroke:#2a6fdb}path.stderr{stroke:#d9480f}path.harness{stroke:#777}
 path.signal{fill:#c2185b}line.signal{stroke:#c2185b;stroke-dasharray:3 2}
 rect.proc{fill:#3a9a5b}rect.top{fill:#5b7fa6}rect.zombie{fill:#e8a33d;stroke:#9a5b00}
+rect.waited{fill:#bbb}rect.met{fill:#8fc79f}path.deadline{stroke:#333;stroke-width:2}path.missed{stroke:#c22;stroke-width:3}
 figure{display:inline-block;margin:.3em}figcaption{font-size:.85em;color:#555}
 .caps{color:#555;font-size:.9em}
 "#;
