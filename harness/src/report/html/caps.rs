@@ -15,6 +15,11 @@ pub const BYTES_PER_PAGE: usize = 3_000_000;
 /// submissions; beyond, a picture is left out and the page says so. With the transcripts'
 /// share, a page stays under 10 MB however large the class.
 pub const PICTURE_BYTES_PER_PAGE: usize = 2_000_000;
+/// A class's page quotes less: every student who did not pass is drawn there, and the page
+/// must open in under 2 s however many did not (measured: about 0.65 s of Chromium's time
+/// per MB on the 2-core machine; with the other markup a class's page stays near 2 MB).
+pub const BYTES_PER_CLASS_PAGE: usize = 1_000_000;
+pub const PICTURE_BYTES_PER_CLASS_PAGE: usize = 500_000;
 /// What one line costs besides its text (its mark, its tooltip's and transcript's markup).
 const LINE_COST: usize = 96;
 
@@ -23,12 +28,14 @@ const LINE_COST: usize = 96;
 pub struct Budget {
     /// Each submission's share of the page.
     pub share: usize,
-    /// A page of several submissions (a class): passed scenarios show their pictures only.
+    /// A page of several submissions (a class): passed scenarios are a line of ids.
     pub class: bool,
     pub page_bytes: usize,
     pub scenario_lines: usize,
     /// Bytes of pictures left for this submission.
     pub picture_bytes: usize,
+    /// The page's caps: quoted output and pictures (see [`Budget::caps`]).
+    pub caps: (usize, usize),
 }
 
 impl Default for Budget {
@@ -40,20 +47,32 @@ impl Default for Budget {
 impl Budget {
     /// The budget of a page of `submissions`.
     pub fn for_page(submissions: usize) -> Self {
-        let share = BYTES_PER_PAGE / submissions.max(1);
+        let class = submissions > 1;
+        let caps = Budget::caps(class);
+        let share = caps.0 / submissions.max(1);
         Budget {
             share,
-            class: submissions > 1,
+            class,
             page_bytes: share,
             scenario_lines: LINES_PER_SCENARIO,
-            picture_bytes: PICTURE_BYTES_PER_PAGE / submissions.max(1),
+            picture_bytes: caps.1 / submissions.max(1),
+            caps,
+        }
+    }
+
+    /// Bytes of quoted output and of pictures a page holds: a class's page or a student's own.
+    pub fn caps(class: bool) -> (usize, usize) {
+        if class {
+            (BYTES_PER_CLASS_PAGE, PICTURE_BYTES_PER_CLASS_PAGE)
+        } else {
+            (BYTES_PER_PAGE, PICTURE_BYTES_PER_PAGE)
         }
     }
 
     /// A new submission begins: its share of the page.
     pub fn next_submission(&mut self) {
         self.page_bytes = self.share;
-        self.picture_bytes = PICTURE_BYTES_PER_PAGE * self.share / BYTES_PER_PAGE;
+        self.picture_bytes = self.caps.1 * self.share / self.caps.0;
     }
 
     /// Whether a picture of `bytes` (base64) still fits this submission's share.
@@ -125,16 +144,16 @@ mod tests {
         budget.page_bytes = 100;
         assert_eq!(budget.take(&flood).0.len(), 0);
         let mut class = Budget::for_page(100);
-        assert_eq!(class.share, BYTES_PER_PAGE / 100);
+        assert_eq!(class.share, BYTES_PER_CLASS_PAGE / 100);
         class.page_bytes = 0;
         class.next_submission();
-        assert_eq!(class.page_bytes, BYTES_PER_PAGE / 100);
+        assert_eq!(class.page_bytes, BYTES_PER_CLASS_PAGE / 100);
     }
 
     #[test]
     fn pictures_are_capped_per_submission() {
         let mut b = Budget::for_page(100);
-        let share = PICTURE_BYTES_PER_PAGE / 100;
+        let share = PICTURE_BYTES_PER_CLASS_PAGE / 100;
         assert!(b.take_picture(share / 2));
         assert!(!b.take_picture(share));
         b.next_submission();

@@ -15,7 +15,7 @@ table.overview th{cursor:pointer;background:#eee}table.overview td:first-child{t
 details.scenario{margin:.3em 0;border-left:4px solid #999;padding-left:.5em}
 details.pass{border-color:#2a2}details.fail,details.timeout,details.error{border-color:#c22}
 details.fault{border-color:#808}details.skip{border-color:#999}
-.verdict{font-weight:bold;display:inline-block;width:5em}
+.verdict{font-weight:bold;display:inline-block;width:5em}p.passed{border-left:4px solid #2a2;padding-left:.5em;margin:.3em 0}
 pre{background:#f6f6f6;padding:.4em;white-space:pre-wrap;overflow-wrap:anywhere;max-height:30em;overflow:auto}
 svg{display:block;margin:.3em 0;background:#fcfcfc;border:1px solid #ddd}
 svg text{font:10px monospace;fill:#444}svg path.tick{stroke:#e4e4e4}
