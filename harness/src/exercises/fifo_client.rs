@@ -92,15 +92,16 @@ fn lines(ctx: &mut Ctx) -> Verdict {
     let deadline = ctx.within(PATIENT);
     let (data, eof) = reader.read_to_eof(deadline);
     if data.is_empty() && !eof {
-        return Err(match ipc::ended(&mut run) {
-            Some(how) => Failure::fail(format!(
-                "expected 100 lines through {FIFO}; {how} without writing any"
-            )),
-            None => Failure::timeout(format!(
-                "expected 100 lines through {FIFO} within {}; nothing came",
-                secs(PATIENT)
-            )),
-        });
+        return Err(ipc::ended_first_or_timeout(
+            &mut run,
+            |how| format!("expected 100 lines through {FIFO}; {how} without writing any"),
+            || {
+                format!(
+                    "expected 100 lines through {FIFO} within {}; nothing came",
+                    secs(PATIENT)
+                )
+            },
+        ));
     }
     judge(&data, eof).map_err(|e| Failure::fail(format!("through {FIFO}: {e}")))?;
     let _ = run.let_exit(Duration::from_secs(2));
@@ -143,15 +144,20 @@ fn creates(ctx: &mut Ctx) -> Verdict {
     let path = dir.join(FIFO);
     if !found {
         let elsewhere = ipc::elsewhere::hint(&run, &path);
-        return Err(match ipc::ended(&mut run) {
-            Some(how) => Failure::fail(format!(
+        return Err(ipc::ended_first_or_timeout(
+            &mut run,
+            |how| {
+                format!(
                 "with no {FIFO} present it should make one in its folder; {how} without making it{elsewhere}"
-            )),
-            None => Failure::timeout(format!(
+            )
+            },
+            || {
+                format!(
                 "with no {FIFO} present it should make one in its folder; none appeared within {}{elsewhere}",
                 secs(PATIENT)
-            )),
-        });
+            )
+            },
+        ));
     }
     match fifo::describe(&path) {
         Some(kind) if kind == "a FIFO" => {}

@@ -55,15 +55,20 @@ fn wait_fifo(ctx: &Ctx, run: &mut Run, within: Duration) -> Result<PathBuf, Fail
     let path = dir.join(FIFO);
     if !found {
         let elsewhere = ipc::elsewhere::hint(run, &path);
-        return Err(match ipc::ended(run) {
-            Some(how) => Failure::fail(format!(
+        return Err(ipc::ended_first_or_timeout(
+            run,
+            |how| {
+                format!(
                 "expected it to make the FIFO {FIFO} in its folder; {how} without making it{elsewhere}"
-            )),
-            None => Failure::timeout(format!(
+            )
+            },
+            || {
+                format!(
                 "expected the FIFO {FIFO} in its folder within {}; it did not appear{elsewhere}",
                 secs(within)
-            )),
-        });
+            )
+            },
+        ));
     }
     match fifo::describe(&path) {
         Some(kind) if kind == "a FIFO" => Ok(path),
@@ -106,16 +111,17 @@ fn write_once(
     let file = fifo::open_writer(path, deadline, || !run.alive())
         .map_err(grader_fault("opening mypipe for writing"))?;
     let Some(mut file) = file else {
-        return Err(match ipc::ended(run) {
-            Some(how) => Failure::fail(format!(
-                "writer {n} waited for the program to open {FIFO} for reading; {how}"
-            )),
-            None => Failure::timeout(format!(
-                "writer {n} waited {} for the program to open {FIFO} for reading; it never did{}",
+        let elsewhere = ipc::elsewhere::hint(run, path);
+        return Err(ipc::ended_first_or_timeout(
+            run,
+            |how| format!("writer {n} waited for the program to open {FIFO} for reading; {how}"),
+            || {
+                format!(
+                "writer {n} waited {} for the program to open {FIFO} for reading; it never did{elsewhere}",
                 secs(PATIENT),
-                ipc::elsewhere::hint(run, path)
-            )),
-        });
+            )
+            },
+        ));
     };
     watch.count(&mut Counts::default());
     run.note(format!(

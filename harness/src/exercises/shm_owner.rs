@@ -53,15 +53,16 @@ fn ready(ctx: &mut Ctx) -> Result<(Run, PathBuf), Failure> {
         }
     });
     if found != Some(true) {
-        return Err(match ipc::ended(&mut run) {
-            Some(how) => Failure::fail(format!(
-                "expected it to create the segment {SEGMENT}; {how} without creating it"
-            )),
-            None => Failure::timeout(format!(
-                "expected the segment {SEGMENT} within {}; it did not appear",
-                secs(PATIENT)
-            )),
-        });
+        return Err(ipc::ended_first_or_timeout(
+            &mut run,
+            |how| format!("expected it to create the segment {SEGMENT}; {how} without creating it"),
+            || {
+                format!(
+                    "expected the segment {SEGMENT} within {}; it did not appear",
+                    secs(PATIENT)
+                )
+            },
+        ));
     }
     Ok((run, path))
 }

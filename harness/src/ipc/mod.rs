@@ -17,6 +17,7 @@ pub mod watch;
 pub use crate::sandbox::fanotify;
 
 use crate::clock::Clock;
+use crate::outcome::Failure;
 use nix::poll::{PollFd, PollFlags, PollTimeout};
 use std::os::fd::BorrowedFd;
 use std::time::{Duration, Instant};
@@ -76,6 +77,20 @@ pub fn last_stderr(run: &crate::run::Run) -> String {
             )
         })
         .unwrap_or_default()
+}
+
+/// The failure of a wait that ended without what it awaited: a `fail` saying how the program
+/// ended (`ended(how)`) when it ended first, else a `timeout` (`silent()`): a program that
+/// died is told so, never that it was slow.
+pub fn ended_first_or_timeout(
+    run: &mut crate::run::Run,
+    ended_first: impl FnOnce(&str) -> String,
+    silent: impl FnOnce() -> String,
+) -> Failure {
+    match ended(run) {
+        Some(how) => Failure::fail(ended_first(&how)),
+        None => Failure::timeout(silent()),
+    }
 }
 
 /// "it exited with status 1; its last line on standard error: …", for a run that ended
