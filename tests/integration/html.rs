@@ -95,7 +95,12 @@ fn headless(chromium: &Path) -> Command {
 /// The DOM of `page` after its scripts ran, and a screenshot beside it (`.png`). Fails on
 /// any console message (an error, a CSP violation) and when the page's script did not run.
 fn browse(chromium: &Path, page: &Path) -> Result<String, Failed> {
-    let url = format!("file://{}", page.display());
+    browse_at(chromium, page, "")
+}
+
+/// [`browse`], the page opened at `fragment` (`#sort=…`).
+fn browse_at(chromium: &Path, page: &Path, fragment: &str) -> Result<String, Failed> {
+    let url = format!("file://{}{fragment}", page.display());
     let out = headless(chromium).arg("--dump-dom").arg(&url).output()?;
     let log = String::from_utf8_lossy(&out.stderr);
     let dom = String::from_utf8_lossy(&out.stdout).into_owned();
@@ -296,6 +301,24 @@ fn class() -> Outcome {
     }
     if count(&dom, "partial") + count(&dom, "low") == 0 || count(&dom, "full") < 2 {
         return Err("the overview does not colour the scores apart".into());
+    }
+    // The sorting script, run as a bookmark runs it: bob (student 1) lost a point of
+    // image_fifo, so he comes first sorted up by that column and last sorted down.
+    let order = |dom: &str| -> Vec<usize> {
+        let mut at: Vec<(usize, usize)> = (0..3)
+            .filter_map(|i| dom.find(&format!("href=\"#sub-{i}\"")).map(|p| (p, i)))
+            .collect();
+        at.sort_unstable();
+        at.into_iter().map(|(_, i)| i).collect()
+    };
+    let unsorted = order(&dom);
+    let up = order(&browse_at(&chromium, &path, "#sort=image_fifo")?);
+    let down = order(&browse_at(&chromium, &path, "#sort=image_fifo-down")?);
+    if unsorted != [0, 1, 2] || up.first() != Some(&1) || down.last() != Some(&1) {
+        return Err(format!(
+            "sorting by image_fifo: rows {unsorted:?} as rendered, {up:?} up, {down:?} down"
+        )
+        .into());
     }
     Ok(())
 }

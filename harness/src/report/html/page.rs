@@ -27,14 +27,20 @@ figure{display:inline-block;margin:.3em}figcaption{font-size:.85em;color:#555}
 .caps{color:#555;font-size:.9em}
 "#;
 
+/// The overview's sorting: a click on a column head sorts by it (again: the other way); a
+/// page opened as `report.html#sort=<column>` (or `#sort=<column>-down`) starts sorted, so a
+/// sorted view can be bookmarked or linked.
 const SCRIPT: &str = r#"(function(){
-document.querySelectorAll('table.overview th').forEach(function(th,i){
-th.addEventListener('click',function(){
+function sortBy(th,i,up){
 var body=th.closest('table').tBodies[0],rows=Array.prototype.slice.call(body.rows);
-var up=th.getAttribute('data-dir')!=='up';th.setAttribute('data-dir',up?'up':'down');
+th.setAttribute('data-dir',up?'up':'down');
 rows.sort(function(a,b){var x=a.cells[i].getAttribute('data-v')||'',y=b.cells[i].getAttribute('data-v')||'';
 var nx=parseFloat(x),ny=parseFloat(y),c=(isNaN(nx)||isNaN(ny))?x.localeCompare(y):nx-ny;return up?c:-c;});
-rows.forEach(function(r){body.appendChild(r);});});});
+rows.forEach(function(r){body.appendChild(r);});}
+var m=/^#sort=([A-Za-z0-9_.]+?)(-down)?$/.exec(location.hash);
+document.querySelectorAll('table.overview th').forEach(function(th,i){
+th.addEventListener('click',function(){sortBy(th,i,th.getAttribute('data-dir')!=='up');});
+if(m&&th.textContent===m[1]){sortBy(th,i,!m[2]);}});
 document.body.setAttribute('data-ready','1');
 })();"#;
 
