@@ -1,6 +1,6 @@
 //! TCP inside a run's network namespace: whether a port listens (asked of the run's socket
-//! table through netlink, or read from `/proc/<supervisor>/net/tcp`), clients made in the namespace, reading with deadlines,
-//! resetting a connection, and naming the processes that hold a port.
+//! table, `Run::sockets`), clients made in the namespace, reading with deadlines, resetting a
+//! connection, and naming the processes that hold a port.
 
 use crate::clock::Clock;
 use crate::outcome::Failure;
@@ -19,30 +19,17 @@ pub const TIME_WAIT: &str = "06";
 /// table, or of the IPv6 one when the IPv4 table has none (a server on `::`), in
 /// `/proc/net/tcp`'s notation.
 pub fn states(run: &Run, port: u16) -> Vec<String> {
-    if let Some(found) = run.sock_diag().and_then(|d| d.on_port(port).ok()) {
-        return found.iter().map(|s| format!("{:02X}", s.state)).collect();
-    }
-    let pid = run.supervisor_pid().unwrap_or(-1);
-    ["tcp", "tcp6"]
+    run.sockets()
+        .on_port(port)
         .iter()
-        .map(|table| {
-            procfs::tcp_sockets(pid, table)
-                .into_iter()
-                .filter(|s| s.local_port == port)
-                .map(|s| s.state)
-                .collect::<Vec<_>>()
-        })
-        .find(|found| !found.is_empty())
-        .unwrap_or_default()
+        .map(|s| format!("{:02X}", s.state))
+        .collect()
 }
 
 /// Whether something listens on `port` in the run's network. Polled: asked of the kernel's
 /// listening sockets alone, never a walk of every connection of the machine.
 pub fn listening(run: &Run, port: u16) -> bool {
-    match run.sock_diag().map(|d| d.listening(port)) {
-        Some(Ok(listens)) => listens,
-        _ => states(run, port).iter().any(|s| s == LISTEN),
-    }
+    run.sockets().listening(port)
 }
 
 /// Waits until something listens on `port` in the run's network (polled: there is no event
@@ -119,19 +106,9 @@ pub fn close_leaving_nothing(run: &Run, port: u16, stream: TcpStream, deadline: 
 
 /// The inode of the server's side of the connection from local `port` to the client's `peer`
 /// port in the run's network (0 once no process holds it), if it is still there. Polled: one
-/// lookup by addresses; where the kernel cannot answer that, the IPv4 table is read first (a
-/// server on `::`, whose side is in the IPv6 table, is the rarer case).
+/// lookup by addresses.
 fn server_side(run: &Run, port: u16, peer: u16) -> Option<u32> {
-    if let Some(found) = run.sock_diag().and_then(|d| d.connection(port, peer).ok()) {
-        return found.map(|s| s.inode);
-    }
-    let pid = run.supervisor_pid().unwrap_or(-1);
-    ["tcp", "tcp6"].iter().find_map(|table| {
-        procfs::tcp_sockets(pid, table)
-            .into_iter()
-            .find(|s| s.local_port == port && s.remote_port == peer)
-            .and_then(|s| s.inode.parse().ok())
-    })
+    run.sockets().connection(port, peer).map(|s| s.inode)
 }
 
 /// Reads from `stream` until end of file, `enough` says the data is complete, or

@@ -99,74 +99,64 @@ fn submission(i: usize, r: &SubmissionResult, budget: &mut Budget) -> Markup {
 }
 
 /// An exercise: its scenarios in full, except in a class's page, where the scenarios that
-/// passed are one line of ids (their evidence is in the student's own page): a class of 100
-/// then loads in a fraction of the time (measured: 4.1 MB and 2.1–3.4 s over an empty page
-/// before, 0.4 MB and 0.7–1.1 s after, `cargo xtask bench --html 100`).
+/// passed are one line of ids (their evidence is in the student's own page), and a finding
+/// several scenarios share is shown once: a class of 100 then loads in a fraction of the
+/// time (measured with `cargo xtask bench --html 100`: 4.1 MB and 2.6–3.4 s over an empty
+/// page before, 0.6 MB and 0.2–0.3 s after).
 fn exercise(i: usize, e: &ExerciseResult, budget: &mut Budget) -> Markup {
     let mut drawn = homes(i, e);
     let pass = |s: &&ScenarioResult| s.status == crate::outcome::Status::Pass;
-    let compact: Vec<&str> = if budget.class {
-        e.scenarios
-            .iter()
-            .filter(pass)
-            .map(|s| s.id.as_str())
-            .collect()
+    let (passed, shown): (Vec<&ScenarioResult>, Vec<&ScenarioResult>) = if budget.class {
+        e.scenarios.iter().partition(pass)
     } else {
-        Vec::new()
+        (Vec::new(), e.scenarios.iter().collect())
     };
+    let groups = if budget.class {
+        same_findings(shown)
+    } else {
+        shown.into_iter().map(|s| vec![s]).collect()
+    };
+    let ids: Vec<&str> = passed.iter().map(|s| s.id.as_str()).collect();
     html! {
         h3 { (e.id) " " span class=(grade(e.score, e.max_score)) { (e.score) "/" (e.max_score) } }
         @if let Some(w) = &e.warnings { pre class="warnings" { (text(w)) } }
-        @for s in &e.scenarios {
-            @if !(compact.contains(&s.id.as_str()) || budget.class && same_as_before(e, s)) {
-                @if budget.class && !merged_with(e, s).is_empty() {
-                    (merged(i, s, &merged_with(e, s)))
-                } @else {
-                    (scenario(i, s, budget, &mut drawn))
-                }
+        @for group in &groups {
+            @if let [s] = group.as_slice() {
+                (scenario(i, s, budget, &mut drawn))
+            } @else {
+                (merged(i, group))
             }
         }
-        @if !compact.is_empty() {
-            p class="passed" { span class="verdict" { "PASS" } (compact.join(", ")) }
+        @if !ids.is_empty() {
+            p class="passed" { span class="verdict" { "PASS" } (ids.join(", ")) }
         }
     }
 }
 
-/// Whether `s` says what an earlier scenario of `e` said, without runs of its own (a program
-/// that was not found, or did not build: one finding for every scenario): in a class's page
-/// it is shown once, with the first.
-fn same_as_before(e: &ExerciseResult, s: &ScenarioResult) -> bool {
-    let before = e.scenarios.iter().take_while(|o| o.id != s.id);
-    mergeable(s)
-        && before
-            .into_iter()
-            .any(|o| mergeable(o) && same_finding(o, s))
-}
-
-/// The later scenarios of `e` that say what `s` says (see [`same_as_before`]).
-fn merged_with<'a>(e: &'a ExerciseResult, s: &ScenarioResult) -> Vec<&'a ScenarioResult> {
-    if !mergeable(s) {
-        return Vec::new();
+/// `scenarios` in order, those that say what an earlier one said without runs of their own
+/// (a program that was not found, or did not build: one finding for every scenario) joined to
+/// the first that said it.
+fn same_findings(scenarios: Vec<&ScenarioResult>) -> Vec<Vec<&ScenarioResult>> {
+    let mergeable = |s: &ScenarioResult| s.runs.is_empty();
+    let mut groups: Vec<Vec<&ScenarioResult>> = Vec::new();
+    for s in scenarios {
+        let same = groups.iter_mut().find(|g| {
+            mergeable(g[0])
+                && mergeable(s)
+                && g[0].status == s.status
+                && g[0].feedback == s.feedback
+        });
+        match same {
+            Some(group) => group.push(s),
+            None => groups.push(vec![s]),
+        }
     }
-    e.scenarios
-        .iter()
-        .skip_while(|o| o.id != s.id)
-        .skip(1)
-        .filter(|o| mergeable(o) && same_finding(o, s))
-        .collect()
-}
-
-fn mergeable(s: &ScenarioResult) -> bool {
-    s.status != crate::outcome::Status::Pass && s.runs.is_empty()
-}
-
-fn same_finding(a: &ScenarioResult, b: &ScenarioResult) -> bool {
-    a.status == b.status && a.feedback == b.feedback
+    groups
 }
 
 /// One finding shared by several scenarios: their ids and points, the feedback once.
-fn merged(i: usize, first: &ScenarioResult, rest: &[&ScenarioResult]) -> Markup {
-    let all: Vec<&ScenarioResult> = std::iter::once(first).chain(rest.iter().copied()).collect();
+fn merged(i: usize, all: &[&ScenarioResult]) -> Markup {
+    let first = all[0];
     let ids: Vec<&str> = all.iter().map(|s| s.id.as_str()).collect();
     let points: u32 = all.iter().map(|s| s.points).sum();
     let max: u32 = all.iter().map(|s| s.max_points).sum();

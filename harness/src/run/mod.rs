@@ -97,9 +97,8 @@ pub struct Run {
     allowed_shm: Vec<String>,
     /// How to close the program's window, for a program that has one.
     closer: Option<Closer>,
-    /// The run's socket table, asked through netlink: made at the first question, `None`
-    /// where the kernel cannot answer (then `/proc/<supervisor>/net/tcp` is read).
-    sock_diag: std::sync::OnceLock<Option<crate::sandbox::sock_diag::SockDiag>>,
+    /// The run network's TCP sockets, made at the first question (see `Reach::sockets`).
+    sockets: std::sync::OnceLock<crate::sandbox::sock_diag::SocketTable>,
 }
 
 impl Run {
@@ -131,7 +130,7 @@ impl Run {
             shared_before,
             allowed_shm: Vec::new(),
             closer: None,
-            sock_diag: std::sync::OnceLock::new(),
+            sockets: std::sync::OnceLock::new(),
         };
         // Generous and scaled: on a loaded machine starting a supervisor and its namespaces
         // can take seconds, and that must never be blamed on the program.
@@ -196,14 +195,12 @@ impl Run {
         Ok(())
     }
 
-    /// The run's namespaces, for the harness's own sockets and shared memory.
-    /// The run's socket table (see the field).
-    pub fn sock_diag(&self) -> Option<&crate::sandbox::sock_diag::SockDiag> {
-        self.sock_diag
-            .get_or_init(|| self.reach().sock_diag().ok())
-            .as_ref()
+    /// The run network's TCP sockets (asked once made; see `Reach::sockets`).
+    pub fn sockets(&self) -> &crate::sandbox::sock_diag::SocketTable {
+        self.sockets.get_or_init(|| self.reach().sockets())
     }
 
+    /// The run's namespaces, for the harness's own sockets and shared memory.
     pub fn reach(&self) -> Reach {
         use crate::sandbox::protocol::Network;
         Reach {

@@ -61,20 +61,12 @@ pub fn inspect(port: u16) -> Result<ListenerOptions, String> {
     }))
 }
 
-/// The inodes of the sockets listening on `port` in this process's network: asked of the
-/// kernel's listening sockets alone where it can answer, else read from `/proc/net/tcp`.
+/// The inodes of the sockets listening on `port` in this process's network.
 fn listening_inodes(port: u16) -> Vec<String> {
-    let asked = super::sock_diag::socket()
-        .and_then(super::sock_diag::SockDiag::new)
-        .and_then(|d| d.listeners(port));
-    if let Ok(found) = asked {
-        return found.iter().map(|d| d.inode.to_string()).collect();
-    }
-    ["tcp", "tcp6"]
+    super::sock_diag::SocketTable::here()
+        .listeners(port)
         .iter()
-        .flat_map(|table| super::procfs::tcp_sockets("self", table))
-        .filter(|s| s.state == "0A" && s.local_port == port)
-        .map(|s| s.inode)
+        .map(|d| d.inode.to_string())
         .collect()
 }
 

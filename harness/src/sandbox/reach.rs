@@ -72,14 +72,16 @@ impl Reach {
         Ok(TcpStream::from(fd))
     }
 
-    /// A way to ask the run's network for its TCP sockets (`NETLINK_SOCK_DIAG`).
-    pub fn sock_diag(&self) -> std::io::Result<super::sock_diag::SockDiag> {
+    /// The run network's TCP sockets: through a `NETLINK_SOCK_DIAG` socket made in it (by
+    /// the supervisor where the network is the run's own), else its `/proc/<supervisor>/net/`.
+    pub fn sockets(&self) -> super::sock_diag::SocketTable {
         let fd = if self.private_network {
-            self.ask(&super::protocol::Command::DiagSocket)?
+            self.ask(&super::protocol::Command::DiagSocket)
         } else {
-            super::sock_diag::socket()?
+            super::sock_diag::socket()
         };
-        super::sock_diag::SockDiag::new(fd)
+        let diag = fd.and_then(super::sock_diag::SockDiag::new).ok();
+        super::sock_diag::SocketTable::new(diag, self.supervisor)
     }
 
     /// A fresh TCP socket from the run's supervisor.

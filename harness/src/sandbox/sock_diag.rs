@@ -84,11 +84,6 @@ impl SockDiag {
             .find(|d| d.state != LISTEN && d.local_port == local && d.remote_port == remote))
     }
 
-    /// Whether a TCP socket listens on `port` (IPv4 or IPv6).
-    pub fn listening(&self, port: u16) -> io::Result<bool> {
-        Ok(!self.listeners(port)?.is_empty())
-    }
-
     /// The TCP sockets listening on `port`, IPv4 and IPv6.
     pub fn listeners(&self, port: u16) -> io::Result<Vec<Diag>> {
         let mut found = Vec::new();
@@ -217,6 +212,97 @@ fn parse(buf: &[u8], found: &mut Vec<Diag>) -> io::Result<Parsed> {
 /// How long one answer may take (the socket's receive timeout).
 pub const ANSWER: Duration = Duration::from_secs(2);
 
+/// The TCP sockets of one network namespace, asked through `NETLINK_SOCK_DIAG` where the
+/// kernel answers, else read from `/proc/<who>/net/tcp` and `tcp6` (every question falls back
+/// on its own, here and nowhere else).
+#[derive(Debug)]
+pub struct SocketTable {
+    diag: Option<SockDiag>,
+    /// The process whose `/proc/<who>/net/` is read without netlink (a pid or `self`).
+    who: String,
+}
+
+impl SocketTable {
+    /// The table seen through `diag` (when there is one), else through `/proc/<who>/net/`.
+    pub fn new(diag: Option<SockDiag>, who: impl std::fmt::Display) -> SocketTable {
+        SocketTable {
+            diag,
+            who: who.to_string(),
+        }
+    }
+
+    /// This process's own network.
+    pub fn here() -> SocketTable {
+        SocketTable::new(socket().and_then(SockDiag::new).ok(), "self")
+    }
+
+    /// See [`SockDiag::on_port`].
+    pub fn on_port(&self, port: u16) -> Vec<Diag> {
+        if let Some(found) = self.diag.as_ref().and_then(|d| d.on_port(port).ok()) {
+            return found;
+        }
+        ["tcp", "tcp6"]
+            .iter()
+            .map(|table| self.read(table, |s| s.local_port == port))
+            .find(|found| !found.is_empty())
+            .unwrap_or_default()
+    }
+
+    /// The TCP sockets listening on `port`, IPv4 and IPv6.
+    pub fn listeners(&self, port: u16) -> Vec<Diag> {
+        if let Some(found) = self.diag.as_ref().and_then(|d| d.listeners(port).ok()) {
+            return found;
+        }
+        ["tcp", "tcp6"]
+            .iter()
+            .flat_map(|table| self.read(table, |s| s.state == LISTEN && s.local_port == port))
+            .collect()
+    }
+
+    /// Whether a TCP socket listens on `port`.
+    pub fn listening(&self, port: u16) -> bool {
+        !self.listeners(port).is_empty()
+    }
+
+    /// See [`SockDiag::connection`]; without netlink the IPv4 table is read first (a server
+    /// on `::`, whose side is in the IPv6 table, is the rarer case).
+    pub fn connection(&self, local: u16, remote: u16) -> Option<Diag> {
+        if let Some(found) = self
+            .diag
+            .as_ref()
+            .and_then(|d| d.connection(local, remote).ok())
+        {
+            return found;
+        }
+        ["tcp", "tcp6"].iter().find_map(|table| {
+            self.read(table, |s| s.local_port == local && s.remote_port == remote)
+                .into_iter()
+                .next()
+        })
+    }
+
+    /// The rows of `/proc/<who>/net/<table>` that `keep` accepts.
+    fn read(&self, table: &str, keep: impl Fn(&Diag) -> bool) -> Vec<Diag> {
+        super::procfs::tcp_sockets(&self.who, table)
+            .into_iter()
+            .filter_map(|row| {
+                Some(Diag {
+                    family: if table == "tcp6" {
+                        libc::AF_INET6 as u8
+                    } else {
+                        libc::AF_INET as u8
+                    },
+                    state: u8::from_str_radix(&row.state, 16).ok()?,
+                    local_port: row.local_port,
+                    remote_port: row.remote_port,
+                    inode: row.inode.parse().ok()?,
+                })
+            })
+            .filter(|d| keep(d))
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -232,7 +318,7 @@ mod tests {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let d = diag();
-        assert!(d.listening(port).unwrap());
+        assert_eq!(d.listeners(port).unwrap().len(), 1);
         let client = TcpStream::connect(("127.0.0.1", port)).unwrap();
         let (_served, _) = listener.accept().unwrap();
         let peer = client.local_addr().unwrap().port();
@@ -249,7 +335,27 @@ mod tests {
             "{states:?}"
         );
         drop(listener);
-        assert!(!d.listening(port).unwrap());
+        assert!(d.listeners(port).unwrap().is_empty());
+    }
+
+    /// Without netlink the table reads `/proc/self/net/tcp`, and sees the same.
+    #[test]
+    fn the_proc_fallback_sees_what_netlink_sees() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let client = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        let (_served, _) = listener.accept().unwrap();
+        let peer = client.local_addr().unwrap().port();
+        let netlink = SocketTable::here();
+        let proc = SocketTable::new(None, "self");
+        assert!(netlink.listening(port) && proc.listening(port));
+        assert_eq!(netlink.connection(port, peer), proc.connection(port, peer));
+        let states = |t: &SocketTable| {
+            let mut s: Vec<u8> = t.on_port(port).iter().map(|d| d.state).collect();
+            s.sort_unstable();
+            s
+        };
+        assert_eq!(states(&netlink), states(&proc));
     }
 
     #[test]
@@ -258,6 +364,6 @@ mod tests {
             return; // no IPv6 here
         };
         let port = listener.local_addr().unwrap().port();
-        assert!(diag().listening(port).unwrap());
+        assert!(!diag().listeners(port).unwrap().is_empty());
     }
 }

@@ -34,8 +34,8 @@ pub struct Budget {
     pub scenario_lines: usize,
     /// Bytes of pictures left for this submission.
     pub picture_bytes: usize,
-    /// The page's caps: quoted output and pictures (see [`Budget::caps`]).
-    pub caps: (usize, usize),
+    /// Each submission's share of the page's pictures.
+    pub picture_share: usize,
 }
 
 impl Default for Budget {
@@ -48,15 +48,16 @@ impl Budget {
     /// The budget of a page of `submissions`.
     pub fn for_page(submissions: usize) -> Self {
         let class = submissions > 1;
-        let caps = Budget::caps(class);
-        let share = caps.0 / submissions.max(1);
+        let (quoted, pictured) = Budget::caps(class);
+        let share = quoted / submissions.max(1);
+        let picture_share = pictured / submissions.max(1);
         Budget {
             share,
             class,
             page_bytes: share,
             scenario_lines: LINES_PER_SCENARIO,
-            picture_bytes: caps.1 / submissions.max(1),
-            caps,
+            picture_bytes: picture_share,
+            picture_share,
         }
     }
 
@@ -72,7 +73,7 @@ impl Budget {
     /// A new submission begins: its share of the page.
     pub fn next_submission(&mut self) {
         self.page_bytes = self.share;
-        self.picture_bytes = self.caps.1 * self.share / self.caps.0;
+        self.picture_bytes = self.picture_share;
     }
 
     /// Whether a picture of `bytes` (base64) still fits this submission's share.
